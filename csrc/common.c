@@ -1,0 +1,105 @@
+/*
+ * common.c - arithmetic shared by every kernel version: fls, ALIGN, get_order and
+ * calculate_alignment (scalar and array forms).
+ */
+#include "slabhw.h"
+#include "internal.h"
+
+int slabhw_abi_version(void)
+{
+    return SLABHW_ABI_VERSION;
+}
+
+int slabhw_fls(uint64_t x)
+{
+    return slabhw_fls32(x);
+}
+
+uint64_t slabhw_align(uint64_t x, uint64_t a, uint64_t word_bits)
+{
+    return slabhw_kalign(x, a, slabhw_mask(word_bits));
+}
+
+/* get_order() (include/asm-generic/getorder.h): size - 1 wraps for 0. */
+static inline int get_order_one(uint64_t size, uint64_t page_shift, uint64_t ulmask)
+{
+    uint64_t v = ((size - 1) & ulmask) >> page_shift;
+    return slabhw_fls64(v);
+}
+
+int slabhw_get_order(uint64_t size, uint64_t page_shift, uint64_t word_bits)
+{
+    return get_order_one(size, page_shift, slabhw_mask(word_bits));
+}
+
+void slabhw_get_order_array(const uint64_t *size, int64_t *out, size_t n,
+                            uint64_t page_shift, uint64_t word_bits)
+{
+    uint64_t ulmask = slabhw_mask(word_bits);
+    for (size_t i = 0; i < n; i++)
+        out[i] = get_order_one(size[i], page_shift, ulmask);
+}
+
+uint64_t slabhw_calculate_alignment(const struct slabhw_slab316_params *p,
+                                    uint64_t flags, uint64_t align, uint64_t size)
+{
+    uint64_t a;
+    if (slabhw_calc_align(flags, align, size, p->flag_hwcache_align,
+                          p->cache_line_size, p->arch_slab_minalign,
+                          p->word_bits / 8, slabhw_mask(p->word_bits), &a))
+        return 0;
+    return a;
+}
+
+/*
+ * The hardware-cache rule without a loop: halving the cache line while
+ * size <= line / 2 ends at min(line, roundup_pow_of_two(size)) for size >= 1
+ * (line is a power of two), so each element costs a clz and a few selects.
+ */
+static inline uint64_t hw_ralign(uint64_t size, uint64_t line)
+{
+    uint64_t m = size - 1;
+    uint64_t p2 = (uint64_t)1 << (63 - __builtin_clzll(m | 1));
+    p2 = m > 1 ? p2 << 1 : size;      /* size 1 -> 1, size 2 -> 2 */
+    return size >= line ? line : p2;
+}
+
+void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
+                                      const uint64_t *flags, size_t flags_stride,
+                                      const uint64_t *align, size_t align_stride,
+                                      const uint64_t *size, size_t size_stride,
+                                      uint64_t *out, size_t n)
+{
+    const uint64_t ulmask = slabhw_mask(p->word_bits);
+    const uint64_t word = p->word_bits / 8;
+    const uint64_t line = p->cache_line_size;
+    const uint64_t minalign = p->arch_slab_minalign;
+
+    if (flags_stride == 0 && align_stride == 0 && size_stride == 1) {
+        /* the common sweep: one flags value and one align over many sizes */
+        const uint64_t al = align[0];
+        if (!(flags[0] & p->flag_hwcache_align)) {
+            uint64_t a = al < minalign ? minalign : al;
+            a = slabhw_kalign(a, word, ulmask);
+            for (size_t i = 0; i < n; i++)
+                out[i] = a;
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t s = size[i];
+            uint64_t r = hw_ralign(s, line);
+            uint64_t a = al > r ? al : r;
+            a = a < minalign ? minalign : a;
+            a = slabhw_kalign(a, word, ulmask);
+            out[i] = s ? a : 0;
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a;
+        int hang = slabhw_calc_align(flags[i * flags_stride], align[i * align_stride],
+                                     size[i * size_stride], p->flag_hwcache_align,
+                                     line, minalign, word, ulmask, &a);
+        out[i] = hang ? 0 : a;
+    }
+}

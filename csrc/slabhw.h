@@ -1,0 +1,141 @@
+/*
+ * slabhw.h - the one header of slabhw's C core: pure arithmetic of the Linux slab
+ * allocators (alignment, size rounding, layout and order search), scalar and
+ * array entry points.  No globals, no Python.h.
+ *
+ * The block between the CDEF markers is fed verbatim to cffi's cdef(), so it holds
+ * no preprocessor directives.  slabhw/reference.py is the readable Python twin of
+ * every function here; tests/test_core.py holds the two together.
+ */
+#ifndef SLABHW_H
+#define SLABHW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CDEF-BEGIN */
+enum { SLABHW_ABI_VERSION = 3 };
+
+/* Outcome codes: positive errno values as the kernel returns them negated, and
+ * what a kernel does instead of returning. */
+enum slabhw_error {
+    SLABHW_OK = 0,
+    SLABHW_E2BIG = 7,
+    SLABHW_ENOMEM = 12,
+    SLABHW_EINVAL = 22,
+    SLABHW_BUG = 1000,
+    SLABHW_HANG = 1001,
+    SLABHW_DIVIDE_ERROR = 1002
+};
+
+/* Where in the kernel an outcome arises. */
+enum slabhw_site {
+    SLABHW_SITE_NONE = 0,
+    SLABHW_SITE_SANITY = 1,
+    SLABHW_SITE_CALCULATE_ALIGNMENT = 2,
+    SLABHW_SITE_DEBUG_RCU_POISON = 3,
+    SLABHW_SITE_NO_OBJECTS = 4,
+    SLABHW_SITE_CACHE_ESTIMATE = 5,
+    SLABHW_SITE_RECIPROCAL = 6
+};
+
+/* One configured Linux 3.16 SLAB kernel (field names as in reference.SlabParams). */
+struct slabhw_slab316_params {
+    uint64_t word_bits;            /* 8 * sizeof(unsigned long): 32 or 64 */
+    uint64_t page_shift;
+    uint64_t cache_line_size;      /* cache_line_size(), a power of two */
+    uint64_t arch_slab_minalign;
+    uint64_t ull_align;            /* __alignof__(unsigned long long) */
+    uint64_t redzone_align;        /* REDZONE_ALIGN */
+    uint64_t kmalloc_min_size;
+    uint64_t kmalloc_shift_low;
+    uint64_t kmalloc_max_size;
+    uint64_t kmalloc_max_order;
+    uint64_t off_slab_min_size;
+    uint64_t slab_obj_min_size;
+    uint64_t freelist_byte_index;
+    uint64_t idx_size;             /* sizeof(freelist_idx_t) */
+    uint64_t slab_obj_max_num;
+    uint64_t slab_max_order;
+    uint64_t debug_slab;           /* CONFIG_DEBUG_SLAB (DEBUG, FORCED_DEBUG) */
+    uint64_t debug_vm;             /* CONFIG_DEBUG_VM */
+    uint64_t debug_pagealloc;      /* CONFIG_DEBUG_PAGEALLOC */
+    uint64_t debug_slab_leak;      /* CONFIG_DEBUG_SLAB_LEAK */
+    uint64_t page_poisoning;       /* CONFIG_PAGE_POISONING */
+    uint64_t index_node_size;      /* kmalloc_size(INDEX_NODE) */
+    uint64_t nr_possible_cpus;
+    uint64_t create_mask;          /* CACHE_CREATE_MASK */
+    uint64_t flag_hwcache_align;
+    uint64_t flag_red_zone;
+    uint64_t flag_poison;
+    uint64_t flag_store_user;
+    uint64_t flag_destroy_by_rcu;
+    uint64_t flag_reclaim_account;
+    uint64_t flag_noleaktrace;
+    uint64_t cflgs_off_slab;
+};
+
+/* What kmem_cache_create computes for one cache (reference.SlabLayout). All fields
+ * are 64-bit so that a numpy structured array can alias an array of them. */
+struct slabhw_slab316_cache {
+    int64_t error;
+    int64_t site;
+    int64_t flags;
+    int64_t object_size;
+    int64_t size;
+    int64_t align;
+    int64_t obj_offset;
+    int64_t num;
+    int64_t gfporder;
+    int64_t colour;
+    int64_t colour_off;
+    int64_t off_slab;
+    int64_t freelist_size;
+    int64_t left_over;
+    int64_t limit;
+    int64_t batchcount;
+    int64_t shared;
+    int64_t reciprocal_m;
+    int64_t reciprocal_sh1;
+    int64_t reciprocal_sh2;
+};
+
+int slabhw_abi_version(void);
+
+/* Generic helpers. */
+int slabhw_fls(uint64_t x);
+uint64_t slabhw_align(uint64_t x, uint64_t a, uint64_t word_bits);
+int slabhw_get_order(uint64_t size, uint64_t page_shift, uint64_t word_bits);
+void slabhw_get_order_array(const uint64_t *size, int64_t *out, size_t n,
+                            uint64_t page_shift, uint64_t word_bits);
+
+/* calculate_alignment(): 0 means "never returns" (HWCACHE_ALIGN with size 0).
+ * Array form: each input is read with an element stride of 0 (broadcast scalar)
+ * or 1 (contiguous). */
+uint64_t slabhw_calculate_alignment(const struct slabhw_slab316_params *p,
+                                    uint64_t flags, uint64_t align, uint64_t size);
+void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
+                                      const uint64_t *flags, size_t flags_stride,
+                                      const uint64_t *align, size_t align_stride,
+                                      const uint64_t *size, size_t size_stride,
+                                      uint64_t *out, size_t n);
+
+/* kmem_cache_create() numbers (mm/slab_common.c + mm/slab.c, v3.16.y). */
+void slabhw_slab316_create(const struct slabhw_slab316_params *p, uint64_t size,
+                           uint64_t align, uint64_t flags, int boot,
+                           int slab_early_init, struct slabhw_slab316_cache *out);
+void slabhw_slab316_create_array(const struct slabhw_slab316_params *p,
+                                 const uint64_t *size, size_t size_stride,
+                                 const uint64_t *align, size_t align_stride,
+                                 const uint64_t *flags, size_t flags_stride,
+                                 struct slabhw_slab316_cache *out, size_t n);
+
+/* kmalloc index arithmetic (v3.16, SLAB). kmalloc_slab_index: -1 NULL, 0 ZERO_SIZE_PTR. */
+int slabhw_slab316_kmalloc_index(const struct slabhw_slab316_params *p, uint64_t size);
+int slabhw_slab316_kmalloc_size(const struct slabhw_slab316_params *p, int n);
+int slabhw_slab316_kmalloc_slab_index(const struct slabhw_slab316_params *p, uint64_t size);
+void slabhw_slab316_kmalloc_slab_index_array(const struct slabhw_slab316_params *p,
+                                             const uint64_t *size, int64_t *out, size_t n);
+/* CDEF-END */
+
+#endif /* SLABHW_H */

@@ -1,0 +1,466 @@
+"""Kernel versions, architectures and configuration switches, as data.
+
+``Arch`` holds what an architecture's headers define for one kernel version;
+``KernelPreset`` what a kernel version is (allocator, flag values, which
+architectures exist); ``KernelConfig`` one configured kernel: preset + arch +
+CONFIG_* switches + boot parameters + CPU count.  Every derived constant the
+allocator uses (KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, ...) is a property here, with
+the header it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from . import reference as ref
+from .errors import InputError
+from .flags import FLAGS_V3_16, FlagDef, FlagTable
+
+
+@dataclass(frozen=True)
+class Arch:
+    """What one architecture's headers define, for one kernel version."""
+
+    name: str
+    description: str
+    word_bits: int  # 8 * sizeof(void *) == 8 * sizeof(unsigned long)
+    page_shift: int  # PAGE_SHIFT
+    cache_line_size: int  # cache_line_size() as a typical machine returns it
+    l1_cache_bytes: int  # L1_CACHE_BYTES
+    max_order: int  # MAX_ORDER (CONFIG_FORCE_MAX_ZONEORDER or 11)
+    arch_dma_minalign: int | None = None  # ARCH_DMA_MINALIGN, None if undefined
+    arch_slab_minalign: int | None = None  # ARCH_SLAB_MINALIGN, None: __alignof__(u64)
+    ull_align: int = 8  # __alignof__(unsigned long long) as GCC reports it
+    zone_dma: bool = True  # CONFIG_ZONE_DMA in a distribution build
+    runtime_cache_line: bool = False  # cache_line_size() read from the CPU at boot
+    notes: str = ""
+
+    @property
+    def page_size(self) -> int:
+        return 1 << self.page_shift
+
+    @property
+    def bytes_per_word(self) -> int:
+        return self.word_bits // 8
+
+
+# Linux 3.16 architecture constants.  Sources (3.16.41 tree): arch/*/include/asm/
+# cache.h, page.h, the Kconfig entries named in each note, include/linux/slab.h.
+ARCHES_V3_16: dict[str, Arch] = {
+    a.name: a
+    for a in (
+        Arch(
+            "x86_64", "x86-64, 4K pages", 64, 12, 64, 64, 11,
+            runtime_cache_line=True,
+            notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
+        ),
+        Arch(
+            "i386", "x86 32-bit, 4K pages", 32, 12, 64, 64, 11,
+            runtime_cache_line=True,
+            notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
+        ),
+        Arch(
+            "arm64", "AArch64, 4K pages", 64, 12, 64, 64, 11,
+            arch_dma_minalign=64, runtime_cache_line=True,
+            notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES (64) in 3.16; cache_line_size() "
+            "from CTR_EL0.CWG",
+        ),
+        Arch(
+            "arm64-64k", "AArch64, 64K pages (ARM64_64K_PAGES)", 64, 16, 64, 64, 14,
+            arch_dma_minalign=64, runtime_cache_line=True,
+            notes="FORCE_MAX_ZONEORDER 14 with 64K pages and TRANSPARENT_HUGEPAGE",
+        ),
+        Arch(
+            "arm", "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages", 32, 12, 64, 64, 12,
+            arch_dma_minalign=64, arch_slab_minalign=8,
+            notes="ARM_L1_CACHE_SHIFT 6 for CPU_V7; ARCH_DMA_MINALIGN = L1_CACHE_BYTES; "
+            "FORCE_MAX_ZONEORDER 12 (SOC_AM33XX in multi_v7_defconfig); ZONE_DMA via "
+            "ARCH_PRIMA2",
+        ),
+        Arch(
+            "ppc64", "PowerPC 64-bit, 64K pages (PPC_64K_PAGES)", 64, 16, 128, 128, 9,
+            notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 9 with 64K pages",
+        ),
+        Arch(
+            "ppc64-4k", "PowerPC 64-bit, 4K pages", 64, 12, 128, 128, 13,
+            notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 13 with 4K pages",
+        ),
+        Arch(
+            "s390x", "IBM z, 64-bit, 4K pages", 64, 12, 256, 256, 9,
+            notes="L1_CACHE_SHIFT 8; FORCE_MAX_ZONEORDER 9",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class KernelPreset:
+    """One kernel version: its allocator, its flags, and the architectures it has."""
+
+    name: str
+    allocator: str
+    flags: tuple[FlagDef, ...]
+    arches: dict[str, Arch]
+    # arch presets that appear only in a later version: name -> first version
+    later_arches: dict[str, str] = field(default_factory=dict)
+
+
+V3_16 = KernelPreset(
+    name="v3.16",
+    allocator="SLAB",
+    flags=FLAGS_V3_16,
+    arches=ARCHES_V3_16,
+    later_arches={"arm64-16k": "v4.4", "riscv64": "v4.15"},
+)
+
+PRESETS: dict[str, KernelPreset] = {V3_16.name: V3_16}
+
+
+def get_preset(version: str) -> KernelPreset:
+    key = version if version.startswith("v") else "v" + version
+    try:
+        return PRESETS[key]
+    except KeyError:
+        raise InputError(
+            f"unknown kernel version {version!r} (supported: {', '.join(PRESETS)})"
+        ) from None
+
+
+def get_arch(preset: KernelPreset, name: str) -> Arch:
+    if name in preset.arches:
+        return preset.arches[name]
+    if name in preset.later_arches:
+        raise InputError(
+            f"architecture {name!r} does not exist in {preset.name}: "
+            f"it first appears in {preset.later_arches[name]}"
+        )
+    raise InputError(
+        f"unknown architecture {name!r} for {preset.name} "
+        f"(choose from: {', '.join(preset.arches)})"
+    )
+
+
+# The configuration switches that change what SLAB computes, with their defaults
+# (a distribution-like SMP build).
+SWITCHES: dict[str, tuple[bool, str]] = {
+    "debug_slab": (False, "CONFIG_DEBUG_SLAB: red zones, poison, store-user, stats"),
+    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
+    "debug_pagealloc": (False, "CONFIG_DEBUG_PAGEALLOC (with DEBUG_SLAB: page-sized objects)"),
+    "debug_slab_leak": (False, "CONFIG_DEBUG_SLAB_LEAK: one status byte per object"),
+    "page_poisoning": (False, "CONFIG_PAGE_POISONING"),
+    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
+    "kmemcheck": (False, "CONFIG_KMEMCHECK: defines SLAB_NOTRACK"),
+    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
+    "memcg_kmem": (False, "CONFIG_MEMCG_KMEM: struct kmem_cache grows by a pointer"),
+}
+
+DEFAULT_MEM = 4 << 30  # RAM of the simulated machine; > 32 MiB gives slab_max_order 1
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """One configured kernel: version preset, arch, switches, boot parameters."""
+
+    preset: KernelPreset
+    arch: Arch
+    nr_cpus: int = 4  # possible == online CPUs (nr_cpu_ids)
+    nr_nodes: int = 1  # NUMA nodes (nr_node_ids); only 1 is modelled
+    mem: int = DEFAULT_MEM  # total RAM in bytes
+    slab_max_order_param: int | None = None  # boot option slab_max_order=
+    cache_line_size_param: int | None = None  # run-time cache_line_size() override
+    zone_dma: bool | None = None  # None: the arch's default
+    debug_slab: bool = False
+    debug_vm: bool = False
+    debug_pagealloc: bool = False
+    debug_slab_leak: bool = False
+    page_poisoning: bool = False
+    debug_objects: bool = False
+    kmemcheck: bool = False
+    failslab: bool = False
+    memcg_kmem: bool = False
+
+    def __post_init__(self) -> None:
+        if self.nr_cpus < 1:
+            raise InputError(f"nr_cpus must be at least 1, not {self.nr_cpus}")
+        if self.nr_nodes != 1:
+            raise InputError("only one NUMA node is modelled (nr_nodes=1)")
+        if self.mem < self.arch.page_size:
+            raise InputError(f"mem {self.mem} is smaller than one page")
+        cls = self.cache_line_size
+        if cls < 1 or cls & (cls - 1):
+            raise InputError(f"cache_line_size must be a power of two, not {cls}")
+        if self.slab_max_order_param is not None and not -(2**31) <= self.slab_max_order_param < 2**31:
+            raise InputError("slab_max_order does not fit an int")
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def build(cls, kernel: str = "v3.16", arch: str = "x86_64", **options: Any) -> KernelConfig:
+        """A configuration from names: ``KernelConfig.build("v3.16", "arm64", debug_slab=True)``."""
+        preset = get_preset(kernel)
+        known = {f.name for f in fields(cls)} - {"preset", "arch"}
+        unknown = set(options) - known
+        if unknown:
+            raise InputError(f"unknown configuration option(s): {', '.join(sorted(unknown))}")
+        return cls(preset=preset, arch=get_arch(preset, arch), **options)
+
+    def with_(self, **changes: Any) -> KernelConfig:
+        return replace(self, **changes)
+
+    @property
+    def version(self) -> str:
+        return self.preset.name
+
+    @property
+    def switches(self) -> dict[str, bool]:
+        out = {name: bool(getattr(self, name)) for name in SWITCHES}
+        out["zone_dma"] = self.has_zone_dma
+        return out
+
+    @property
+    def flags(self) -> FlagTable:
+        return FlagTable(self.preset.flags, self.switches, self.arch.word_bits)
+
+    # ---- derived constants (include/linux/slab.h, mm/slab.c, v3.16) ---------------
+    @property
+    def has_zone_dma(self) -> bool:
+        return self.arch.zone_dma if self.zone_dma is None else self.zone_dma
+
+    @property
+    def cache_line_size(self) -> int:
+        if self.cache_line_size_param is not None:
+            return self.cache_line_size_param
+        return self.arch.cache_line_size
+
+    @property
+    def page_size(self) -> int:
+        return self.arch.page_size
+
+    @property
+    def bytes_per_word(self) -> int:
+        return self.arch.bytes_per_word
+
+    @property
+    def redzone_align(self) -> int:
+        """REDZONE_ALIGN = max(BYTES_PER_WORD, __alignof__(unsigned long long)), mm/slab.c."""
+        return max(self.bytes_per_word, self.arch.ull_align)
+
+    @property
+    def arch_slab_minalign(self) -> int:
+        """ARCH_SLAB_MINALIGN, default __alignof__(unsigned long long), include/linux/slab.h."""
+        a = self.arch.arch_slab_minalign
+        return self.arch.ull_align if a is None else a
+
+    @property
+    def _dma_minalign_gt8(self) -> int | None:
+        d = self.arch.arch_dma_minalign
+        return d if d is not None and d > 8 else None
+
+    @property
+    def arch_kmalloc_minalign(self) -> int:
+        """ARCH_DMA_MINALIGN if the arch defines one > 8, else __alignof__(u64)."""
+        return self._dma_minalign_gt8 or self.arch.ull_align
+
+    @property
+    def kmalloc_shift_low(self) -> int:
+        """ilog2(ARCH_DMA_MINALIGN) if > 8, else 5 for SLAB (include/linux/slab.h)."""
+        d = self._dma_minalign_gt8
+        return d.bit_length() - 1 if d else 5
+
+    @property
+    def kmalloc_min_size(self) -> int:
+        """ARCH_DMA_MINALIGN if > 8, else 1 << KMALLOC_SHIFT_LOW."""
+        return self._dma_minalign_gt8 or 1 << self.kmalloc_shift_low
+
+    @property
+    def kmalloc_shift_high(self) -> int:
+        """SLAB: min(MAX_ORDER + PAGE_SHIFT - 1, 25); KMALLOC_SHIFT_MAX is the same."""
+        return min(self.arch.max_order + self.arch.page_shift - 1, 25)
+
+    @property
+    def kmalloc_max_size(self) -> int:
+        return 1 << self.kmalloc_shift_high
+
+    @property
+    def kmalloc_max_order(self) -> int:
+        return self.kmalloc_shift_high - self.arch.page_shift
+
+    @property
+    def slab_obj_min_size(self) -> int:
+        """SLAB_OBJ_MIN_SIZE = KMALLOC_MIN_SIZE if below 16, else 16."""
+        return min(self.kmalloc_min_size, 16)
+
+    @property
+    def freelist_byte_index(self) -> bool:
+        """FREELIST_BYTE_INDEX: (PAGE_SIZE >> 8) <= SLAB_OBJ_MIN_SIZE (mm/slab.c)."""
+        return (self.page_size >> 8) <= self.slab_obj_min_size
+
+    @property
+    def freelist_idx_size(self) -> int:
+        """sizeof(freelist_idx_t): 1 (unsigned char) or 2 (unsigned short)."""
+        return 1 if self.freelist_byte_index else 2
+
+    @property
+    def slab_obj_max_num(self) -> int:
+        return (1 << (8 * self.freelist_idx_size)) - 1
+
+    @property
+    def off_slab_min_size(self) -> int:
+        """OFF_SLAB_MIN_SIZE = max(PAGE_SIZE >> 5, KMALLOC_MIN_SIZE + 1) (3.16.y)."""
+        return max(self.page_size >> 5, self.kmalloc_min_size + 1)
+
+    @property
+    def slab_max_order(self) -> int:
+        """slab_max_order after boot: the boot option clamped to [0, MAX_ORDER-1], else
+        1 when RAM exceeds 32 MiB (kmem_cache_init), else 0."""
+        p = self.slab_max_order_param
+        if p is not None:
+            return 0 if p < 0 else min(p, self.arch.max_order - 1)
+        return 1 if self.mem // self.page_size > (32 << 20) >> self.arch.page_shift else 0
+
+    @property
+    def cache_create_mask(self) -> int:
+        """CACHE_CREATE_MASK for SLAB (mm/slab.h): core | debug | cache flags."""
+        f = self.flags
+        core = ("SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_PANIC",
+                "SLAB_DESTROY_BY_RCU", "SLAB_DEBUG_OBJECTS")
+        debug = ("SLAB_RED_ZONE", "SLAB_POISON", "SLAB_STORE_USER") if self.debug_slab else ()
+        cache = ("SLAB_MEM_SPREAD", "SLAB_NOLEAKTRACE", "SLAB_RECLAIM_ACCOUNT",
+                 "SLAB_TEMPORARY", "SLAB_NOTRACK")
+        mask = 0
+        for name in core + debug + cache:
+            mask |= f.get(name)
+        return mask
+
+    # ---- boot-time structure sizes (non-debug spinlocks; see tests/data/README) ---
+    @property
+    def sizeof_arraycache_init(self) -> int:
+        """struct array_cache (4 unsigned ints + spinlock_t, padded) + 1 entry pointer."""
+        w = self.bytes_per_word
+        header = ref.align_up(16 + 4, w)  # avail, limit, batchcount, touched, lock
+        return header + w
+
+    @property
+    def sizeof_kmem_cache_node(self) -> int:
+        """struct kmem_cache_node (mm/slab.h v3.16): 104 bytes on 64-bit, 56 on 32-bit."""
+        w = self.bytes_per_word
+        off = ref.align_up(4, w)  # list_lock
+        off += 3 * 2 * w  # slabs_partial, slabs_full, slabs_free
+        off += w  # free_objects
+        off += 4 + 4  # free_limit, colour_next
+        off += 2 * w  # shared, alien
+        off += w  # next_reap
+        off += 4  # free_touched
+        return ref.align_up(off, w)
+
+    @property
+    def kmem_cache_array_offset(self) -> int:
+        """offsetof(struct kmem_cache, array[0]) (include/linux/slab_def.h v3.16)."""
+        w = self.bytes_per_word
+        off = 4 * 4 + 8  # batchcount, limit, shared, size; reciprocal_value {u32, u8, u8}
+        off += 4 * 4  # flags, num, gfporder, allocflags
+        off = ref.align_up(off, w) + w  # colour (size_t)
+        off += 4  # colour_off
+        off = ref.align_up(off, w) + w  # freelist_cache
+        off += 4  # freelist_size
+        off = ref.align_up(off, w) + 2 * w  # ctor, name
+        off += 2 * w  # list
+        off += 3 * 4  # refcount, object_size, align
+        if self.debug_slab:
+            off = ref.align_up(off, w) + 10 * w  # num_active ... node_overflow
+            off += 4 * 4 + 4  # allochit, allocmiss, freehit, freemiss; obj_offset
+        if self.memcg_kmem:
+            off = ref.align_up(off, w) + w  # memcg_params
+        off = ref.align_up(off, w) + w  # node
+        return off
+
+    @property
+    def kmem_cache_size(self) -> int:
+        """Object size of the "kmem_cache" cache (kmem_cache_init)."""
+        return (
+            self.kmem_cache_array_offset
+            + self.bytes_per_word * self.nr_cpus
+            + self.bytes_per_word * self.nr_nodes
+        )
+
+    @property
+    def index_ac(self) -> int:
+        """INDEX_AC = kmalloc_index(sizeof(struct arraycache_init))."""
+        return ref.kmalloc_index(self.sizeof_arraycache_init, self.kmalloc_min_size,
+                                 self.kmalloc_shift_low)
+
+    @property
+    def index_node(self) -> int:
+        """INDEX_NODE = kmalloc_index(sizeof(struct kmem_cache_node))."""
+        return ref.kmalloc_index(self.sizeof_kmem_cache_node, self.kmalloc_min_size,
+                                 self.kmalloc_shift_low)
+
+    def slab_params(self) -> ref.SlabParams:
+        """The numbers the C core's SLAB 3.16 arithmetic needs (reference.SlabParams)."""
+        f = self.flags
+        return ref.SlabParams(
+            word_bits=self.arch.word_bits,
+            page_shift=self.arch.page_shift,
+            cache_line_size=self.cache_line_size,
+            arch_slab_minalign=self.arch_slab_minalign,
+            ull_align=self.arch.ull_align,
+            redzone_align=self.redzone_align,
+            kmalloc_min_size=self.kmalloc_min_size,
+            kmalloc_shift_low=self.kmalloc_shift_low,
+            kmalloc_max_size=self.kmalloc_max_size,
+            kmalloc_max_order=self.kmalloc_max_order,
+            off_slab_min_size=self.off_slab_min_size,
+            slab_obj_min_size=self.slab_obj_min_size,
+            freelist_byte_index=int(self.freelist_byte_index),
+            idx_size=self.freelist_idx_size,
+            slab_obj_max_num=self.slab_obj_max_num,
+            slab_max_order=self.slab_max_order,
+            debug_slab=int(self.debug_slab),
+            debug_vm=int(self.debug_vm),
+            debug_pagealloc=int(self.debug_pagealloc),
+            debug_slab_leak=int(self.debug_slab_leak),
+            page_poisoning=int(self.page_poisoning),
+            index_node_size=self.kmalloc_size(self.index_node),
+            nr_possible_cpus=self.nr_cpus,
+            create_mask=self.cache_create_mask,
+            flag_hwcache_align=f["SLAB_HWCACHE_ALIGN"],
+            flag_red_zone=f["SLAB_RED_ZONE"],
+            flag_poison=f["SLAB_POISON"],
+            flag_store_user=f["SLAB_STORE_USER"],
+            flag_destroy_by_rcu=f["SLAB_DESTROY_BY_RCU"],
+            flag_reclaim_account=f["SLAB_RECLAIM_ACCOUNT"],
+            flag_noleaktrace=f["SLAB_NOLEAKTRACE"],
+            cflgs_off_slab=f["CFLGS_OFF_SLAB"],
+        )
+
+    def kmalloc_size(self, index: int) -> int:
+        return ref.kmalloc_size(index, self.kmalloc_min_size)
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration and its derived constants, for --json and the README."""
+        return {
+            "kernel": self.version,
+            "allocator": self.preset.allocator,
+            "arch": self.arch.name,
+            "page_size": self.page_size,
+            "bytes_per_word": self.bytes_per_word,
+            "cache_line_size": self.cache_line_size,
+            "nr_cpus": self.nr_cpus,
+            "mem": self.mem,
+            "slab_max_order": self.slab_max_order,
+            "switches": self.switches,
+            "ARCH_KMALLOC_MINALIGN": self.arch_kmalloc_minalign,
+            "ARCH_SLAB_MINALIGN": self.arch_slab_minalign,
+            "KMALLOC_MIN_SIZE": self.kmalloc_min_size,
+            "KMALLOC_SHIFT_LOW": self.kmalloc_shift_low,
+            "KMALLOC_SHIFT_HIGH": self.kmalloc_shift_high,
+            "KMALLOC_MAX_SIZE": self.kmalloc_max_size,
+            "KMALLOC_MAX_ORDER": self.kmalloc_max_order,
+            "OFF_SLAB_MIN_SIZE": self.off_slab_min_size,
+            "SLAB_OBJ_MIN_SIZE": self.slab_obj_min_size,
+            "freelist_idx_t": self.freelist_idx_size,
+            "SLAB_OBJ_MAX_NUM": self.slab_obj_max_num,
+            "CACHE_CREATE_MASK": hex(self.cache_create_mask),
+            "INDEX_AC": self.index_ac,
+            "INDEX_NODE": self.index_node,
+        }
