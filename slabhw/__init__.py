@@ -1,0 +1,60 @@
+"""slabhw: a bit-accurate model of the Linux kernel slab allocators.
+
+Quick use::
+
+    >>> import slabhw
+    >>> k = slabhw.Kernel("v3.16", "x86_64")
+    >>> c = k.kmem_cache_create("test_cache", 110, flags="SLAB_HWCACHE_ALIGN")
+    >>> (c.align, c.size, c.num)
+    (64, 128, 31)
+    >>> slabhw.calculate_alignment(0x2000, 0, 110)
+    64
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from .config import KernelConfig
+from .errors import (
+    HANG,
+    BuildError,
+    InputError,
+    KernelBug,
+    KernelError,
+    KernelHang,
+    KernelPanic,
+    KernelTrap,
+    SlabError,
+)
+from .kernel import ZERO_SIZE, Kernel
+from .slab import KmemCache
+from .sweep import SWEEP_DTYPE, sweep
+
+__version__ = "0.1.0"
+
+
+def calculate_alignment(flags: Any, align: Any, size: Any, *, kernel: str = "v3.16",
+                        arch: str = "x86_64", out: Any = None, **options: Any) -> Any:
+    """calculate_alignment(flags, align, size) of the given kernel and architecture.
+
+    Takes ints (returns an int) or numpy arrays (returns a uint64 array; numpy
+    broadcasting applies, ``out=`` may supply the result array).  Where the kernel
+    never returns (SLAB_HWCACHE_ALIGN with size 0) the int form raises KernelHang
+    and the array form holds 0.  ``options`` are KernelConfig switches such as
+    ``cache_line_size_param``.
+    """
+    p = KernelConfig.build(kernel, arch, **options).slab_params()
+    result = _core.calculate_alignment(p, flags, align, size, out=out)
+    if result is None:
+        raise KernelHang(HANG, "calculate_alignment() never returns for size 0 with "
+                                "SLAB_HWCACHE_ALIGN")
+    return result
+
+
+__all__ = [
+    "BuildError", "InputError", "Kernel", "KernelBug", "KernelConfig", "KernelError",
+    "KernelHang", "KernelPanic", "KernelTrap", "KmemCache", "SWEEP_DTYPE", "SlabError",
+    "ZERO_SIZE", "calculate_alignment", "sweep",
+]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import InputError
+from .parse import parse_uint
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,7 @@ class FlagTable:
                     raise InputError(f"empty flag name in {text!r}")
                 continue
             if token[0].isdigit():
-                try:
-                    value = int(token, 0)
-                except ValueError:
-                    raise InputError(f"bad flag number {token!r}") from None
+                value = parse_uint(token, "flag number")
             else:
                 if token not in self._values or self._is_internal(token):
                     raise InputError(

@@ -1,0 +1,366 @@
+"""The ``slabhw`` command: a thin layer of argument parsing and formatting.
+
+Exit status: 0 success; 1 the modelled kernel failed the request (an errno, BUG,
+panic, hang or trap, reported in the kernel's words); 2 a mistake in the request
+(one line on stderr naming it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from . import __version__, slabinfo
+from .sweep import OUTPUT_COLUMNS, read_csv, sweep, terminal_progress, to_records, write_csv
+from .config import DEFAULT_MEM, PRESETS, SWITCHES, KernelConfig
+from .errors import KernelError, SlabError, outcome_name
+from .kernel import Kernel, ZeroSizePtr
+from .parse import parse_size, parse_uint
+from .slab import KmemCache, object_regions, slab_regions
+
+
+def default_nr_cpus() -> int:
+    """num_possible_cpus() of the machine running slabhw, as its kernel counts them."""
+    try:
+        with open("/sys/devices/system/cpu/possible", encoding="ascii") as f:
+            total = 0
+            for part in f.read().strip().split(","):
+                lo, _, hi = part.partition("-")
+                total += int(hi or lo) - int(lo) + 1
+            return max(total, 1)
+    except (OSError, ValueError):
+        return os.cpu_count() or 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _uint(what: str) -> Any:
+    return lambda text: _wrap(parse_uint, text, what)
+
+
+def _size(what: str) -> Any:
+    return lambda text: _wrap(parse_size, text, what)
+
+
+def _wrap(fn: Any, text: str, what: str) -> int:
+    try:
+        return int(fn(text, what))
+    except SlabError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("kernel configuration")
+    g.add_argument("--kernel", default="v3.16", help="kernel version (%(default)s; "
+                   f"available: {', '.join(PRESETS)})")
+    g.add_argument("--arch", default="x86_64", help="architecture preset (%(default)s; "
+                   "x86_64, i386, arm64, arm64-64k, arm, ppc64, ppc64-4k, s390x)")
+    g.add_argument("--nr-cpus", type=_uint("--nr-cpus"), default=None,
+                   help="possible CPUs (nr_cpu_ids); default: this machine's "
+                   f"possible CPUs ({default_nr_cpus()}); shared arrays need more than 1")
+    g.add_argument("--slab-max-order", type=int, default=None,
+                   help="boot option slab_max_order=N, clamped to [0, MAX_ORDER-1]; "
+                   "default: the kernel's rule, 1 when RAM exceeds 32 MiB else 0")
+    g.add_argument("--mem", type=_size("--mem"), default=DEFAULT_MEM,
+                   help="RAM of the simulated machine (default 4G); decides the "
+                   "default slab_max_order")
+    g.add_argument("--cache-line-size", type=_uint("--cache-line-size"), default=None,
+                   help="run-time cache_line_size() (default: the arch's usual value)")
+    g.add_argument("--debug", action="store_true", help="CONFIG_DEBUG_SLAB")
+    for name, (_default, text) in SWITCHES.items():
+        if name != "debug_slab":
+            g.add_argument("--" + name.replace("_", "-"), action="store_true", help=text)
+    g.add_argument("--no-zone-dma", action="store_true",
+                   help="build without CONFIG_ZONE_DMA (no dma-kmalloc caches)")
+
+
+def _config(args: argparse.Namespace) -> KernelConfig:
+    switches = {name: getattr(args, name) for name in SWITCHES if name != "debug_slab"}
+    return KernelConfig.build(
+        args.kernel, args.arch,
+        nr_cpus=args.nr_cpus if args.nr_cpus is not None else default_nr_cpus(),
+        mem=args.mem, slab_max_order_param=args.slab_max_order,
+        cache_line_size_param=args.cache_line_size, debug_slab=args.debug,
+        zone_dma=False if args.no_zone_dma else None, **switches)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="slabhw",
+        description="A bit-accurate model of the Linux slab allocators: what "
+        "kmem_cache_create() computes for a size, alignment and flags, on a kernel "
+        "version and architecture you are not running.",
+        epilog="Exit status: 0 success, 1 the modelled kernel failed the request, "
+        "2 bad input.  Every command takes --json.",
+    )
+    parser.add_argument("--version", action="version", version=f"slabhw {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    common = _Parser(add_help=False)
+    _config_options(common)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("create", parents=[common],
+                       help="kmem_cache_create(): descriptor, slab picture, slabinfo line",
+                       description="Create one cache on a freshly booted simulated kernel "
+                       "and show every field of its struct kmem_cache, a picture of one "
+                       "slab and its /proc/slabinfo line.")
+    p.add_argument("name", help="cache name")
+    p.add_argument("size", type=_uint("size"), help="object size in bytes")
+    p.add_argument("--align", type=_uint("--align"), default=0,
+                   help="requested alignment (default 0)")
+    p.add_argument("--flags", default="0",
+                   help="SLAB_* flags: a number (decimal or 0x-hex) or names joined by | "
+                   "such as SLAB_HWCACHE_ALIGN|SLAB_PANIC")
+    p.add_argument("--ctor", action="store_true", help="the cache has a constructor")
+    p.add_argument("--colour", type=int, default=0,
+                   help="colour index of the slab to draw (default 0)")
+
+    p = sub.add_parser("kmalloc", parents=[common],
+                       help="the kmalloc cache that serves a size, and its geometry",
+                       description="Which cache kmalloc(SIZE) uses (kmalloc_slab) and "
+                       "that cache's geometry.")
+    p.add_argument("size", type=_uint("size"), help="requested bytes")
+    p.add_argument("--dma", action="store_true", help="GFP_DMA: use the dma-kmalloc caches")
+
+    sub.add_parser("slabinfo", parents=[common],
+                   help="/proc/slabinfo of the simulated kernel after boot",
+                   description="/proc/slabinfo exactly as the simulated kernel prints it "
+                   "after boot.  Object and slab counts are those of the simulation: "
+                   "zero until objects are allocated.")
+
+    sub.add_parser("config", parents=[common], help="the configuration's derived constants",
+                   description="The constants the kernel derives for this configuration "
+                   "(KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, CACHE_CREATE_MASK, ...).")
+
+    p = sub.add_parser(
+        "sweep", parents=[common],
+        help="kmem_cache_create numbers for every row of a CSV",
+        description="Batch mode.  Input columns: object_size (required), align "
+        "(default 0), flags (default 0; a number in the kernel's encoding, decimal or "
+        "0x-hex, or names joined by |), ctor (0/1).  Output: one row per input row, "
+        f"in order: {','.join(OUTPUT_COLUMNS)}.  error is 0 on success, "
+        "else the errno name the kernel returns (E2BIG, EINVAL, ...), BUG where it "
+        "hits BUG_ON, HANG where it never returns, DIVIDE_ERROR where it traps on a "
+        "division by zero; computed columns are empty on error rows.  --json writes "
+        "a list of objects instead of CSV.")
+    p.add_argument("--input", default="-", help="input CSV file (default -, stdin)")
+    p.add_argument("--output", default="-", help="output file (default -, stdout)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (one is drawn only when stderr is a terminal)")
+    return parser
+
+
+# ---- formatting --------------------------------------------------------------------
+def _hex_range(r_start: int, r_end: int, width: int) -> str:
+    return f"{r_start:#0{width}x}-{r_end - 1:#0{width}x}"
+
+
+def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) -> str:
+    """A text picture of one slab: colour area, freelist, objects, left-over."""
+    slab_bytes = config.page_size << cache.gfporder
+    regions = slab_regions(cache, config.page_size, colour_index)
+    width = len(hex(slab_bytes - 1)) if slab_bytes > 1 else 3
+    pages = 1 << cache.gfporder
+    lines = [
+        f"one slab: {slab_bytes} bytes (order {cache.gfporder}, {pages} page"
+        f"{'s' if pages > 1 else ''}), colour {colour_index} of {max(cache.colour, 1)} "
+        f"(colour_off {cache.colour_off}), freelist "
+        f"{'off-slab in ' + cache.freelist_cache.name if cache.off_slab and cache.freelist_cache else 'on-slab'}"
+    ]
+    objects = [r for r in regions if r.kind == "object"]
+    shown = set(range(min(3, len(objects)))) | {len(objects) - 1}
+    elided = False
+    for r in regions:
+        if r.kind == "object" and r.index not in shown:
+            if not elided:
+                lines.append(f"  {'...':>{2 * width + 1}}  objects 3..{len(objects) - 2}")
+                elided = True
+            continue
+        label = {"colour": "colour padding", "freelist": "freelist", "unused": "left over",
+                 "object": f"object {r.index}"}[r.kind]
+        detail = ""
+        if r.kind == "freelist":
+            idx = config.freelist_idx_size
+            used = cache.num * idx
+            detail = f"  ({cache.num} x {idx}-byte index"
+            detail += f", {r.end - r.start - used} bytes padding)" if r.end - r.start > used else ")"
+        elif r.kind == "object" and cache.size != cache.object_size:
+            detail = f"  ({cache.object_size} bytes object + {cache.size - cache.object_size} debug/padding)"
+        lines.append(f"  {_hex_range(r.start, r.end, width)}  {label:<15} {r.end - r.start:>7} bytes{detail}")
+    red_zone = bool(cache.flags & config.flags["SLAB_RED_ZONE"])
+    store_user = bool(cache.flags & config.flags["SLAB_STORE_USER"])
+    if cache.obj_offset or red_zone or store_user:
+        lines.append("inside each object slot:")
+        for r in object_regions(cache, config.bytes_per_word, config.redzone_align,
+                                red_zone=red_zone, store_user=store_user):
+            lines.append(f"  +{r.start:<6} {r.kind:<11} {r.end - r.start:>6} bytes")
+    return "\n".join(lines)
+
+
+def _descriptor_text(cache: KmemCache, config: KernelConfig) -> str:
+    d = cache.descriptor()
+    rows = []
+    for key, value in d.items():
+        if key == "flags":
+            value = f"{value:#x} ({config.flags.format(value)})"
+        elif key == "allocflags":
+            value = f"{value:#x}"
+        elif key == "reciprocal_buffer_size":
+            value = f"m={value['m']} sh1={value['sh1']} sh2={value['sh2']}"
+        rows.append(f"  {key:<24} {value}")
+    return "struct kmem_cache {\n" + "\n".join(rows) + "\n}"
+
+
+def _emit(data: Any, as_json: bool, text: str, out: IO[str]) -> None:
+    if as_json:
+        json.dump(data, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(text if text.endswith("\n") else text + "\n")
+
+
+# ---- commands ---------------------------------------------------------------------
+def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    kernel = Kernel(config=cfg)
+    ctor = (lambda obj: None) if args.ctor else None
+    try:
+        cache = kernel.kmem_cache_create(args.name, args.size, args.align, args.flags, ctor)
+    except KernelError as exc:
+        log = kernel.log if exc.message in kernel.log else kernel.log + [exc.message]
+        return _kernel_failure(exc.errno_name, log, args.json, out)
+    if cache is None:
+        return _kernel_failure(outcome_name(kernel.errno), kernel.log, args.json, out)
+    line = slabinfo.cache_line(cache, cfg.debug_slab)
+    regions = slab_regions(cache, cfg.page_size, args.colour)
+    data = {
+        "config": cfg.describe(),
+        "cache": cache.descriptor(),
+        "flags_names": cfg.flags.format(cache.flags),
+        "slab": [r.__dict__ for r in regions],
+        "slabinfo": line.rstrip("\n"),
+    }
+    text = "\n".join([
+        f"kmem_cache_create({args.name!r}, {args.size}, {args.align}, "
+        f"{cfg.flags.format(cfg.flags.parse(args.flags))}, "
+        f"{'ctor' if args.ctor else 'NULL'}) on Linux {cfg.version} {cfg.arch.name}",
+        _descriptor_text(cache, cfg),
+        slab_picture(cache, cfg, args.colour),
+        "/proc/slabinfo:",
+        slabinfo.header(cfg.debug_slab) + line,
+    ])
+    _emit(data, args.json, text, out)
+    return 0
+
+
+def _kernel_failure(name: str, log: list[str], as_json: bool, out: IO[str]) -> int:
+    if as_json:
+        json.dump({"error": name, "log": log}, out, indent=2)
+        out.write("\n")
+    else:
+        for line in log:
+            out.write(line + "\n")
+        out.write(f"error: {name}\n")
+    return 1
+
+
+def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    kernel = Kernel(config=cfg)
+    choice = kernel.kmalloc_slab(args.size, dma=args.dma)
+    if isinstance(choice, ZeroSizePtr):
+        data: dict[str, Any] = {"size": args.size, "result": "ZERO_SIZE_PTR", "cache": None}
+        text = f"kmalloc({args.size}) returns ZERO_SIZE_PTR ({choice.address:#x}): no cache"
+    elif choice is None:
+        data = {"size": args.size, "result": "NULL", "cache": None, "log": kernel.log}
+        text = (f"kmalloc({args.size}) returns NULL: above KMALLOC_MAX_SIZE "
+                f"({cfg.kmalloc_max_size})\n" + "\n".join(kernel.log))
+    else:
+        data = {"size": args.size, "result": choice.name, "cache": choice.descriptor(),
+                "kmalloc_index": kernel.kmalloc_index(args.size)}
+        text = "\n".join([
+            f"kmalloc({args.size}{', GFP_DMA' if args.dma else ''}) -> {choice.name} "
+            f"(object_size {choice.object_size}, stride {choice.size}; "
+            f"ksize() = {choice.object_size})",
+            _descriptor_text(choice, cfg),
+            slab_picture(choice, cfg),
+        ])
+    _emit(data, args.json, text, out)
+    return 0
+
+
+def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    kernel = Kernel(config=cfg)
+    text = slabinfo.render(kernel.slab_caches, cfg.debug_slab)
+    rows = [r.__dict__ for r in slabinfo.parse(text)]
+    if args.json:
+        _emit(rows, True, "", out)
+    else:
+        out.write(text)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    data = cfg.describe()
+    text = "\n".join(f"{k:<22} {v}" for k, v in data.items())
+    _emit(data, args.json, text, out)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    try:
+        src = sys.stdin if args.input == "-" else open(args.input, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise SlabError(f"cannot read {args.input}: {exc.strerror}") from None
+    with src:
+        columns = read_csv(src, cfg)
+    progress = None if args.no_progress else terminal_progress()
+    result = sweep(*columns, config=cfg, progress=progress)
+    try:
+        dst = out if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise SlabError(f"cannot write {args.output}: {exc.strerror}") from None
+    with dst if dst is not out else contextlib.nullcontext(out) as sink:
+        if args.json:
+            json.dump(to_records(result), sink)
+            sink.write("\n")
+        else:
+            write_csv(sink, result)
+    return 0
+
+
+COMMANDS = {"create": cmd_create, "kmalloc": cmd_kmalloc, "slabinfo": cmd_slabinfo,
+            "config": cmd_config, "sweep": cmd_sweep}
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out or sys.stdout)
+    except KernelError as exc:  # e.g. a boot cache panics under this configuration
+        sys.stderr.write(f"slabhw {args.command}: the modelled kernel failed: {exc}\n")
+        return 1
+    except SlabError as exc:
+        sys.stderr.write(f"slabhw {args.command}: error: {exc}\n")
+        return 2
+    except BrokenPipeError:  # pragma: no cover - e.g. piping into head
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
