@@ -40,15 +40,12 @@ void slabhw_get_order_array(const uint64_t *size, int64_t *out, size_t n,
         out[i] = get_order_one(size[i], page_shift, ulmask);
 }
 
-uint64_t slabhw_calculate_alignment(const struct slabhw_slab316_params *p,
-                                    uint64_t flags, uint64_t align, uint64_t size)
+int slabhw_calculate_alignment(const struct slabhw_slab316_params *p, uint64_t flags,
+                               uint64_t align, uint64_t size, uint64_t *out)
 {
-    uint64_t a;
-    if (slabhw_calc_align(flags, align, size, p->flag_hwcache_align,
-                          p->cache_line_size, p->arch_slab_minalign,
-                          p->word_bits / 8, slabhw_mask(p->word_bits), &a))
-        return 0;
-    return a;
+    return slabhw_calc_align(flags, align, size, p->flag_hwcache_align,
+                             p->cache_line_size, p->arch_slab_minalign,
+                             p->word_bits / 8, slabhw_mask(p->word_bits), out);
 }
 
 /*
@@ -91,7 +88,7 @@ void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
             uint64_t a = al > r ? al : r;
             a = a < minalign ? minalign : a;
             a = slabhw_kalign(a, word, ulmask);
-            out[i] = s ? a : 0;
+            out[i] = s ? a : SLABHW_ALIGN_HANG;
         }
         return;
     }
@@ -100,6 +97,6 @@ void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
         int hang = slabhw_calc_align(flags[i * flags_stride], align[i * align_stride],
                                      size[i * size_stride], p->flag_hwcache_align,
                                      line, minalign, word, ulmask, &a);
-        out[i] = hang ? 0 : a;
+        out[i] = hang ? SLABHW_ALIGN_HANG : a;
     }
 }

@@ -228,11 +228,11 @@ static inline int kmem_cache_create_slab(const params_t *p, cache_t *c, uint64_t
     if (colour_off < (uint32_t)c->align)
         colour_off = (uint32_t)c->align;
     c->colour_off = colour_off;
-    c->colour = (int64_t)((left_over / colour_off) & ulmask);
+    c->colour = (left_over / colour_off) & ulmask;
     c->freelist_size = (uint32_t)freelist_size;
     c->flags = (uint32_t)flags;
     c->off_slab = (flags & p->cflgs_off_slab) ? 1 : 0;
-    c->left_over = (int64_t)left_over;
+    c->left_over = left_over;
     c->size = (uint32_t)size;
     if (reciprocal_value(c, (uint32_t)c->size, o))
         return 1;

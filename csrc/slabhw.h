@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 3 };
+enum { SLABHW_ABI_VERSION = 5 };
+static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
  * what a kernel does instead of returning. */
@@ -76,7 +77,8 @@ struct slabhw_slab316_params {
 };
 
 /* What kmem_cache_create computes for one cache (reference.SlabLayout). All fields
- * are 64-bit so that a numpy structured array can alias an array of them. */
+ * are 64-bit so that a numpy structured array can alias an array of them; the
+ * size_t values (colour, left_over) are unsigned, the rest fit int64_t. */
 struct slabhw_slab316_cache {
     int64_t error;
     int64_t site;
@@ -87,11 +89,11 @@ struct slabhw_slab316_cache {
     int64_t obj_offset;
     int64_t num;
     int64_t gfporder;
-    int64_t colour;
+    uint64_t colour;
     int64_t colour_off;
     int64_t off_slab;
     int64_t freelist_size;
-    int64_t left_over;
+    uint64_t left_over;
     int64_t limit;
     int64_t batchcount;
     int64_t shared;
@@ -109,11 +111,12 @@ int slabhw_get_order(uint64_t size, uint64_t page_shift, uint64_t word_bits);
 void slabhw_get_order_array(const uint64_t *size, int64_t *out, size_t n,
                             uint64_t page_shift, uint64_t word_bits);
 
-/* calculate_alignment(): 0 means "never returns" (HWCACHE_ALIGN with size 0).
- * Array form: each input is read with an element stride of 0 (broadcast scalar)
- * or 1 (contiguous). */
-uint64_t slabhw_calculate_alignment(const struct slabhw_slab316_params *p,
-                                    uint64_t flags, uint64_t align, uint64_t size);
+/* calculate_alignment(): returns 1 where the kernel never returns (HWCACHE_ALIGN
+ * with size 0), else 0 with *out set.  The array form writes SLABHW_ALIGN_HANG
+ * there instead: a real result is a multiple of the word size, never all ones.
+ * Each array input is read with an element stride of 0 (broadcast scalar) or 1. */
+int slabhw_calculate_alignment(const struct slabhw_slab316_params *p, uint64_t flags,
+                               uint64_t align, uint64_t size, uint64_t *out);
 void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
                                       const uint64_t *flags, size_t flags_stride,
                                       const uint64_t *align, size_t align_stride,

@@ -28,6 +28,7 @@ from .errors import (
     KernelTrap,
     SlabError,
 )
+from ._core import ALIGN_HANG
 from .kernel import ZERO_SIZE, Kernel
 from .slab import KmemCache
 from .sweep import SWEEP_DTYPE, sweep
@@ -42,7 +43,7 @@ def calculate_alignment(flags: Any, align: Any, size: Any, *, kernel: str = "v3.
     Takes ints (returns an int) or numpy arrays (returns a uint64 array; numpy
     broadcasting applies, ``out=`` may supply the result array).  Where the kernel
     never returns (SLAB_HWCACHE_ALIGN with size 0) the int form raises KernelHang
-    and the array form holds 0.  ``options`` are KernelConfig switches such as
+    and the array form holds ``slabhw.ALIGN_HANG`` (2**64 - 1).  ``options`` are KernelConfig switches such as
     ``cache_line_size_param``.
     """
     p = KernelConfig.build(kernel, arch, **options).slab_params()
@@ -54,7 +55,7 @@ def calculate_alignment(flags: Any, align: Any, size: Any, *, kernel: str = "v3.
 
 
 __all__ = [
-    "BuildError", "InputError", "Kernel", "KernelBug", "KernelConfig", "KernelError",
+    "ALIGN_HANG", "BuildError", "InputError", "Kernel", "KernelBug", "KernelConfig", "KernelError",
     "KernelHang", "KernelPanic", "KernelTrap", "KmemCache", "SWEEP_DTYPE", "SlabError",
     "ZERO_SIZE", "calculate_alignment", "sweep",
 ]

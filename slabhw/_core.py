@@ -22,7 +22,7 @@ import numpy.typing as npt
 from . import reference as ref
 from .errors import BuildError, InputError
 
-ABI_VERSION = 3  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 5  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -44,21 +44,31 @@ if BACKEND not in ("c", "reference"):
 
 U64Array = npt.NDArray[np.uint64]
 
-# numpy mirror of struct slabhw_slab316_cache, checked against the C layout below.
-LAYOUT_DTYPE = np.dtype([(name, "<i8") for name in ref.LAYOUT_FIELDS])
+ALIGN_HANG = int(lib.SLABHW_ALIGN_HANG)  # array marker: the kernel never returns
+
+def _struct_dtype(cname: str) -> np.dtype[Any]:
+    """A numpy dtype aliasing a C struct of 64-bit integer fields."""
+    ctype = ffi.typeof(cname)
+    names = [name for name, _ in ctype.fields]
+    formats = ["<u8" if f.type.cname == "uint64_t" else "<i8" for _, f in ctype.fields]
+    offsets = [f.offset for _, f in ctype.fields]
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                     "itemsize": ffi.sizeof(ctype)})
 
 
-def _check_layout_dtype() -> None:
-    ctype = ffi.typeof("struct slabhw_slab316_cache")
-    c_fields = [name for name, _ in ctype.fields]
-    if c_fields != list(ref.LAYOUT_FIELDS) or ffi.sizeof(ctype) != LAYOUT_DTYPE.itemsize:
+# numpy mirror of struct slabhw_slab316_cache
+LAYOUT_DTYPE = _struct_dtype("struct slabhw_slab316_cache")
+
+
+def _check_mirrors() -> None:
+    if list(LAYOUT_DTYPE.names or ()) != list(ref.LAYOUT_FIELDS):
         raise BuildError("struct slabhw_slab316_cache and reference.SlabLayout disagree")
     p_fields = [name for name, _ in ffi.typeof("struct slabhw_slab316_params").fields]
     if p_fields != list(ref.PARAM_FIELDS):
         raise BuildError("struct slabhw_slab316_params and reference.SlabParams disagree")
 
 
-_check_layout_dtype()
+_check_mirrors()
 
 
 @lru_cache(maxsize=64)
@@ -142,14 +152,15 @@ def _scalar(x: Any, name: str, word_bits: int) -> int:
 def calculate_alignment(p: ref.SlabParams, flags: Any, align: Any, size: Any,
                         out: Any = None) -> Any:
     """calculate_alignment() on ints (-> int, or None for a hang) or arrays
-    (-> uint64 array, 0 marking a hang), with numpy broadcasting."""
+    (-> uint64 array, ALIGN_HANG marking a hang), with numpy broadcasting."""
     wb = p.word_bits
     if _is_scalar(flags, align, size) and out is None:
         f, a, s = (_scalar(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
         if BACKEND == "reference":
             return ref.calculate_alignment(p, f, a, s)
-        r = int(lib.slabhw_calculate_alignment(_params(p), f, a, s))
-        return None if r == 0 else r
+        res = ffi.new("uint64_t *")
+        hang = lib.slabhw_calculate_alignment(_params(p), f, a, s, res)
+        return None if hang else int(res[0])
     fa, aa, sa = (_as_u64_array(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
     shape = np.broadcast_shapes(fa.shape, aa.shape, sa.shape)
     result = _check_out(out, shape, np.dtype(np.uint64))
@@ -159,7 +170,7 @@ def calculate_alignment(p: ref.SlabParams, flags: Any, align: Any, size: Any,
         flat = result.reshape(-1)
         for i in range(n):
             r = ref.calculate_alignment(p, int(fb[i * fs]), int(ab[i * as_]), int(sb[i * ss]))
-            flat[i] = 0 if r is None else r
+            flat[i] = ALIGN_HANG if r is None else r
         return result
     if n:
         lib.slabhw_calculate_alignment_array(
@@ -273,7 +284,7 @@ def kernel_align(x: int, a: int, word_bits: int) -> int:
 
 
 __all__: Sequence[str] = (
-    "BACKEND", "LAYOUT_DTYPE", "calculate_alignment", "slab316_create",
+    "ALIGN_HANG", "BACKEND", "LAYOUT_DTYPE", "calculate_alignment", "slab316_create",
     "slab316_create_array", "kmalloc_index", "kmalloc_size", "kmalloc_slab_index",
     "get_order", "fls", "kernel_align",
 )

@@ -193,6 +193,17 @@ class KernelConfig:
         if self.slab_max_order_param is not None and not -(2**31) <= self.slab_max_order_param < 2**31:
             raise InputError("slab_max_order does not fit an int")
 
+    def __repr__(self) -> str:
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+            if f.name not in ("preset", "arch") and getattr(self, f.name) != f.default
+        ]
+        args = ", ".join([repr(self.preset.name), repr(self.arch.name), *changed])
+        return f"KernelConfig.build({args})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython / hypothesis
+        printer.text(repr(self))
+
     # ---- construction -------------------------------------------------------------
     @classmethod
     def build(cls, kernel: str = "v3.16", arch: str = "x86_64", **options: Any) -> KernelConfig:
