@@ -49,16 +49,34 @@ int slabhw_calculate_alignment(const struct slabhw_slab316_params *p, uint64_t f
 }
 
 /*
- * The hardware-cache rule without a loop: halving the cache line while
- * size <= line / 2 ends at min(line, roundup_pow_of_two(size)) for size >= 1
- * (line is a power of two), so each element costs a clz and a few selects.
+ * The common sweep (one flags value with SLAB_HWCACHE_ALIGN, one align, many
+ * sizes) without the halving loop: halving the cache line while size <= line / 2
+ * ends at min(line, roundup_pow_of_two(size)) for size >= 1 (line is a power of
+ * two).  roundup_pow_of_two by bit smearing keeps the loop branch-free, so the
+ * compiler vectorises it; SLABHW_TARGET_CLONES builds AVX-512 and AVX2 variants
+ * beside the baseline and the loader picks one for the CPU at hand.
  */
-static inline uint64_t hw_ralign(uint64_t size, uint64_t line)
+SLABHW_TARGET_CLONES
+static void hw_align_sizes(const uint64_t *size, uint64_t *out, size_t n, uint64_t line,
+                           uint64_t align, uint64_t minalign, uint64_t word,
+                           uint64_t ulmask)
 {
-    uint64_t m = size - 1;
-    uint64_t p2 = (uint64_t)1 << (63 - __builtin_clzll(m | 1));
-    p2 = m > 1 ? p2 << 1 : size;      /* size 1 -> 1, size 2 -> 2 */
-    return size >= line ? line : p2;
+    const uint64_t mask = (word - 1) & ulmask;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = size[i];
+        uint64_t v = s - 1;
+        v |= v >> 1;
+        v |= v >> 2;
+        v |= v >> 4;
+        v |= v >> 8;
+        v |= v >> 16;
+        v |= v >> 32;
+        uint64_t r = s >= line ? line : v + 1;
+        uint64_t a = align > r ? align : r;
+        a = a < minalign ? minalign : a;
+        a = ((a + mask) & ~mask) & ulmask;
+        out[i] = s ? a : SLABHW_ALIGN_HANG;
+    }
 }
 
 void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
@@ -82,14 +100,7 @@ void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
                 out[i] = a;
             return;
         }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t s = size[i];
-            uint64_t r = hw_ralign(s, line);
-            uint64_t a = al > r ? al : r;
-            a = a < minalign ? minalign : a;
-            a = slabhw_kalign(a, word, ulmask);
-            out[i] = s ? a : SLABHW_ALIGN_HANG;
-        }
+        hw_align_sizes(size, out, n, line, al, minalign, word, ulmask);
         return;
     }
     for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,16 @@
 
 #include <stdint.h>
 
+/* Function multi-versioning for the hot array loops: x86-64 with GCC on Linux
+ * (ifunc) gets AVX-512 and AVX2 clones beside the baseline; elsewhere plain code. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) \
+    && __GNUC__ >= 11
+#define SLABHW_TARGET_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SLABHW_TARGET_CLONES
+#endif
+
 static inline uint64_t slabhw_mask(uint64_t bits)
 {
     return bits >= 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
