@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
+from ._core import ALIGN_HANG
 from .config import KernelConfig
 from .errors import (
     HANG,
@@ -28,7 +29,6 @@ from .errors import (
     KernelTrap,
     SlabError,
 )
-from ._core import ALIGN_HANG
 from .kernel import ZERO_SIZE, Kernel
 from .slab import KmemCache
 from .sweep import SWEEP_DTYPE, sweep
@@ -36,26 +36,48 @@ from .sweep import SWEEP_DTYPE, sweep
 __version__ = "0.1.0"
 
 
-def calculate_alignment(flags: Any, align: Any, size: Any, *, kernel: str = "v3.16",
-                        arch: str = "x86_64", out: Any = None, **options: Any) -> Any:
+def calculate_alignment(
+    flags: Any,
+    align: Any,
+    size: Any,
+    *,
+    kernel: str = "v3.16",
+    arch: str = "x86_64",
+    out: Any = None,
+    **options: Any,
+) -> Any:
     """calculate_alignment(flags, align, size) of the given kernel and architecture.
 
     Takes ints (returns an int) or numpy arrays (returns a uint64 array; numpy
     broadcasting applies, ``out=`` may supply the result array).  Where the kernel
     never returns (SLAB_HWCACHE_ALIGN with size 0) the int form raises KernelHang
-    and the array form holds ``slabhw.ALIGN_HANG`` (2**64 - 1).  ``options`` are KernelConfig switches such as
-    ``cache_line_size_param``.
+    and the array form holds ``slabhw.ALIGN_HANG`` (2**64 - 1).  ``options`` are
+    KernelConfig switches such as ``cache_line_size_param``.
     """
     p = KernelConfig.build(kernel, arch, **options).slab_params()
     result = _core.calculate_alignment(p, flags, align, size, out=out)
     if result is None:
-        raise KernelHang(HANG, "calculate_alignment() never returns for size 0 with "
-                                "SLAB_HWCACHE_ALIGN")
+        raise KernelHang(
+            HANG, "calculate_alignment() never returns for size 0 with SLAB_HWCACHE_ALIGN"
+        )
     return result
 
 
 __all__ = [
-    "ALIGN_HANG", "BuildError", "InputError", "Kernel", "KernelBug", "KernelConfig", "KernelError",
-    "KernelHang", "KernelPanic", "KernelTrap", "KmemCache", "SWEEP_DTYPE", "SlabError",
-    "ZERO_SIZE", "calculate_alignment", "sweep",
+    "ALIGN_HANG",
+    "BuildError",
+    "InputError",
+    "Kernel",
+    "KernelBug",
+    "KernelConfig",
+    "KernelError",
+    "KernelHang",
+    "KernelPanic",
+    "KernelTrap",
+    "KmemCache",
+    "SWEEP_DTYPE",
+    "SlabError",
+    "ZERO_SIZE",
+    "calculate_alignment",
+    "sweep",
 ]

@@ -46,14 +46,16 @@ U64Array = npt.NDArray[np.uint64]
 
 ALIGN_HANG = int(lib.SLABHW_ALIGN_HANG)  # array marker: the kernel never returns
 
+
 def _struct_dtype(cname: str) -> np.dtype[Any]:
     """A numpy dtype aliasing a C struct of 64-bit integer fields."""
     ctype = ffi.typeof(cname)
     names = [name for name, _ in ctype.fields]
     formats = ["<u8" if f.type.cname == "uint64_t" else "<i8" for _, f in ctype.fields]
     offsets = [f.offset for _, f in ctype.fields]
-    return np.dtype({"names": names, "formats": formats, "offsets": offsets,
-                     "itemsize": ffi.sizeof(ctype)})
+    return np.dtype(
+        {"names": names, "formats": formats, "offsets": offsets, "itemsize": ffi.sizeof(ctype)}
+    )
 
 
 # numpy mirror of struct slabhw_slab316_cache
@@ -100,8 +102,7 @@ def _as_u64_array(x: Any, name: str, word_bits: int) -> U64Array:
         raise TypeError(f"{name} must be an integer or an integer array, not {arr.dtype}")
     if word_bits < 64 and out.size and int(out.max()) >= 1 << word_bits:
         raise InputError(
-            f"{name} value {int(out.max())} does not fit the target's "
-            f"{word_bits}-bit unsigned long"
+            f"{name} value {int(out.max())} does not fit the target's {word_bits}-bit unsigned long"
         )
     return out
 
@@ -149,19 +150,24 @@ def _scalar(x: Any, name: str, word_bits: int) -> int:
 
 
 # ---- calculate_alignment -----------------------------------------------------------
-def calculate_alignment(p: ref.SlabParams, flags: Any, align: Any, size: Any,
-                        out: Any = None) -> Any:
+def calculate_alignment(
+    p: ref.SlabParams, flags: Any, align: Any, size: Any, out: Any = None
+) -> Any:
     """calculate_alignment() on ints (-> int, or None for a hang) or arrays
     (-> uint64 array, ALIGN_HANG marking a hang), with numpy broadcasting."""
     wb = p.word_bits
     if _is_scalar(flags, align, size) and out is None:
-        f, a, s = (_scalar(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
+        f, a, s = (
+            _scalar(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size"))
+        )
         if BACKEND == "reference":
             return ref.calculate_alignment(p, f, a, s)
         res = ffi.new("uint64_t *")
         hang = lib.slabhw_calculate_alignment(_params(p), f, a, s, res)
         return None if hang else int(res[0])
-    fa, aa, sa = (_as_u64_array(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
+    fa, aa, sa = (
+        _as_u64_array(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size"))
+    )
     shape = np.broadcast_shapes(fa.shape, aa.shape, sa.shape)
     result = _check_out(out, shape, np.dtype(np.uint64))
     n = int(np.prod(shape, dtype=np.int64))
@@ -174,30 +180,52 @@ def calculate_alignment(p: ref.SlabParams, flags: Any, align: Any, size: Any,
         return result
     if n:
         lib.slabhw_calculate_alignment_array(
-            _params(p), _ptr(fb, "uint64_t *"), fs, _ptr(ab, "uint64_t *"), as_,
-            _ptr(sb, "uint64_t *"), ss, _ptr(result, "uint64_t *"), n)
+            _params(p),
+            _ptr(fb, "uint64_t *"),
+            fs,
+            _ptr(ab, "uint64_t *"),
+            as_,
+            _ptr(sb, "uint64_t *"),
+            ss,
+            _ptr(result, "uint64_t *"),
+            n,
+        )
     return result
 
 
 # ---- kmem_cache_create numbers -------------------------------------------------------
-def slab316_create(p: ref.SlabParams, size: int, align: int, flags: int, *,
-                   boot: bool = False, slab_early_init: bool = False) -> ref.SlabLayout:
+def slab316_create(
+    p: ref.SlabParams,
+    size: int,
+    align: int,
+    flags: int,
+    *,
+    boot: bool = False,
+    slab_early_init: bool = False,
+) -> ref.SlabLayout:
     """One cache's numbers (see reference.kmem_cache_create)."""
     wb = p.word_bits
-    size, align, flags = (_scalar(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags")))
+    size, align, flags = (
+        _scalar(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags"))
+    )
     if BACKEND == "reference":
-        return ref.kmem_cache_create(p, size, align, flags, boot=boot, slab_early_init=slab_early_init)
+        return ref.kmem_cache_create(
+            p, size, align, flags, boot=boot, slab_early_init=slab_early_init
+        )
     out = ffi.new("struct slabhw_slab316_cache *")
     lib.slabhw_slab316_create(_params(p), size, align, flags, int(boot), int(slab_early_init), out)
     return ref.SlabLayout(**{n: int(getattr(out, n)) for n in ref.LAYOUT_FIELDS})
 
 
-def slab316_create_array(p: ref.SlabParams, size: Any, align: Any, flags: Any,
-                         out: Any = None) -> np.ndarray[Any, Any]:
+def slab316_create_array(
+    p: ref.SlabParams, size: Any, align: Any, flags: Any, out: Any = None
+) -> np.ndarray[Any, Any]:
     """kmem_cache_create numbers for many user caches at once: a structured array
     (LAYOUT_DTYPE) with numpy broadcasting over size, align and flags."""
     wb = p.word_bits
-    sa, aa, fa = (_as_u64_array(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags")))
+    sa, aa, fa = (
+        _as_u64_array(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags"))
+    )
     shape = np.broadcast_shapes(sa.shape, aa.shape, fa.shape)
     result = _check_out(out, shape, LAYOUT_DTYPE)
     n = int(np.prod(shape, dtype=np.int64))
@@ -210,9 +238,16 @@ def slab316_create_array(p: ref.SlabParams, size: Any, align: Any, flags: Any,
         return result
     if n:
         lib.slabhw_slab316_create_array(
-            _params(p), _ptr(sb, "uint64_t *"), ss, _ptr(ab, "uint64_t *"), as_,
-            _ptr(fb, "uint64_t *"), fs,
-            ffi.cast("struct slabhw_slab316_cache *", ffi.from_buffer(result)), n)
+            _params(p),
+            _ptr(sb, "uint64_t *"),
+            ss,
+            _ptr(ab, "uint64_t *"),
+            as_,
+            _ptr(fb, "uint64_t *"),
+            fs,
+            ffi.cast("struct slabhw_slab316_cache *", ffi.from_buffer(result)),
+            n,
+        )
     return result
 
 
@@ -236,20 +271,23 @@ def kmalloc_slab_index(p: ref.SlabParams, size: Any) -> Any:
     if _is_scalar(size):
         s = _scalar(size, "size", 64)
         if BACKEND == "reference":
-            return ref.kmalloc_slab_index(s, p.kmalloc_min_size, p.kmalloc_shift_low,
-                                          p.kmalloc_max_size)
+            return ref.kmalloc_slab_index(
+                s, p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
+            )
         return int(lib.slabhw_slab316_kmalloc_slab_index(_params(p), s))
     sa = np.ascontiguousarray(_as_u64_array(size, "size", 64))
     result = np.empty(sa.shape, dtype=np.int64)
     if BACKEND == "reference":
         flat, src = result.reshape(-1), sa.reshape(-1)
         for i in range(src.size):
-            flat[i] = ref.kmalloc_slab_index(int(src[i]), p.kmalloc_min_size,
-                                             p.kmalloc_shift_low, p.kmalloc_max_size)
+            flat[i] = ref.kmalloc_slab_index(
+                int(src[i]), p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
+            )
         return result
     if sa.size:
         lib.slabhw_slab316_kmalloc_slab_index_array(
-            _params(p), _ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"), sa.size)
+            _params(p), _ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"), sa.size
+        )
     return result
 
 
@@ -268,8 +306,9 @@ def get_order(size: Any, page_shift: int, word_bits: int) -> Any:
             flat[i] = ref.get_order(int(src[i]), page_shift, word_bits)
         return result
     if sa.size:
-        lib.slabhw_get_order_array(_ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"),
-                                   sa.size, page_shift, word_bits)
+        lib.slabhw_get_order_array(
+            _ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"), sa.size, page_shift, word_bits
+        )
     return result
 
 
@@ -284,7 +323,16 @@ def kernel_align(x: int, a: int, word_bits: int) -> int:
 
 
 __all__: Sequence[str] = (
-    "ALIGN_HANG", "BACKEND", "LAYOUT_DTYPE", "calculate_alignment", "slab316_create",
-    "slab316_create_array", "kmalloc_index", "kmalloc_size", "kmalloc_slab_index",
-    "get_order", "fls", "kernel_align",
+    "ALIGN_HANG",
+    "BACKEND",
+    "LAYOUT_DTYPE",
+    "calculate_alignment",
+    "slab316_create",
+    "slab316_create_array",
+    "kmalloc_index",
+    "kmalloc_size",
+    "kmalloc_slab_index",
+    "get_order",
+    "fls",
+    "kernel_align",
 )

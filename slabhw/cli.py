@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from . import __version__, slabinfo
-from .sweep import OUTPUT_COLUMNS, read_csv, sweep, terminal_progress, to_records, write_csv
 from .config import DEFAULT_MEM, PRESETS, SWITCHES, KernelConfig
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
 from .slab import KmemCache, object_regions, slab_regions
+from .sweep import OUTPUT_COLUMNS, read_csv, sweep, terminal_progress, to_records, write_csv
 
 
 def default_nr_cpus() -> int:
@@ -40,7 +40,7 @@ def default_nr_cpus() -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -61,37 +61,67 @@ def _wrap(fn: Any, text: str, what: str) -> int:
 
 def _config_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("kernel configuration")
-    g.add_argument("--kernel", default="v3.16", help="kernel version (%(default)s; "
-                   f"available: {', '.join(PRESETS)})")
-    g.add_argument("--arch", default="x86_64", help="architecture preset (%(default)s; "
-                   "x86_64, i386, arm64, arm64-64k, arm, ppc64, ppc64-4k, s390x)")
-    g.add_argument("--nr-cpus", type=_uint("--nr-cpus"), default=None,
-                   help="possible CPUs (nr_cpu_ids); default: this machine's "
-                   f"possible CPUs ({default_nr_cpus()}); shared arrays need more than 1")
-    g.add_argument("--slab-max-order", type=int, default=None,
-                   help="boot option slab_max_order=N, clamped to [0, MAX_ORDER-1]; "
-                   "default: the kernel's rule, 1 when RAM exceeds 32 MiB else 0")
-    g.add_argument("--mem", type=_size("--mem"), default=DEFAULT_MEM,
-                   help="RAM of the simulated machine (default 4G); decides the "
-                   "default slab_max_order")
-    g.add_argument("--cache-line-size", type=_uint("--cache-line-size"), default=None,
-                   help="run-time cache_line_size() (default: the arch's usual value)")
+    g.add_argument(
+        "--kernel",
+        default="v3.16",
+        help=f"kernel version (%(default)s; available: {', '.join(PRESETS)})",
+    )
+    g.add_argument(
+        "--arch",
+        default="x86_64",
+        help="architecture preset (%(default)s; "
+        "x86_64, i386, arm64, arm64-64k, arm, ppc64, ppc64-4k, s390x)",
+    )
+    g.add_argument(
+        "--nr-cpus",
+        type=_uint("--nr-cpus"),
+        default=None,
+        help="possible CPUs (nr_cpu_ids); default: this machine's "
+        f"possible CPUs ({default_nr_cpus()}); shared arrays need more than 1",
+    )
+    g.add_argument(
+        "--slab-max-order",
+        type=int,
+        default=None,
+        help="boot option slab_max_order=N, clamped to [0, MAX_ORDER-1]; "
+        "default: the kernel's rule, 1 when RAM exceeds 32 MiB else 0",
+    )
+    g.add_argument(
+        "--mem",
+        type=_size("--mem"),
+        default=DEFAULT_MEM,
+        help="RAM of the simulated machine (default 4G); decides the default slab_max_order",
+    )
+    g.add_argument(
+        "--cache-line-size",
+        type=_uint("--cache-line-size"),
+        default=None,
+        help="run-time cache_line_size() (default: the arch's usual value)",
+    )
     g.add_argument("--debug", action="store_true", help="CONFIG_DEBUG_SLAB")
     for name, (_default, text) in SWITCHES.items():
         if name != "debug_slab":
             g.add_argument("--" + name.replace("_", "-"), action="store_true", help=text)
-    g.add_argument("--no-zone-dma", action="store_true",
-                   help="build without CONFIG_ZONE_DMA (no dma-kmalloc caches)")
+    g.add_argument(
+        "--no-zone-dma",
+        action="store_true",
+        help="build without CONFIG_ZONE_DMA (no dma-kmalloc caches)",
+    )
 
 
 def _config(args: argparse.Namespace) -> KernelConfig:
     switches = {name: getattr(args, name) for name in SWITCHES if name != "debug_slab"}
     return KernelConfig.build(
-        args.kernel, args.arch,
+        args.kernel,
+        args.arch,
         nr_cpus=args.nr_cpus if args.nr_cpus is not None else default_nr_cpus(),
-        mem=args.mem, slab_max_order_param=args.slab_max_order,
-        cache_line_size_param=args.cache_line_size, debug_slab=args.debug,
-        zone_dma=False if args.no_zone_dma else None, **switches)
+        mem=args.mem,
+        slab_max_order_param=args.slab_max_order,
+        cache_line_size_param=args.cache_line_size,
+        debug_slab=args.debug,
+        zone_dma=False if args.no_zone_dma else None,
+        **switches,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,54 +140,76 @@ def build_parser() -> argparse.ArgumentParser:
     _config_options(common)
     common.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("create", parents=[common],
-                       help="kmem_cache_create(): descriptor, slab picture, slabinfo line",
-                       description="Create one cache on a freshly booted simulated kernel "
-                       "and show every field of its struct kmem_cache, a picture of one "
-                       "slab and its /proc/slabinfo line.")
+    p = sub.add_parser(
+        "create",
+        parents=[common],
+        help="kmem_cache_create(): descriptor, slab picture, slabinfo line",
+        description="Create one cache on a freshly booted simulated kernel "
+        "and show every field of its struct kmem_cache, a picture of one "
+        "slab and its /proc/slabinfo line.",
+    )
     p.add_argument("name", help="cache name")
     p.add_argument("size", type=_uint("size"), help="object size in bytes")
-    p.add_argument("--align", type=_uint("--align"), default=0,
-                   help="requested alignment (default 0)")
-    p.add_argument("--flags", default="0",
-                   help="SLAB_* flags: a number (decimal or 0x-hex) or names joined by | "
-                   "such as SLAB_HWCACHE_ALIGN|SLAB_PANIC")
+    p.add_argument(
+        "--align", type=_uint("--align"), default=0, help="requested alignment (default 0)"
+    )
+    p.add_argument(
+        "--flags",
+        default="0",
+        help="SLAB_* flags: a number (decimal or 0x-hex) or names joined by | "
+        "such as SLAB_HWCACHE_ALIGN|SLAB_PANIC",
+    )
     p.add_argument("--ctor", action="store_true", help="the cache has a constructor")
-    p.add_argument("--colour", type=int, default=0,
-                   help="colour index of the slab to draw (default 0)")
+    p.add_argument(
+        "--colour", type=int, default=0, help="colour index of the slab to draw (default 0)"
+    )
 
-    p = sub.add_parser("kmalloc", parents=[common],
-                       help="the kmalloc cache that serves a size, and its geometry",
-                       description="Which cache kmalloc(SIZE) uses (kmalloc_slab) and "
-                       "that cache's geometry.")
+    p = sub.add_parser(
+        "kmalloc",
+        parents=[common],
+        help="the kmalloc cache that serves a size, and its geometry",
+        description="Which cache kmalloc(SIZE) uses (kmalloc_slab) and that cache's geometry.",
+    )
     p.add_argument("size", type=_uint("size"), help="requested bytes")
     p.add_argument("--dma", action="store_true", help="GFP_DMA: use the dma-kmalloc caches")
 
-    sub.add_parser("slabinfo", parents=[common],
-                   help="/proc/slabinfo of the simulated kernel after boot",
-                   description="/proc/slabinfo exactly as the simulated kernel prints it "
-                   "after boot.  Object and slab counts are those of the simulation: "
-                   "zero until objects are allocated.")
+    sub.add_parser(
+        "slabinfo",
+        parents=[common],
+        help="/proc/slabinfo of the simulated kernel after boot",
+        description="/proc/slabinfo exactly as the simulated kernel prints it "
+        "after boot.  Object and slab counts are those of the simulation: "
+        "zero until objects are allocated.",
+    )
 
-    sub.add_parser("config", parents=[common], help="the configuration's derived constants",
-                   description="The constants the kernel derives for this configuration "
-                   "(KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, CACHE_CREATE_MASK, ...).")
+    sub.add_parser(
+        "config",
+        parents=[common],
+        help="the configuration's derived constants",
+        description="The constants the kernel derives for this configuration "
+        "(KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, CACHE_CREATE_MASK, ...).",
+    )
 
     p = sub.add_parser(
-        "sweep", parents=[common],
+        "sweep",
+        parents=[common],
         help="kmem_cache_create numbers for every row of a CSV",
         description="Batch mode.  Input columns: object_size (required), align "
         "(default 0), flags (default 0; a number in the kernel's encoding, decimal or "
         "0x-hex, or names joined by |), ctor (0/1).  Output: one row per input row, "
-        f"in order: {','.join(OUTPUT_COLUMNS)}.  error is 0 on success, "
+        f"in order: {', '.join(OUTPUT_COLUMNS)}.  error is 0 on success, "
         "else the errno name the kernel returns (E2BIG, EINVAL, ...), BUG where it "
         "hits BUG_ON, HANG where it never returns, DIVIDE_ERROR where it traps on a "
         "division by zero; computed columns are empty on error rows.  --json writes "
-        "a list of objects instead of CSV.")
+        "a list of objects instead of CSV.",
+    )
     p.add_argument("--input", default="-", help="input CSV file (default -, stdin)")
     p.add_argument("--output", default="-", help="output file (default -, stdout)")
-    p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (one is drawn only when stderr is a terminal)")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (one is drawn only when stderr is a terminal)",
+    )
     return parser
 
 
@@ -171,12 +223,14 @@ def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) 
     slab_bytes = config.page_size << cache.gfporder
     regions = slab_regions(cache, config.page_size, colour_index)
     width = len(hex(slab_bytes - 1)) if slab_bytes > 1 else 3
+    fc = cache.freelist_cache
+    where_freelist = f"off-slab in {fc.name}" if cache.off_slab and fc else "on-slab"
     pages = 1 << cache.gfporder
     lines = [
         f"one slab: {slab_bytes} bytes (order {cache.gfporder}, {pages} page"
         f"{'s' if pages > 1 else ''}), colour {colour_index} of {max(cache.colour, 1)} "
         f"(colour_off {cache.colour_off}), freelist "
-        f"{'off-slab in ' + cache.freelist_cache.name if cache.off_slab and cache.freelist_cache else 'on-slab'}"
+        f"{where_freelist}"
     ]
     objects = [r for r in regions if r.kind == "object"]
     shown = set(range(min(3, len(objects)))) | {len(objects) - 1}
@@ -187,23 +241,37 @@ def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) 
                 lines.append(f"  {'...':>{2 * width + 1}}  objects 3..{len(objects) - 2}")
                 elided = True
             continue
-        label = {"colour": "colour padding", "freelist": "freelist", "unused": "left over",
-                 "object": f"object {r.index}"}[r.kind]
+        label = {
+            "colour": "colour padding",
+            "freelist": "freelist",
+            "unused": "left over",
+            "object": f"object {r.index}",
+        }[r.kind]
         detail = ""
         if r.kind == "freelist":
             idx = config.freelist_idx_size
             used = cache.num * idx
             detail = f"  ({cache.num} x {idx}-byte index"
-            detail += f", {r.end - r.start - used} bytes padding)" if r.end - r.start > used else ")"
+            detail += (
+                f", {r.end - r.start - used} bytes padding)" if r.end - r.start > used else ")"
+            )
         elif r.kind == "object" and cache.size != cache.object_size:
-            detail = f"  ({cache.object_size} bytes object + {cache.size - cache.object_size} debug/padding)"
-        lines.append(f"  {_hex_range(r.start, r.end, width)}  {label:<15} {r.end - r.start:>7} bytes{detail}")
+            extra = cache.size - cache.object_size
+            detail = f"  ({cache.object_size} bytes object + {extra} debug/padding)"
+        lines.append(
+            f"  {_hex_range(r.start, r.end, width)}  {label:<15} {r.end - r.start:>7} bytes{detail}"
+        )
     red_zone = bool(cache.flags & config.flags["SLAB_RED_ZONE"])
     store_user = bool(cache.flags & config.flags["SLAB_STORE_USER"])
     if cache.obj_offset or red_zone or store_user:
         lines.append("inside each object slot:")
-        for r in object_regions(cache, config.bytes_per_word, config.redzone_align,
-                                red_zone=red_zone, store_user=store_user):
+        for r in object_regions(
+            cache,
+            config.bytes_per_word,
+            config.redzone_align,
+            red_zone=red_zone,
+            store_user=store_user,
+        ):
             lines.append(f"  +{r.start:<6} {r.kind:<11} {r.end - r.start:>6} bytes")
     return "\n".join(lines)
 
@@ -251,15 +319,17 @@ def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
         "slab": [r.__dict__ for r in regions],
         "slabinfo": line.rstrip("\n"),
     }
-    text = "\n".join([
-        f"kmem_cache_create({args.name!r}, {args.size}, {args.align}, "
-        f"{cfg.flags.format(cfg.flags.parse(args.flags))}, "
-        f"{'ctor' if args.ctor else 'NULL'}) on Linux {cfg.version} {cfg.arch.name}",
-        _descriptor_text(cache, cfg),
-        slab_picture(cache, cfg, args.colour),
-        "/proc/slabinfo:",
-        slabinfo.header(cfg.debug_slab) + line,
-    ])
+    text = "\n".join(
+        [
+            f"kmem_cache_create({args.name!r}, {args.size}, {args.align}, "
+            f"{cfg.flags.format(cfg.flags.parse(args.flags))}, "
+            f"{'ctor' if args.ctor else 'NULL'}) on Linux {cfg.version} {cfg.arch.name}",
+            _descriptor_text(cache, cfg),
+            slab_picture(cache, cfg, args.colour),
+            "/proc/slabinfo:",
+            slabinfo.header(cfg.debug_slab) + line,
+        ]
+    )
     _emit(data, args.json, text, out)
     return 0
 
@@ -282,20 +352,30 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     if isinstance(choice, ZeroSizePtr):
         data: dict[str, Any] = {"size": args.size, "result": "ZERO_SIZE_PTR", "cache": None}
         text = f"kmalloc({args.size}) returns ZERO_SIZE_PTR ({choice.address:#x}): no cache"
-    elif choice is None:
+    elif choice is None:  # the kernel fails the request: exit status 1
         data = {"size": args.size, "result": "NULL", "cache": None, "log": kernel.log}
-        text = (f"kmalloc({args.size}) returns NULL: above KMALLOC_MAX_SIZE "
-                f"({cfg.kmalloc_max_size})\n" + "\n".join(kernel.log))
+        text = (
+            f"kmalloc({args.size}) returns NULL: above KMALLOC_MAX_SIZE "
+            f"({cfg.kmalloc_max_size})\n" + "\n".join(kernel.log)
+        )
+        _emit(data, args.json, text, out)
+        return 1
     else:
-        data = {"size": args.size, "result": choice.name, "cache": choice.descriptor(),
-                "kmalloc_index": kernel.kmalloc_index(args.size)}
-        text = "\n".join([
-            f"kmalloc({args.size}{', GFP_DMA' if args.dma else ''}) -> {choice.name} "
-            f"(object_size {choice.object_size}, stride {choice.size}; "
-            f"ksize() = {choice.object_size})",
-            _descriptor_text(choice, cfg),
-            slab_picture(choice, cfg),
-        ])
+        data = {
+            "size": args.size,
+            "result": choice.name,
+            "cache": choice.descriptor(),
+            "kmalloc_index": kernel.kmalloc_index(args.size),
+        }
+        text = "\n".join(
+            [
+                f"kmalloc({args.size}{', GFP_DMA' if args.dma else ''}) -> {choice.name} "
+                f"(object_size {choice.object_size}, stride {choice.size}; "
+                f"ksize() = {choice.object_size})",
+                _descriptor_text(choice, cfg),
+                slab_picture(choice, cfg),
+            ]
+        )
     _emit(data, args.json, text, out)
     return 0
 
@@ -322,12 +402,15 @@ def cmd_config(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    try:
-        src = sys.stdin if args.input == "-" else open(args.input, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise SlabError(f"cannot read {args.input}: {exc.strerror}") from None
-    with src:
-        columns = read_csv(src, cfg)
+    if args.input == "-":
+        columns = read_csv(sys.stdin, cfg)
+    else:
+        try:
+            src = open(args.input, newline="", encoding="utf-8")
+        except OSError as exc:
+            raise SlabError(f"cannot read {args.input}: {exc.strerror}") from None
+        with src:
+            columns = read_csv(src, cfg)
     progress = None if args.no_progress else terminal_progress()
     result = sweep(*columns, config=cfg, progress=progress)
     try:
@@ -343,8 +426,13 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-COMMANDS = {"create": cmd_create, "kmalloc": cmd_kmalloc, "slabinfo": cmd_slabinfo,
-            "config": cmd_config, "sweep": cmd_sweep}
+COMMANDS = {
+    "create": cmd_create,
+    "kmalloc": cmd_kmalloc,
+    "slabinfo": cmd_slabinfo,
+    "config": cmd_config,
+    "sweep": cmd_sweep,
+}
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:

@@ -51,43 +51,94 @@ ARCHES_V3_16: dict[str, Arch] = {
     a.name: a
     for a in (
         Arch(
-            "x86_64", "x86-64, 4K pages", 64, 12, 64, 64, 11,
+            "x86_64",
+            "x86-64, 4K pages",
+            64,
+            12,
+            64,
+            64,
+            11,
             runtime_cache_line=True,
             notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
         ),
         Arch(
-            "i386", "x86 32-bit, 4K pages", 32, 12, 64, 64, 11,
+            "i386",
+            "x86 32-bit, 4K pages",
+            32,
+            12,
+            64,
+            64,
+            11,
             runtime_cache_line=True,
             notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
         ),
         Arch(
-            "arm64", "AArch64, 4K pages", 64, 12, 64, 64, 11,
-            arch_dma_minalign=64, runtime_cache_line=True,
+            "arm64",
+            "AArch64, 4K pages",
+            64,
+            12,
+            64,
+            64,
+            11,
+            arch_dma_minalign=64,
+            runtime_cache_line=True,
             notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES (64) in 3.16; cache_line_size() "
             "from CTR_EL0.CWG",
         ),
         Arch(
-            "arm64-64k", "AArch64, 64K pages (ARM64_64K_PAGES)", 64, 16, 64, 64, 14,
-            arch_dma_minalign=64, runtime_cache_line=True,
+            "arm64-64k",
+            "AArch64, 64K pages (ARM64_64K_PAGES)",
+            64,
+            16,
+            64,
+            64,
+            14,
+            arch_dma_minalign=64,
+            runtime_cache_line=True,
             notes="FORCE_MAX_ZONEORDER 14 with 64K pages and TRANSPARENT_HUGEPAGE",
         ),
         Arch(
-            "arm", "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages", 32, 12, 64, 64, 12,
-            arch_dma_minalign=64, arch_slab_minalign=8,
+            "arm",
+            "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages",
+            32,
+            12,
+            64,
+            64,
+            12,
+            arch_dma_minalign=64,
+            arch_slab_minalign=8,
             notes="ARM_L1_CACHE_SHIFT 6 for CPU_V7; ARCH_DMA_MINALIGN = L1_CACHE_BYTES; "
             "FORCE_MAX_ZONEORDER 12 (SOC_AM33XX in multi_v7_defconfig); ZONE_DMA via "
             "ARCH_PRIMA2",
         ),
         Arch(
-            "ppc64", "PowerPC 64-bit, 64K pages (PPC_64K_PAGES)", 64, 16, 128, 128, 9,
+            "ppc64",
+            "PowerPC 64-bit, 64K pages (PPC_64K_PAGES)",
+            64,
+            16,
+            128,
+            128,
+            9,
             notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 9 with 64K pages",
         ),
         Arch(
-            "ppc64-4k", "PowerPC 64-bit, 4K pages", 64, 12, 128, 128, 13,
+            "ppc64-4k",
+            "PowerPC 64-bit, 4K pages",
+            64,
+            12,
+            128,
+            128,
+            13,
             notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 13 with 4K pages",
         ),
         Arch(
-            "s390x", "IBM z, 64-bit, 4K pages", 64, 12, 256, 256, 9,
+            "s390x",
+            "IBM z, 64-bit, 4K pages",
+            64,
+            12,
+            256,
+            256,
+            9,
             notes="L1_CACHE_SHIFT 8; FORCE_MAX_ZONEORDER 9",
         ),
     )
@@ -136,8 +187,7 @@ def get_arch(preset: KernelPreset, name: str) -> Arch:
             f"it first appears in {preset.later_arches[name]}"
         )
     raise InputError(
-        f"unknown architecture {name!r} for {preset.name} "
-        f"(choose from: {', '.join(preset.arches)})"
+        f"unknown architecture {name!r} for {preset.name} (choose from: {', '.join(preset.arches)})"
     )
 
 
@@ -155,6 +205,7 @@ SWITCHES: dict[str, tuple[bool, str]] = {
     "memcg_kmem": (False, "CONFIG_MEMCG_KMEM: struct kmem_cache grows by a pointer"),
 }
 
+MAX_NR_CPUS = 8192  # the largest CONFIG_NR_CPUS (x86 MAXSMP)
 DEFAULT_MEM = 4 << 30  # RAM of the simulated machine; > 32 MiB gives slab_max_order 1
 
 
@@ -181,8 +232,10 @@ class KernelConfig:
     memcg_kmem: bool = False
 
     def __post_init__(self) -> None:
-        if self.nr_cpus < 1:
-            raise InputError(f"nr_cpus must be at least 1, not {self.nr_cpus}")
+        if not 1 <= self.nr_cpus <= MAX_NR_CPUS:
+            raise InputError(
+                f"nr_cpus must be in 1..{MAX_NR_CPUS} (CONFIG_NR_CPUS), not {self.nr_cpus}"
+            )
         if self.nr_nodes != 1:
             raise InputError("only one NUMA node is modelled (nr_nodes=1)")
         if self.mem < self.arch.page_size:
@@ -190,12 +243,16 @@ class KernelConfig:
         cls = self.cache_line_size
         if cls < 1 or cls & (cls - 1):
             raise InputError(f"cache_line_size must be a power of two, not {cls}")
-        if self.slab_max_order_param is not None and not -(2**31) <= self.slab_max_order_param < 2**31:
+        if (
+            self.slab_max_order_param is not None
+            and not -(2**31) <= self.slab_max_order_param < 2**31
+        ):
             raise InputError("slab_max_order does not fit an int")
 
     def __repr__(self) -> str:
         changed = [
-            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
             if f.name not in ("preset", "arch") and getattr(self, f.name) != f.default
         ]
         args = ", ".join([repr(self.preset.name), repr(self.arch.name), *changed])
@@ -333,11 +390,21 @@ class KernelConfig:
     def cache_create_mask(self) -> int:
         """CACHE_CREATE_MASK for SLAB (mm/slab.h): core | debug | cache flags."""
         f = self.flags
-        core = ("SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_PANIC",
-                "SLAB_DESTROY_BY_RCU", "SLAB_DEBUG_OBJECTS")
+        core = (
+            "SLAB_HWCACHE_ALIGN",
+            "SLAB_CACHE_DMA",
+            "SLAB_PANIC",
+            "SLAB_DESTROY_BY_RCU",
+            "SLAB_DEBUG_OBJECTS",
+        )
         debug = ("SLAB_RED_ZONE", "SLAB_POISON", "SLAB_STORE_USER") if self.debug_slab else ()
-        cache = ("SLAB_MEM_SPREAD", "SLAB_NOLEAKTRACE", "SLAB_RECLAIM_ACCOUNT",
-                 "SLAB_TEMPORARY", "SLAB_NOTRACK")
+        cache = (
+            "SLAB_MEM_SPREAD",
+            "SLAB_NOLEAKTRACE",
+            "SLAB_RECLAIM_ACCOUNT",
+            "SLAB_TEMPORARY",
+            "SLAB_NOTRACK",
+        )
         mask = 0
         for name in core + debug + cache:
             mask |= f.get(name)
@@ -397,14 +464,16 @@ class KernelConfig:
     @property
     def index_ac(self) -> int:
         """INDEX_AC = kmalloc_index(sizeof(struct arraycache_init))."""
-        return ref.kmalloc_index(self.sizeof_arraycache_init, self.kmalloc_min_size,
-                                 self.kmalloc_shift_low)
+        return ref.kmalloc_index(
+            self.sizeof_arraycache_init, self.kmalloc_min_size, self.kmalloc_shift_low
+        )
 
     @property
     def index_node(self) -> int:
         """INDEX_NODE = kmalloc_index(sizeof(struct kmem_cache_node))."""
-        return ref.kmalloc_index(self.sizeof_kmem_cache_node, self.kmalloc_min_size,
-                                 self.kmalloc_shift_low)
+        return ref.kmalloc_index(
+            self.sizeof_kmem_cache_node, self.kmalloc_min_size, self.kmalloc_shift_low
+        )
 
     def slab_params(self) -> ref.SlabParams:
         """The numbers the C core's SLAB 3.16 arithmetic needs (reference.SlabParams)."""

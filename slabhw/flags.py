@@ -88,9 +88,7 @@ class FlagTable:
                 value = parse_uint(token, "flag number")
             else:
                 if token not in self._values or self._is_internal(token):
-                    raise InputError(
-                        f"unknown flag {token!r} (known: {', '.join(self.names)})"
-                    )
+                    raise InputError(f"unknown flag {token!r} (known: {', '.join(self.names)})")
                 value = self._values[token]
             total |= value
         return self._check_range(total, str(text))

@@ -10,13 +10,14 @@ The steps follow the seed's listing of Linux 3.16 (mm/slab_common.c
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from . import _core, errors
 from . import reference as ref
 from .config import KernelConfig
-from .errors import InputError, KernelError, KernelPanic, kernel_error_for
+from .errors import InputError, KernelPanic, kernel_error_for
 from .slab import KmemCache
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
@@ -47,6 +48,17 @@ _SITE_MESSAGES = {
 }
 
 
+def _as_int(value: Any, what: str) -> int:
+    """A non-negative integer argument (Python or numpy integer)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise InputError(f"{what} must be an integer, not {value!r}") from None
+    if v < 0:
+        raise InputError(f"{what} must not be negative, not {v}")
+    return v
+
+
 def _c_str(name: str | None) -> str:
     """How printk's %s shows a name (NULL prints as "(null)")."""
     return "(null)" if name is None else name
@@ -61,12 +73,18 @@ class Kernel:
     parameters are the keyword arguments of ``KernelConfig``.
     """
 
-    def __init__(self, kernel: str = "v3.16", arch: str = "x86_64", *,
-                 nr_cpus: int = 4, debug: bool = False,
-                 config: KernelConfig | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        kernel: str = "v3.16",
+        arch: str = "x86_64",
+        *,
+        nr_cpus: int = 4,
+        debug: bool = False,
+        config: KernelConfig | None = None,
+        **options: Any,
+    ) -> None:
         if config is None:
-            config = KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, debug_slab=debug,
-                                        **options)
+            config = KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, debug_slab=debug, **options)
         if config.preset.allocator != "SLAB":  # pragma: no cover - one preset today
             raise InputError(f"{config.version} uses {config.preset.allocator}: not modelled yet")
         self.config = config
@@ -86,8 +104,7 @@ class Kernel:
         cfg = self.config
         hw = self.flags["SLAB_HWCACHE_ALIGN"]  # ARCH_KMALLOC_FLAGS
         # 1) the static "kmem_cache" cache; slab_early_init forces on-slab management
-        self.kmem_cache = self._create_boot_cache("kmem_cache", cfg.kmem_cache_size, hw,
-                                                  early=True)
+        self.kmem_cache = self._create_boot_cache("kmem_cache", cfg.kmem_cache_size, hw, early=True)
         self.kmem_cache.refcount = -1
         self.slab_caches.insert(0, self.kmem_cache)
         self.slab_state = "PARTIAL"
@@ -122,9 +139,15 @@ class Kernel:
                 name = f"dma-kmalloc-{cfg.kmalloc_size(i)}"
                 self._create_kmalloc_cache(name, i, dma | flags, table=self.kmalloc_dma_caches)
 
-    def _create_kmalloc_cache(self, name: str | None, index: int, flags: int, *,
-                              early: bool = False,
-                              table: dict[int, KmemCache] | None = None) -> KmemCache:
+    def _create_kmalloc_cache(
+        self,
+        name: str | None,
+        index: int,
+        flags: int,
+        *,
+        early: bool = False,
+        table: dict[int, KmemCache] | None = None,
+    ) -> KmemCache:
         """create_kmalloc_cache(): descriptor from "kmem_cache", create_boot_cache, list;
         stored at ``index`` of kmalloc_caches (or the given table)."""
         s = self._create_boot_cache(name, self.config.kmalloc_size(index), flags, early=early)
@@ -135,12 +158,19 @@ class Kernel:
         (self.kmalloc_caches if table is None else table)[index] = s
         return s
 
-    def _create_boot_cache(self, name: str | None, size: int, flags: int, *,
-                           early: bool = False) -> KmemCache:
+    def _create_boot_cache(
+        self, name: str | None, size: int, flags: int, *, early: bool = False
+    ) -> KmemCache:
         """create_boot_cache(): align = calculate_alignment(flags, ARCH_KMALLOC_MINALIGN,
         size), __kmem_cache_create without the flag mask; failure panics."""
-        c = _core.slab316_create(self.params, size, self.config.arch_kmalloc_minalign,
-                                 flags, boot=True, slab_early_init=early)
+        c = _core.slab316_create(
+            self.params,
+            size,
+            self.config.arch_kmalloc_minalign,
+            flags,
+            boot=True,
+            slab_early_init=early,
+        )
         if c.error:
             self._fail_outcome(c)
             raise KernelPanic(
@@ -150,8 +180,9 @@ class Kernel:
             )
         return self._finish_descriptor(name or "", c, flags, None)
 
-    def _finish_descriptor(self, name: str, c: ref.SlabLayout, flags: int,
-                           ctor: Callable[[Any], None] | None) -> KmemCache:
+    def _finish_descriptor(
+        self, name: str, c: ref.SlabLayout, flags: int, ctor: Callable[[Any], None] | None
+    ) -> KmemCache:
         allocflags = GFP_COMP
         if self.config.has_zone_dma and flags & self.flags["SLAB_CACHE_DMA"]:
             allocflags |= GFP_DMA
@@ -171,19 +202,22 @@ class Kernel:
             raise kernel_error_for(c.error, message)
 
     # ---- kmem_cache_create (mm/slab_common.c v3.16) ----------------------------------
-    def kmem_cache_create(self, name: str | None, size: int, align: int = 0,
-                          flags: int | str = 0,
-                          ctor: Callable[[Any], None] | None = None) -> KmemCache | None:
+    def kmem_cache_create(
+        self,
+        name: str | None,
+        size: int,
+        align: int = 0,
+        flags: int | str = 0,
+        ctor: Callable[[Any], None] | None = None,
+    ) -> KmemCache | None:
         """Create a cache as Linux 3.16 does.
 
         Returns the new cache, or None with ``self.errno`` set and the kernel's
         warning in ``self.log``.  With SLAB_PANIC a failure raises ``KernelPanic``;
         a BUG, a hang or a divide error raise the matching ``KernelError``.
         """
-        flags = self.flags.parse(flags)
-        for value, what in ((size, "size"), (align, "align")):
-            if not isinstance(value, int) or value < 0:
-                raise InputError(f"{what} must be a non-negative integer, not {value!r}")
+        flags = self.flags.parse(flags if isinstance(flags, str) else _as_int(flags, "flags"))
+        size, align = _as_int(size, "size"), _as_int(align, "align")
         c = _core.slab316_create(self.params, size, align, flags)
         masked = flags & self.config.cache_create_mask
         err = self._create_steps(name, c)

@@ -213,8 +213,9 @@ def calculate_nr_objs(p: SlabParams, slab_size: int, buffer_size: int, align: in
     return nr_objs
 
 
-def cache_estimate(p: SlabParams, gfporder: int, buffer_size: int, align: int,
-                   flags: int) -> tuple[int, int]:
+def cache_estimate(
+    p: SlabParams, gfporder: int, buffer_size: int, align: int, flags: int
+) -> tuple[int, int]:
     """cache_estimate() (mm/slab.c v3.16): (num, left_over) for one slab order."""
     slab_size = p.ul(p.page_size << gfporder)
     if flags & p.cflgs_off_slab:
@@ -230,8 +231,7 @@ def cache_estimate(p: SlabParams, gfporder: int, buffer_size: int, align: int,
     return num, left_over
 
 
-def calculate_slab_order(p: SlabParams, c: SlabLayout, size: int, align: int,
-                         flags: int) -> int:
+def calculate_slab_order(p: SlabParams, c: SlabLayout, size: int, align: int, flags: int) -> int:
     """calculate_slab_order() (mm/slab.c v3.16): sets c.num and c.gfporder; returns
     left_over.  Orders 0..KMALLOC_MAX_ORDER are tried; the first acceptable one
     stands unless it wastes more than 1/8 and slab_max_order allows a larger one."""
@@ -262,12 +262,12 @@ def calculate_slab_order(p: SlabParams, c: SlabLayout, size: int, align: int,
 def reciprocal_value(d: int) -> tuple[int, int, int]:
     """reciprocal_value(u32 d) (lib/reciprocal_div.c v3.16): (m, sh1, sh2)."""
     d = u32(d)
-    l = fls(u32(d - 1))
-    m = ((1 << 32) * ((1 << l) - d)) & ((1 << 64) - 1)
+    shift = fls(u32(d - 1))  # the kernel's "l"
+    m = ((1 << 32) * ((1 << shift) - d)) & ((1 << 64) - 1)
     if d == 0:
         raise _Outcome(errors.DIVIDE_ERROR, SITE_RECIPROCAL)
     m = u32(m // d + 1)
-    return m, min(l, 1), max(l - 1, 0)
+    return m, min(shift, 1), max(shift - 1, 0)
 
 
 def enable_cpucache(p: SlabParams, c: SlabLayout) -> None:
@@ -291,8 +291,7 @@ def enable_cpucache(p: SlabParams, c: SlabLayout) -> None:
     c.shared = shared
 
 
-def __kmem_cache_create(p: SlabParams, c: SlabLayout, flags: int,
-                        slab_early_init: bool) -> None:
+def __kmem_cache_create(p: SlabParams, c: SlabLayout, flags: int, slab_early_init: bool) -> None:
     """__kmem_cache_create() (mm/slab.c v3.16.y) on a descriptor whose object_size,
     size and align fields have been stored; fills in the rest of ``c``."""
     ul = p.ul
@@ -332,14 +331,18 @@ def __kmem_cache_create(p: SlabParams, c: SlabLayout, flags: int,
             size = ul(size + (p.redzone_align if flags & p.flag_red_zone else word))
         if p.debug_pagealloc:
             aligned = kernel_align(size, ul(c.align), p.word_bits)
-            if (not slab_early_init and size >= p.index_node_size and size >= 256
-                    and c.object_size > p.cache_line_size and aligned < p.page_size):
+            if (
+                not slab_early_init
+                and size >= p.index_node_size
+                and size >= 256
+                and c.object_size > p.cache_line_size
+                and aligned < p.page_size
+            ):
                 c.obj_offset = s32(c.obj_offset + ul(p.page_size - aligned))
                 size = p.page_size
 
     # off-slab management for large objects, decided before alignment padding
-    if (size >= p.off_slab_min_size and not slab_early_init
-            and not flags & p.flag_noleaktrace):
+    if size >= p.off_slab_min_size and not slab_early_init and not flags & p.flag_noleaktrace:
         flags |= p.cflgs_off_slab
 
     size = kernel_align(size, ul(c.align), p.word_bits)
@@ -375,8 +378,15 @@ def __kmem_cache_create(p: SlabParams, c: SlabLayout, flags: int,
     enable_cpucache(p, c)
 
 
-def kmem_cache_create(p: SlabParams, size: int, align: int, flags: int, *,
-                      boot: bool = False, slab_early_init: bool = False) -> SlabLayout:
+def kmem_cache_create(
+    p: SlabParams,
+    size: int,
+    align: int,
+    flags: int,
+    *,
+    boot: bool = False,
+    slab_early_init: bool = False,
+) -> SlabLayout:
     """The numbers of kmem_cache_create() (mm/slab_common.c v3.16) for one cache.
 
     User caches (``boot=False``): the CONFIG_DEBUG_VM size check, ``flags &=
@@ -451,8 +461,9 @@ def size_index_entry(elem: int, kmalloc_min_size: int, kmalloc_shift_low: int) -
     return SIZE_INDEX_V3_16[elem]
 
 
-def kmalloc_slab_index(size: int, kmalloc_min_size: int, kmalloc_shift_low: int,
-                       kmalloc_max_size: int) -> int:
+def kmalloc_slab_index(
+    size: int, kmalloc_min_size: int, kmalloc_shift_low: int, kmalloc_max_size: int
+) -> int:
     """kmalloc_slab() (run-time mapping) as an index into kmalloc_caches[]:
     -1 for NULL (size above KMALLOC_MAX_SIZE), 0 for ZERO_SIZE_PTR."""
     if size > kmalloc_max_size:

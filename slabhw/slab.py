@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import InputError
 from .reference import SlabLayout
 
 
@@ -47,8 +48,9 @@ class KmemCache:
     stats: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_layout(cls, name: str, c: SlabLayout, *, allocflags: int,
-                    ctor: Callable[[Any], None] | None = None) -> KmemCache:
+    def from_layout(
+        cls, name: str, c: SlabLayout, *, allocflags: int, ctor: Callable[[Any], None] | None = None
+    ) -> KmemCache:
         return cls(
             name=name,
             object_size=c.object_size,
@@ -121,7 +123,10 @@ def slab_regions(cache: KmemCache, page_size: int, colour_index: int = 0) -> lis
     slab_bytes = page_size << cache.gfporder
     ncolours = max(cache.colour, 1)
     if not 0 <= colour_index < ncolours:
-        raise ValueError(f"colour index must be in 0..{ncolours - 1}")
+        raise InputError(
+            f"colour index must be in 0..{ncolours - 1} for cache "
+            f"{cache.name!r}, not {colour_index}"
+        )
     off = colour_index * cache.colour_off
     regions: list[Region] = []
     if off:
@@ -137,8 +142,9 @@ def slab_regions(cache: KmemCache, page_size: int, colour_index: int = 0) -> lis
     return regions
 
 
-def object_regions(cache: KmemCache, bytes_per_word: int, redzone_align: int, *,
-                   red_zone: bool, store_user: bool) -> list[Region]:
+def object_regions(
+    cache: KmemCache, bytes_per_word: int, redzone_align: int, *, red_zone: bool, store_user: bool
+) -> list[Region]:
     """The inside of one object slot (mm/slab.c v3.16 dbg_redzone1/2, dbg_userword).
 
     Without debug flags the slot is the object and its padding.  With SLAB_RED_ZONE a

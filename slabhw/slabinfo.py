@@ -23,8 +23,17 @@ DEBUG_COLUMNS = (
     "<error> <maxfreeable> <nodeallocs> <remotefrees> <alienoverflow>"
     " : cpustat <allochit> <allocmiss> <freehit> <freemiss>"
 )
-_GLOBALSTAT = ("num_allocations", "high_mark", "grown", "reaped", "errors",
-               "max_freeable", "node_allocs", "node_frees", "node_overflow")
+_GLOBALSTAT = (
+    "num_allocations",
+    "high_mark",
+    "grown",
+    "reaped",
+    "errors",
+    "max_freeable",
+    "node_allocs",
+    "node_frees",
+    "node_overflow",
+)
 _CPUSTAT = ("allochit", "allocmiss", "freehit", "freemiss")
 
 
@@ -39,14 +48,23 @@ def cache_line(s: KmemCache, debug: bool) -> str:
     """cache_show() for one cache (printf formats of mm/slab_common.c v3.16)."""
     st = s.stats
     line = "%-17s %6d %6d %6d %4d %4d" % (
-        s.name, st.get("active_objs", 0), st.get("num_objs", 0), s.size, s.num,
-        1 << s.gfporder)
+        s.name,
+        st.get("active_objs", 0),
+        st.get("num_objs", 0),
+        s.size,
+        s.num,
+        1 << s.gfporder,
+    )
     line += " : tunables %4d %4d %4d" % (s.limit, s.batchcount, s.shared)
     line += " : slabdata %6d %6d %6d" % (
-        st.get("active_slabs", 0), st.get("num_slabs", 0), st.get("shared_avail", 0))
+        st.get("active_slabs", 0),
+        st.get("num_slabs", 0),
+        st.get("shared_avail", 0),
+    )
     if debug:
         line += " : globalstat %7d %6d %5d %4d %4d %4d %4d %4d %4d" % tuple(
-            st.get(k, 0) for k in _GLOBALSTAT)
+            st.get(k, 0) for k in _GLOBALSTAT
+        )
         line += " : cpustat %6d %6d %6d %6d" % tuple(st.get(k, 0) for k in _CPUSTAT)
     return line + "\n"
 
@@ -89,8 +107,11 @@ def parse(text: str) -> list[SlabinfoRow]:
             if tun[0] != "tunables" or dat[0] != "slabdata" or len(head) < 6:
                 raise ValueError
             name = " ".join(head[:-5])
-            nums = [int(v) for v in head[-5:]] + [int(v) for v in tun[1:4]] + [
-                int(v) for v in dat[1:4]]
+            nums = (
+                [int(v) for v in head[-5:]]
+                + [int(v) for v in tun[1:4]]
+                + [int(v) for v in dat[1:4]]
+            )
         except (IndexError, ValueError):
             raise InputError(f"slabinfo line {n} is malformed: {line!r}") from None
         rows.append(SlabinfoRow(name, *nums))

@@ -44,9 +44,44 @@ def configs(draw: st.DrawFn) -> KernelConfig:
 def edge_values(bits: int) -> st.SearchStrategy[int]:
     top = (1 << bits) - 1
     specials = set()
-    for base in [0, 1, 2, 3, 4, 7, 8, 15, 16, 24, 31, 32, 33, 64, 96, 110, 127, 128, 129,
-                 192, 256, 1000, 2048, 2049, 4095, 4096, 4097, 8192, 65536, 131072,
-                 1 << 22, (1 << 22) + 1, 1 << 25, 1 << 31, 1 << 32, top]:
+    for base in [
+        0,
+        1,
+        2,
+        3,
+        4,
+        7,
+        8,
+        15,
+        16,
+        24,
+        31,
+        32,
+        33,
+        64,
+        96,
+        110,
+        127,
+        128,
+        129,
+        192,
+        256,
+        1000,
+        2048,
+        2049,
+        4095,
+        4096,
+        4097,
+        8192,
+        65536,
+        131072,
+        1 << 22,
+        (1 << 22) + 1,
+        1 << 25,
+        1 << 31,
+        1 << 32,
+        top,
+    ]:
         for d in (-1, 0, 1):
             if 0 <= base + d <= top:
                 specials.add(base + d)
@@ -63,8 +98,7 @@ def edge_values(bits: int) -> st.SearchStrategy[int]:
 
 
 def flag_values(bits: int) -> st.SearchStrategy[int]:
-    combos = st.lists(st.sampled_from(FLAG_BITS), max_size=5).map(
-        lambda xs: sum(set(xs)))
+    combos = st.lists(st.sampled_from(FLAG_BITS), max_size=5).map(lambda xs: sum(set(xs)))
     return st.one_of(combos, st.integers(0, (1 << bits) - 1))
 
 
@@ -112,7 +146,8 @@ def test_calculate_alignment_matches_reference(cfg: KernelConfig, data: st.DataO
     size = data.draw(edge_values(bits))
     p = cfg.slab_params()
     assert _core.calculate_alignment(p, flags, align, size) == ref.calculate_alignment(
-        p, flags, align, size)
+        p, flags, align, size
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -133,8 +168,9 @@ def test_calculate_alignment_array_paths(cfg: KernelConfig, data: st.DataObject)
 
     fast = _core.calculate_alignment(p, flags, aligns[0], size_a)
     assert fast.tolist() == [expect(flags, aligns[0], s) for s in sizes]
-    strided = _core.calculate_alignment(p, np.full(len(sizes), flags, np.uint64),
-                                        np.array(aligns, dtype=np.uint64), size_a)
+    strided = _core.calculate_alignment(
+        p, np.full(len(sizes), flags, np.uint64), np.array(aligns, dtype=np.uint64), size_a
+    )
     assert strided.tolist() == [expect(flags, a, s) for a, s in zip(aligns, sizes)]
 
 
@@ -155,9 +191,11 @@ def test_calculate_alignment_broadcasts_2d() -> None:
 def test_kmalloc_arithmetic_matches_reference(cfg: KernelConfig, size: int) -> None:
     p = cfg.slab_params()
     assert _core.kmalloc_slab_index(p, size) == ref.kmalloc_slab_index(
-        size, p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size)
+        size, p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
+    )
     assert _core.kmalloc_index(p, size) == ref.kmalloc_index(
-        size, p.kmalloc_min_size, p.kmalloc_shift_low)
+        size, p.kmalloc_min_size, p.kmalloc_shift_low
+    )
 
 
 def test_kmalloc_size_matches_reference(arch_name: str) -> None:
@@ -178,7 +216,13 @@ def test_get_order_matches_reference(bits: int, page_shift: int, data: st.DataOb
 def test_get_order_known_values() -> None:
     # get_order(): the smallest order whose 4 KiB pages hold the size
     assert [ref.get_order(s, 12, 64) for s in (1, 4096, 4097, 8192, 8193, 1 << 22)] == [
-        0, 0, 1, 1, 2, 10]
+        0,
+        0,
+        1,
+        1,
+        2,
+        10,
+    ]
     assert ref.get_order(0, 12, 64) == 52  # size - 1 wraps: BITS_PER_LONG - PAGE_SHIFT
 
 
@@ -200,7 +244,9 @@ def test_reciprocal_value_divides_exactly() -> None:
     rng = np.random.default_rng(1)
     for d in [1, 2, 3, 7, 104, 128, 192, 1000, 4104, 4194304] + list(rng.integers(1, 1 << 20, 50)):
         m, sh1, sh2 = ref.reciprocal_value(int(d))
-        for a in [0, 1, int(d) - 1, int(d), 4095, 65535, 1 << 22] + list(rng.integers(0, 1 << 32, 50)):
+        for a in [0, 1, int(d) - 1, int(d), 4095, 65535, 1 << 22] + list(
+            rng.integers(0, 1 << 32, 50)
+        ):
             a = int(a) & 0xFFFF_FFFF
             t = (a * m) >> 32
             assert (t + ((a - t) >> sh1)) >> sh2 == a // int(d)
@@ -218,8 +264,9 @@ def test_array_boundary_checks() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         _core.calculate_alignment(p, 0, 0, np.array([-1, 2]))
     with pytest.raises(ValueError, match="dtype"):
-        _core.calculate_alignment(p, 0, 0, np.arange(4, dtype=np.uint64),
-                                  out=np.empty(4, dtype=np.int64))
+        _core.calculate_alignment(
+            p, 0, 0, np.arange(4, dtype=np.uint64), out=np.empty(4, dtype=np.int64)
+        )
     p32 = config("i386").slab_params()
     with pytest.raises(ValueError, match="32-bit unsigned long"):
         _core.calculate_alignment(p32, 0, 0, np.array([1 << 32], dtype=np.uint64))
@@ -228,8 +275,10 @@ def test_array_boundary_checks() -> None:
     assert res is out and out.tolist() == [8, 64, _core.ALIGN_HANG]
     # a non-contiguous input is accepted (copied), and gives the same answer
     base = np.arange(0, 400, dtype=np.uint64)
-    assert (_core.calculate_alignment(p, 0x2000, 0, base[::2])
-            == _core.calculate_alignment(p, 0x2000, 0, base[::2].copy())).all()
+    assert (
+        _core.calculate_alignment(p, 0x2000, 0, base[::2])
+        == _core.calculate_alignment(p, 0x2000, 0, base[::2].copy())
+    ).all()
 
 
 def test_struct_mirrors_agree() -> None:

@@ -33,7 +33,8 @@ def create(size: int, flags: int = 0, arch: str = "x86_64", **options: object): 
 
 
 # x86_64, 4 KiB pages, 4 CPUs, slab_max_order 1.
-# (object_size, flags): align, size, num, order, off_slab, freelist, left, colour, limit/batch/shared
+# (object_size, flags):
+#     align, size, num, order, off_slab, freelist, left, colour, limit/batch/shared
 X86_64 = {
     (8, 0): (8, 16, 240, 0, 0, 240, 16, 0, (120, 60, 8)),
     (8, HW): (8, 16, 240, 0, 0, 240, 16, 0, (120, 60, 8)),
@@ -74,8 +75,17 @@ X86_64 = {
 
 
 def _row(c) -> tuple:  # type: ignore[no-untyped-def]
-    return (c.align, c.size, c.num, c.gfporder, c.off_slab, c.freelist_size, c.left_over,
-            c.colour, (c.limit, c.batchcount, c.shared))
+    return (
+        c.align,
+        c.size,
+        c.num,
+        c.gfporder,
+        c.off_slab,
+        c.freelist_size,
+        c.left_over,
+        c.colour,
+        (c.limit, c.batchcount, c.shared),
+    )
 
 
 @pytest.mark.parametrize(("case", "expected"), list(X86_64.items()), ids=str)
@@ -156,8 +166,18 @@ def test_debug_slab_geometry(case: tuple[int, int], expected: tuple) -> None:  #
     size, flags = case
     c = create(size, flags, debug_slab=True)
     debug_bits = c.flags & (RZ | SU | P)
-    got = (debug_bits, c.obj_offset, c.align, c.size, c.num, c.gfporder, c.off_slab,
-           c.left_over, c.colour, (c.limit, c.batchcount))
+    got = (
+        debug_bits,
+        c.obj_offset,
+        c.align,
+        c.size,
+        c.num,
+        c.gfporder,
+        c.off_slab,
+        c.left_over,
+        c.colour,
+        (c.limit, c.batchcount),
+    )
     assert got == expected
 
 
@@ -168,7 +188,14 @@ def test_debug_slab_derivation() -> None:
     candidate; order 0: 4096 / 216 = 18, left 4096 - 3888 = 208 <= 512 -> stop;
     freelist ALIGN(18, 8) = 24 <= 208 -> on-slab, left 184, colour 184 / 64 = 2."""
     c = create(192, debug_slab=True)
-    assert (c.size, c.obj_offset, c.num, c.left_over, c.colour, c.off_slab) == (216, 8, 18, 184, 2, 0)
+    assert (c.size, c.obj_offset, c.num, c.left_over, c.colour, c.off_slab) == (
+        216,
+        8,
+        18,
+        184,
+        2,
+        0,
+    )
 
 
 def test_debug_pagealloc_pushes_objects_to_page_end() -> None:
@@ -190,40 +217,80 @@ def test_debug_slab_leak_adds_a_status_byte() -> None:
 
 # Cross-architecture vectors: size/num/order/off_slab/freelist/left/colour.
 CROSS = {
-    "arm64": {8: (16, 240, 0, 0, 240, 16, 0), (110, HW): (128, 31, 0, 0, 64, 64, 1),
-              192: (192, 21, 0, 0, 24, 40, 0), 256: (256, 16, 0, 1, 16, 0, 0),
-              1000: (1000, 4, 0, 0, 8, 88, 1), 4096: (4096, 1, 0, 1, 1, 0, 0),
-              8192: (8192, 1, 1, 1, 1, 0, 0)},
-    "arm64-64k": {8: (8, 6553, 0, 0, 13112, 0, 0), (110, HW): (128, 504, 0, 0, 1024, 0, 0),
-                  192: (192, 337, 0, 0, 680, 152, 2), 256: (256, 254, 0, 0, 512, 0, 0),
-                  1000: (1000, 65, 0, 0, 136, 400, 6), 4096: (4096, 16, 0, 1, 32, 0, 0),
-                  8192: (8192, 8, 0, 1, 16, 0, 0)},
-    "ppc64-4k": {8: (16, 240, 0, 0, 240, 16, 0), (110, HW): (128, 31, 0, 0, 128, 0, 0),
-                 192: (192, 21, 0, 0, 24, 40, 0), 256: (256, 16, 0, 1, 16, 0, 0),
-                 1000: (1000, 4, 0, 0, 8, 88, 0), 4096: (4096, 1, 0, 1, 1, 0, 0),
-                 8192: (8192, 1, 1, 1, 1, 0, 0)},
-    "ppc64": {8: (8, 6553, 0, 0, 13112, 0, 0), (110, HW): (128, 504, 0, 0, 1024, 0, 0),
-              192: (192, 337, 0, 0, 680, 152, 1), 256: (256, 254, 0, 0, 512, 0, 0),
-              1000: (1000, 65, 0, 0, 136, 400, 3), 4096: (4096, 16, 0, 1, 32, 0, 0),
-              8192: (8192, 8, 0, 1, 16, 0, 0)},
-    "s390x": {8: (16, 240, 0, 0, 240, 16, 0), (110, HW): (128, 31, 0, 0, 128, 0, 0),
-              192: (192, 21, 0, 0, 24, 40, 0), 256: (256, 16, 0, 1, 16, 0, 0),
-              1000: (1000, 4, 0, 0, 8, 88, 0), 4096: (4096, 1, 0, 1, 1, 0, 0),
-              8192: (8192, 1, 1, 1, 1, 0, 0)},
-    "i386": {8: (16, 240, 0, 0, 240, 16, 0), (110, HW): (128, 31, 0, 0, 64, 64, 1),
-             192: (192, 21, 0, 0, 24, 40, 0), 256: (256, 16, 0, 1, 16, 0, 0),
-             1000: (1000, 4, 0, 0, 8, 88, 1), 4096: (4096, 1, 0, 1, 1, 0, 0),
-             8192: (8192, 1, 1, 1, 1, 0, 0)},
+    "arm64": {
+        8: (16, 240, 0, 0, 240, 16, 0),
+        (110, HW): (128, 31, 0, 0, 64, 64, 1),
+        192: (192, 21, 0, 0, 24, 40, 0),
+        256: (256, 16, 0, 1, 16, 0, 0),
+        1000: (1000, 4, 0, 0, 8, 88, 1),
+        4096: (4096, 1, 0, 1, 1, 0, 0),
+        8192: (8192, 1, 1, 1, 1, 0, 0),
+    },
+    "arm64-64k": {
+        8: (8, 6553, 0, 0, 13112, 0, 0),
+        (110, HW): (128, 504, 0, 0, 1024, 0, 0),
+        192: (192, 337, 0, 0, 680, 152, 2),
+        256: (256, 254, 0, 0, 512, 0, 0),
+        1000: (1000, 65, 0, 0, 136, 400, 6),
+        4096: (4096, 16, 0, 1, 32, 0, 0),
+        8192: (8192, 8, 0, 1, 16, 0, 0),
+    },
+    "ppc64-4k": {
+        8: (16, 240, 0, 0, 240, 16, 0),
+        (110, HW): (128, 31, 0, 0, 128, 0, 0),
+        192: (192, 21, 0, 0, 24, 40, 0),
+        256: (256, 16, 0, 1, 16, 0, 0),
+        1000: (1000, 4, 0, 0, 8, 88, 0),
+        4096: (4096, 1, 0, 1, 1, 0, 0),
+        8192: (8192, 1, 1, 1, 1, 0, 0),
+    },
+    "ppc64": {
+        8: (8, 6553, 0, 0, 13112, 0, 0),
+        (110, HW): (128, 504, 0, 0, 1024, 0, 0),
+        192: (192, 337, 0, 0, 680, 152, 1),
+        256: (256, 254, 0, 0, 512, 0, 0),
+        1000: (1000, 65, 0, 0, 136, 400, 3),
+        4096: (4096, 16, 0, 1, 32, 0, 0),
+        8192: (8192, 8, 0, 1, 16, 0, 0),
+    },
+    "s390x": {
+        8: (16, 240, 0, 0, 240, 16, 0),
+        (110, HW): (128, 31, 0, 0, 128, 0, 0),
+        192: (192, 21, 0, 0, 24, 40, 0),
+        256: (256, 16, 0, 1, 16, 0, 0),
+        1000: (1000, 4, 0, 0, 8, 88, 0),
+        4096: (4096, 1, 0, 1, 1, 0, 0),
+        8192: (8192, 1, 1, 1, 1, 0, 0),
+    },
+    "i386": {
+        8: (16, 240, 0, 0, 240, 16, 0),
+        (110, HW): (128, 31, 0, 0, 64, 64, 1),
+        192: (192, 21, 0, 0, 24, 40, 0),
+        256: (256, 16, 0, 1, 16, 0, 0),
+        1000: (1000, 4, 0, 0, 8, 88, 1),
+        4096: (4096, 1, 0, 1, 1, 0, 0),
+        8192: (8192, 1, 1, 1, 1, 0, 0),
+    },
 }
 
 
 @pytest.mark.parametrize(
     ("arch", "case", "expected"),
-    [(a, c, e) for a, rows in CROSS.items() for c, e in rows.items()], ids=str)
+    [(a, c, e) for a, rows in CROSS.items() for c, e in rows.items()],
+    ids=str,
+)
 def test_cross_arch_geometry(arch: str, case: int | tuple[int, int], expected: tuple) -> None:  # type: ignore[type-arg]
     size, flags = case if isinstance(case, tuple) else (case, 0)
     c = create(size, flags, arch)
-    assert (c.size, c.num, c.gfporder, c.off_slab, c.freelist_size, c.left_over, c.colour) == expected
+    assert (
+        c.size,
+        c.num,
+        c.gfporder,
+        c.off_slab,
+        c.freelist_size,
+        c.left_over,
+        c.colour,
+    ) == expected
 
 
 def test_arm64_64k_derivation() -> None:

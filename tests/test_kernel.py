@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from slabhw import (
+    ZERO_SIZE,
     InputError,
     Kernel,
     KernelBug,
     KernelHang,
     KernelPanic,
-    ZERO_SIZE,
     calculate_alignment,
 )
 from slabhw import slabinfo as si
@@ -32,19 +32,26 @@ def test_x86_64_boot_order_and_names() -> None:
     4194304, then dma-kmalloc-* in index order (96 and 192 sit at indices 1 and 2)."""
     names = [c.name for c in reversed(boot().slab_caches)]
     normal = ["kmalloc-32", "kmalloc-128", "kmalloc-64", "kmalloc-96", "kmalloc-192"] + [
-        f"kmalloc-{1 << i}" for i in range(8, 23)]
+        f"kmalloc-{1 << i}" for i in range(8, 23)
+    ]
     dma = ["dma-kmalloc-96", "dma-kmalloc-192"] + [f"dma-kmalloc-{1 << i}" for i in range(5, 23)]
     assert names == ["kmem_cache"] + normal + dma
 
 
 def test_kmem_cache_cache() -> None:
-    """"kmem_cache" holds struct kmem_cache up to array[nr_cpu_ids] plus the node
+    """ "kmem_cache" holds struct kmem_cache up to array[nr_cpu_ids] plus the node
     pointers: 128 + 8 * 4 + 8 = 168 bytes on x86_64 with 4 CPUs; HWCACHE_ALIGN -> 64,
     stride 192, on-slab (slab_early_init), 21 objects; refcount -1."""
     k = boot()
     kc = k.find_cache("kmem_cache")
     assert (kc.object_size, kc.align, kc.size, kc.num, kc.off_slab, kc.refcount) == (
-        168, 64, 192, 21, False, -1)
+        168,
+        64,
+        192,
+        21,
+        False,
+        -1,
+    )
     assert boot(memcg_kmem=True).find_cache("kmem_cache").object_size == 176
     assert boot(debug=True).find_cache("kmem_cache").object_size == 232 + 40
 
@@ -73,8 +80,16 @@ KMALLOC_X86_64 = {
 @pytest.mark.parametrize(("name", "expected"), list(KMALLOC_X86_64.items()))
 def test_x86_64_kmalloc_geometry(name: str, expected: tuple) -> None:  # type: ignore[type-arg]
     c = boot().find_cache(name)
-    got = (c.align, c.size, c.num, c.gfporder, c.off_slab, c.freelist_size, c.colour,
-           (c.limit, c.batchcount, c.shared))
+    got = (
+        c.align,
+        c.size,
+        c.num,
+        c.gfporder,
+        c.off_slab,
+        c.freelist_size,
+        c.colour,
+        (c.limit, c.batchcount, c.shared),
+    )
     assert got == expected
     if c.off_slab:
         assert c.freelist_cache is not None and c.freelist_cache.name == "kmalloc-32"
@@ -94,7 +109,12 @@ def test_i386_early_caches() -> None:
     k = boot("i386")
     assert (k.config.index_ac, k.config.index_node) == (5, 6)
     assert [c.name for c in reversed(k.slab_caches)][:5] == [
-        "kmem_cache", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128"]
+        "kmem_cache",
+        "kmalloc-32",
+        "kmalloc-64",
+        "kmalloc-96",
+        "kmalloc-128",
+    ]
     c128 = k.find_cache("kmalloc-128")
     assert (c128.off_slab, c128.num) == (True, 32)
 
@@ -125,13 +145,36 @@ def test_ppc64_64k_kmalloc() -> None:
 
 
 # ---- kmalloc_slab -------------------------------------------------------------------------
-@pytest.mark.parametrize(("arch", "table"), [
-    ("x86_64", {1: 32, 32: 32, 33: 64, 64: 64, 65: 96, 96: 96, 97: 128, 128: 128,
-                129: 192, 192: 192, 193: 256, 256: 256, 257: 512, 4096: 4096,
-                4097: 8192, 4194304: 4194304}),
-    ("arm64", {1: 64, 32: 64, 64: 64, 65: 128, 96: 128, 128: 128, 129: 192, 192: 192,
-               193: 256}),
-])
+@pytest.mark.parametrize(
+    ("arch", "table"),
+    [
+        (
+            "x86_64",
+            {
+                1: 32,
+                32: 32,
+                33: 64,
+                64: 64,
+                65: 96,
+                96: 96,
+                97: 128,
+                128: 128,
+                129: 192,
+                192: 192,
+                193: 256,
+                256: 256,
+                257: 512,
+                4096: 4096,
+                4097: 8192,
+                4194304: 4194304,
+            },
+        ),
+        (
+            "arm64",
+            {1: 64, 32: 64, 64: 64, 65: 128, 96: 128, 128: 128, 129: 192, 192: 192, 193: 256},
+        ),
+    ],
+)
 def test_kmalloc_slab_sizes(arch: str, table: dict[int, int]) -> None:
     k = boot(arch)
     for size, cache_size in table.items():
@@ -155,8 +198,11 @@ def test_compile_time_and_run_time_mappings_agree(arch: str) -> None:
     """kmalloc_index() (constant sizes) and kmalloc_slab() (run time) pick the same cache
     for every size up to KMALLOC_MAX_SIZE, after create_kmalloc_caches patched size_index."""
     k = boot(arch)
-    sizes = list(range(1, 2050)) + [(1 << n) + d for n in range(11, k.config.kmalloc_shift_high)
-                                      for d in (-1, 0, 1)] + [k.config.kmalloc_max_size]
+    sizes = (
+        list(range(1, 2050))
+        + [(1 << n) + d for n in range(11, k.config.kmalloc_shift_high) for d in (-1, 0, 1)]
+        + [k.config.kmalloc_max_size]
+    )
     for size in sizes:
         c = k.kmalloc_slab(size)
         assert c is k.kmalloc_caches[k.kmalloc_index(size)], size
@@ -201,8 +247,7 @@ def test_panic_flag() -> None:
     k = boot()
     with pytest.raises(KernelPanic) as exc:
         k.kmem_cache_create("huge", 4194305, 0, "SLAB_PANIC")
-    assert exc.value.message.endswith(
-        "kmem_cache_create: Failed to create slab 'huge'. Error -7")
+    assert exc.value.message.endswith("kmem_cache_create: Failed to create slab 'huge'. Error -7")
 
 
 def test_null_name() -> None:
@@ -273,13 +318,20 @@ def test_slabinfo_text() -> None:
     assert lines[1] == (
         "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
         " : tunables <limit> <batchcount> <sharedfactor>"
-        " : slabdata <active_slabs> <num_slabs> <sharedavail>")
-    assert lines[2] == ("test_cache             0      0    128   31    1 : tunables  120   60"
-                        "    8 : slabdata      0      0      0")
+        " : slabdata <active_slabs> <num_slabs> <sharedavail>"
+    )
+    assert lines[2] == (
+        "test_cache             0      0    128   31    1 : tunables  120   60"
+        "    8 : slabdata      0      0      0"
+    )
     assert lines[-1].startswith("kmem_cache             0      0    192   21    1 :")
     # %-17s does not truncate: long names push the columns right
-    assert any(line.startswith("dma-kmalloc-4194304      0      0 4194304    1 1024 : tunables"
-                               "    1    1    0") for line in lines)
+    assert any(
+        line.startswith(
+            "dma-kmalloc-4194304      0      0 4194304    1 1024 : tunables    1    1    0"
+        )
+        for line in lines
+    )
 
 
 def test_slabinfo_debug_header_and_stats() -> None:
@@ -287,7 +339,9 @@ def test_slabinfo_debug_header_and_stats() -> None:
     first, second, third = text.splitlines()[:3]
     assert first == "slabinfo - version: 2.1 (statistics)"
     assert second.endswith(" : cpustat <allochit> <allocmiss> <freehit> <freemiss>")
-    assert " : globalstat       0      0     0    0    0    0    0    0    0 : cpustat      0" in third
+    assert (
+        " : globalstat       0      0     0    0    0    0    0    0    0 : cpustat      0" in third
+    )
 
 
 def test_slabinfo_parse_round_trip() -> None:
@@ -297,3 +351,19 @@ def test_slabinfo_parse_round_trip() -> None:
     assert rows[-1].name == "kmem_cache" and rows[-1].objsize == 192
     with pytest.raises(InputError):
         si.parse("not slabinfo")
+
+
+def test_numpy_integers_are_accepted() -> None:
+    np = pytest.importorskip("numpy")
+    c = boot().kmem_cache_create("np", np.uint64(110), np.int64(0), np.uint64(0x2000))
+    assert c is not None and (c.size, c.align) == (128, 64)
+    with pytest.raises(InputError):
+        boot().kmem_cache_create("f", 1.5)  # type: ignore[arg-type]
+
+
+def test_nr_cpus_bounds() -> None:
+    with pytest.raises(InputError, match="CONFIG_NR_CPUS"):
+        boot(nr_cpus=0)
+    with pytest.raises(InputError, match="CONFIG_NR_CPUS"):
+        boot(nr_cpus=8193)
+    assert boot(nr_cpus=8192).find_cache("kmem_cache").object_size == 128 + 8 * 8192 + 8

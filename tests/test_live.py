@@ -31,8 +31,11 @@ def _check(rows: list[tuple[str, int, int]], line: int = 64) -> list[tuple[str, 
 
 def test_captured_hwcache_caches() -> None:
     with DATA.open() as f:
-        rows = [(r["cache"], int(r["object_size"]), int(r["align"]))
-                for r in csv.DictReader(f) if r["hwcache_align"] == "1"]
+        rows = [
+            (r["cache"], int(r["object_size"]), int(r["align"]))
+            for r in csv.DictReader(f)
+            if r["hwcache_align"] == "1"
+        ]
     assert len(rows) == 58
     assert _check(rows) == []
 
@@ -50,7 +53,9 @@ def test_live_hwcache_caches() -> None:
         try:
             if _read(entry / "hwcache_align") != "1":
                 continue
-            rows.append((entry.name, int(_read(entry / "object_size")), int(_read(entry / "align"))))
+            rows.append(
+                (entry.name, int(_read(entry / "object_size")), int(_read(entry / "align")))
+            )
         except OSError:
             continue
     if not rows:

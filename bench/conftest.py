@@ -1,0 +1,61 @@
+"""Benchmark helpers: record each benchmark's best time and print throughput ratios.
+
+Absolute times on a shared machine are noise; ratios measured in the same run are
+what the README reports.  Run with ``pytest bench/`` (``--benchmark-disable`` turns
+timing off, as the CI test run does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+RESULTS: dict[str, tuple[float, int]] = {}  # name -> (best seconds, elements)
+
+# (numerator, denominator, target): throughput(numerator) / throughput(denominator)
+RATIOS = [
+    ("calculate_alignment_c", "numpy_copyto", 0.8),
+    ("calculate_alignment_c", "calculate_alignment_reference", 100.0),
+    ("sweep_c", "sweep_reference", None),
+]
+
+
+@pytest.fixture
+def record(benchmark: Any) -> Any:
+    """Call ``record(name, elements)`` after ``benchmark(...)`` to keep its best time."""
+
+    def _record(name: str, elements: int) -> None:
+        stats = getattr(benchmark, "stats", None)
+        if stats is not None:  # None under --benchmark-disable
+            RESULTS[name] = (stats.stats.min, elements)
+
+    return _record
+
+
+def _rate(name: str) -> float:
+    seconds, elements = RESULTS[name]
+    return elements / seconds
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not RESULTS:
+        return
+    tr = terminalreporter
+    tr.section("slabhw throughput (best of rounds)")
+    for name in sorted(RESULTS):
+        tr.write_line(f"{name:<32} {_rate(name) / 1e6:10.2f} M elements/s")
+    for num, den, target in RATIOS:
+        if num in RESULTS and den in RESULTS:
+            ratio = _rate(num) / _rate(den)
+            verdict = (
+                ""
+                if target is None
+                else (f"  target >= {target}: {'met' if ratio >= target else 'MISSED'}")
+            )
+            tr.write_line(f"{num} / {den}: {ratio:.2f}x{verdict}")
+    if "sweep_c" in RESULTS:
+        rate = _rate("sweep_c")
+        tr.write_line(
+            f"sweep_c: {rate / 1e6:.2f} M rows/s  target >= 5: {'met' if rate >= 5e6 else 'MISSED'}"
+        )

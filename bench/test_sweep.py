@@ -1,0 +1,53 @@
+"""The SLAB v3.16 layout sweep: one million (size, align, flags) rows through C, and
+the pure-Python reference on 20,000 of them for the ratio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from slabhw import _core
+from slabhw import reference as ref
+from slabhw.config import KernelConfig
+
+N = 1_000_000
+N_REF = 20_000
+
+
+@pytest.fixture(scope="module")
+def rows() -> tuple[Any, Any, Any, Any]:
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(1, 1 << 16, N, dtype=np.uint64)
+    aligns = rng.choice(np.array([0, 8, 64], dtype=np.uint64), N)
+    flags = rng.choice(np.array([0, 0x2000, 0x20000, 0x2000 | 0x4000], dtype=np.uint64), N)
+    params = KernelConfig.build("v3.16", "x86_64", nr_cpus=4).slab_params()
+    return params, sizes, aligns, flags
+
+
+def test_sweep_c(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
+    params, sizes, aligns, flags = rows
+    out = np.empty(N, dtype=_core.LAYOUT_DTYPE)
+    benchmark.pedantic(
+        _core.slab316_create_array,
+        args=(params, sizes, aligns, flags),
+        kwargs={"out": out},
+        rounds=5,
+        warmup_rounds=1,
+    )
+    record("sweep_c", N)
+    for i in range(0, N, N // 50):
+        expected = ref.kmem_cache_create(params, int(sizes[i]), int(aligns[i]), int(flags[i]))
+        assert int(out["size"][i]) == expected.size and int(out["num"][i]) == expected.num
+
+
+def test_sweep_reference(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
+    params, sizes, aligns, flags = rows
+    triples = list(zip(sizes[:N_REF].tolist(), aligns[:N_REF].tolist(), flags[:N_REF].tolist()))
+
+    def run() -> int:
+        return sum(ref.kmem_cache_create(params, s, a, f).num for s, a, f in triples)
+
+    assert benchmark.pedantic(run, rounds=2, warmup_rounds=0) > 0
+    record("sweep_reference", N_REF)
