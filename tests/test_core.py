@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slabhw import _core
 from slabhw import reference as ref
 from slabhw.config import ARCHES_V3_16, KernelConfig
+from tests.helpers import config
 
 pytestmark = pytest.mark.skipif(_core.BACKEND != "c", reason="compares C with the reference")
 

@@ -16,9 +16,9 @@ derivations are written out below) and cross-checked against shared/spec.
 from __future__ import annotations
 
 import pytest
-from conftest import config
 
 from slabhw import Kernel, _core
+from tests.helpers import config
 
 HW = 0x2000  # SLAB_HWCACHE_ALIGN
 RA = 0x20000  # SLAB_RECLAIM_ACCOUNT
