@@ -8,7 +8,6 @@ the tool; they are not copied from the code under test.  Every call passes
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from slabhw.cli import main
+from tests.helpers import run_main
 
 NR = ["--nr-cpus", "4"]
 HW = "SLAB_HWCACHE_ALIGN"
@@ -30,19 +29,7 @@ SLABINFO_110 = (
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """main() in-process: (exit status, what it wrote to ``out``, stderr).
-
-    argparse-level mistakes leave main() through SystemExit; that is turned into the
-    status the process would exit with.
-    """
-    capsys.readouterr()  # drop anything earlier
-    out = io.StringIO()
-    try:
-        rc = main(argv, out=out)
-    except SystemExit as exc:
-        rc = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return rc, out.getvalue() + captured.out, captured.err
+    return run_main(argv, capsys)
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:

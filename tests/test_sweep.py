@@ -25,6 +25,7 @@ from slabhw import errors
 from slabhw.cli import main
 from slabhw.errors import InputError
 from slabhw.sweep import CHUNK, terminal_progress
+from tests.helpers import run_main
 
 NR = ["--nr-cpus", "4"]
 
@@ -96,16 +97,7 @@ def run(
     monkeypatch: pytest.MonkeyPatch,
     stdin: str = "",
 ) -> tuple[int, str, str]:
-    """main() in-process with ``stdin`` as standard input: (status, output, stderr)."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    capsys.readouterr()
-    out = io.StringIO()
-    try:
-        rc = main(argv, out=out)
-    except SystemExit as exc:
-        rc = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return rc, out.getvalue() + captured.out, captured.err
+    return run_main(argv, capsys, monkeypatch, stdin)
 
 
 def sweep_csv(
