@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 5 };
+enum { SLABHW_ABI_VERSION = 6 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -37,7 +37,11 @@ enum slabhw_site {
     SLABHW_SITE_DEBUG_RCU_POISON = 3,
     SLABHW_SITE_NO_OBJECTS = 4,
     SLABHW_SITE_CACHE_ESTIMATE = 5,
-    SLABHW_SITE_RECIPROCAL = 6
+    SLABHW_SITE_RECIPROCAL = 6,
+    SLABHW_SITE_FLAGS_PERMITTED = 7,
+    SLABHW_SITE_FREEPTR_OFFSET = 8,
+    SLABHW_SITE_CALCULATE_SIZES = 9,
+    SLABHW_SITE_CALCULATE_ORDER = 10
 };
 
 /* One configured Linux 3.16 SLAB kernel (field names as in reference.SlabParams). */
@@ -102,6 +106,81 @@ struct slabhw_slab316_cache {
     int64_t reciprocal_sh2;
 };
 
+/* One configured Linux 6.18 SLUB kernel (reference_slub.SlubParams). */
+struct slabhw_slub618_params {
+    uint64_t word_bits;
+    uint64_t page_shift;
+    uint64_t cache_line_size;
+    uint64_t arch_slab_minalign;
+    uint64_t kmalloc_max_size;
+    uint64_t max_page_order;       /* MAX_PAGE_ORDER */
+    uint64_t slub_min_order;
+    uint64_t slub_max_order;
+    uint64_t slub_min_objects;     /* 0: from the CPU count */
+    uint64_t nr_present_cpus;      /* num_present_cpus() */
+    uint64_t nr_cpu_ids;
+    uint64_t min_partial;          /* MIN_PARTIAL (5, or 0 with SLUB_TINY) */
+    uint64_t max_partial;          /* MAX_PARTIAL (10, or 0 with SLUB_TINY) */
+    uint64_t cpu_partial;          /* CONFIG_SLUB_CPU_PARTIAL */
+    uint64_t slub_debug;           /* CONFIG_SLUB_DEBUG */
+    uint64_t slub_tiny;            /* CONFIG_SLUB_TINY */
+    uint64_t debug_vm;             /* CONFIG_DEBUG_VM */
+    uint64_t hardened_usercopy;    /* CONFIG_HARDENED_USERCOPY */
+    uint64_t track_size;           /* sizeof(struct track) */
+    uint64_t orig_size_size;       /* sizeof the kmalloc original-size word */
+    uint64_t global_debug_flags;   /* slub_debug flags given without a cache list */
+    uint64_t disable_higher_order_debug;  /* slab_debug=...O */
+    uint64_t flags_permitted;      /* SLAB_FLAGS_PERMITTED */
+    uint64_t flag_debug_flags;     /* SLAB_DEBUG_FLAGS */
+    uint64_t flag_red_zone;
+    uint64_t flag_poison;
+    uint64_t flag_kmalloc;
+    uint64_t flag_hwcache_align;
+    uint64_t flag_store_user;
+    uint64_t flag_typesafe_by_rcu;
+    uint64_t flag_noleaktrace;
+    uint64_t flag_no_user_flags;
+    uint64_t flag_object_poison;   /* __OBJECT_POISON */
+};
+
+/* The arguments of one kmem_cache_create (struct kmem_cache_args and friends). */
+struct slabhw_slub618_args {
+    uint64_t object_size;
+    uint64_t align;
+    uint64_t flags;
+    uint64_t ctor;
+    uint64_t use_freeptr_offset;
+    uint64_t freeptr_offset;
+    uint64_t useroffset;
+    uint64_t usersize;
+    uint64_t sheaf_capacity;
+    uint64_t boot;                 /* create_boot_cache: align given, no checks */
+    int64_t debug_flags;           /* slab_debug flags of a matching name list; -1: none */
+};
+
+/* What SLUB computes for one cache (reference_slub.SlubLayout). */
+struct slabhw_slub618_cache {
+    int64_t error;
+    int64_t site;
+    int64_t flags;
+    int64_t object_size;
+    int64_t size;
+    int64_t align;
+    int64_t offset;
+    int64_t inuse;
+    int64_t red_left_pad;
+    int64_t order;
+    int64_t objects;
+    int64_t min_order;
+    int64_t min_objects;
+    int64_t min_partial;
+    int64_t cpu_partial;
+    int64_t cpu_partial_slabs;
+    int64_t sheaf_capacity;
+    int64_t useroffset;
+    int64_t usersize;
+};
+
 int slabhw_abi_version(void);
 
 /* Generic helpers. */
@@ -139,6 +218,20 @@ int slabhw_slab316_kmalloc_size(const struct slabhw_slab316_params *p, int n);
 int slabhw_slab316_kmalloc_slab_index(const struct slabhw_slab316_params *p, uint64_t size);
 void slabhw_slab316_kmalloc_slab_index_array(const struct slabhw_slab316_params *p,
                                              const uint64_t *size, int64_t *out, size_t n);
+/* SLUB of Linux 6.18: the numbers of __kmem_cache_create_args/create_boot_cache. */
+void slabhw_slub618_create(const struct slabhw_slub618_params *p,
+                           const struct slabhw_slub618_args *a,
+                           struct slabhw_slub618_cache *out);
+uint64_t slabhw_slub618_calculate_alignment(const struct slabhw_slub618_params *p,
+                                            uint64_t flags, uint64_t align, uint64_t size,
+                                            int *hang);
+void slabhw_slub618_create_array(const struct slabhw_slub618_params *p,
+                                 const uint64_t *size, size_t size_stride,
+                                 const uint64_t *align, size_t align_stride,
+                                 const uint64_t *flags, size_t flags_stride,
+                                 const uint64_t *ctor, size_t ctor_stride,
+                                 const int64_t *freeptr_offset, size_t freeptr_stride,
+                                 struct slabhw_slub618_cache *out, size_t n);
 /* CDEF-END */
 
 #endif /* SLABHW_H */

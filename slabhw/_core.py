@@ -20,9 +20,10 @@ import numpy as np
 import numpy.typing as npt
 
 from . import reference as ref
+from . import reference_slub as rs
 from .errors import BuildError, InputError
 
-ABI_VERSION = 5  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 6  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -62,12 +63,22 @@ def _struct_dtype(cname: str) -> np.dtype[Any]:
 LAYOUT_DTYPE = _struct_dtype("struct slabhw_slab316_cache")
 
 
+# numpy mirror of struct slabhw_slub618_cache
+SLUB_LAYOUT_DTYPE = _struct_dtype("struct slabhw_slub618_cache")
+
+
 def _check_mirrors() -> None:
-    if list(LAYOUT_DTYPE.names or ()) != list(ref.LAYOUT_FIELDS):
-        raise BuildError("struct slabhw_slab316_cache and reference.SlabLayout disagree")
-    p_fields = [name for name, _ in ffi.typeof("struct slabhw_slab316_params").fields]
-    if p_fields != list(ref.PARAM_FIELDS):
-        raise BuildError("struct slabhw_slab316_params and reference.SlabParams disagree")
+    """Each C struct and its Python twin name the same fields in the same order."""
+    pairs = (
+        ("struct slabhw_slab316_cache", ref.LAYOUT_FIELDS),
+        ("struct slabhw_slab316_params", ref.PARAM_FIELDS),
+        ("struct slabhw_slub618_cache", rs.SLUB_LAYOUT_FIELDS),
+        ("struct slabhw_slub618_params", rs.SLUB_PARAM_FIELDS),
+        ("struct slabhw_slub618_args", rs.SLUB_ARG_FIELDS),
+    )
+    for cname, py_fields in pairs:
+        if [name for name, _ in ffi.typeof(cname).fields] != list(py_fields):
+            raise BuildError(f"{cname} and its Python twin in slabhw.reference* disagree")
 
 
 _check_mirrors()
@@ -77,6 +88,13 @@ _check_mirrors()
 def _params(p: ref.SlabParams) -> Any:
     """The C struct for a parameter set (cached: configurations are few)."""
     return ffi.new("struct slabhw_slab316_params *", {n: getattr(p, n) for n in ref.PARAM_FIELDS})
+
+
+@lru_cache(maxsize=64)
+def _slub_params(p: rs.SlubParams) -> Any:
+    return ffi.new(
+        "struct slabhw_slub618_params *", {n: getattr(p, n) for n in rs.SLUB_PARAM_FIELDS}
+    )
 
 
 # ---- input checking --------------------------------------------------------------
@@ -320,6 +338,74 @@ def kernel_align(x: int, a: int, word_bits: int) -> int:
     if BACKEND == "reference":
         return ref.kernel_align(x, a, word_bits)
     return int(lib.slabhw_align(x, a, word_bits))
+
+
+# ---- SLUB (Linux 6.18) ---------------------------------------------------------------
+def slub618_calculate_alignment(p: rs.SlubParams, flags: int, align: int, size: int) -> int | None:
+    """calculate_alignment() of 6.18 (unsigned int); None where the kernel never returns."""
+    f, a, s = (_scalar(v, n, 32) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
+    if BACKEND == "reference":
+        return rs.calculate_alignment(p, f, a, s)
+    hang = ffi.new("int *")
+    r = int(lib.slabhw_slub618_calculate_alignment(_slub_params(p), f, a, s, hang))
+    return None if hang[0] else r
+
+
+def slub618_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
+    """One cache's numbers (see reference_slub.kmem_cache_create)."""
+    for name in rs.SLUB_ARG_FIELDS:
+        value = getattr(args, name)
+        if name == "debug_flags":
+            if not -1 <= value < 1 << 32:
+                raise InputError("debug_flags must be -1 or a 32-bit flag set")
+        else:
+            _scalar(value, name, 32)
+    if BACKEND == "reference":
+        return rs.kmem_cache_create(p, args)
+    a = ffi.new("struct slabhw_slub618_args *", {n: getattr(args, n) for n in rs.SLUB_ARG_FIELDS})
+    out = ffi.new("struct slabhw_slub618_cache *")
+    lib.slabhw_slub618_create(_slub_params(p), a, out)
+    return rs.SlubLayout(**{n: int(getattr(out, n)) for n in rs.SLUB_LAYOUT_FIELDS})
+
+
+def _as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, not {arr.dtype}")
+    if arr.size and (int(arr.min()) < -1 or int(arr.max()) >= 1 << 32):
+        raise InputError(f"{name} must be -1 (none) or an offset below 2**32")
+    return arr.astype(np.int64)
+
+
+def slub618_create_array(p: rs.SlubParams, size: Any, align: Any, flags: Any, ctor: Any = 0,
+                         freeptr_offset: Any = -1, out: Any = None) -> np.ndarray[Any, Any]:
+    """SLUB numbers for many new caches at once (no merging): a structured array
+    (SLUB_LAYOUT_DTYPE), broadcasting over the inputs; freeptr_offset -1 means none."""
+    sa, aa, fa, ca = (_as_u64_array(v, n, 32) for v, n in
+                      ((size, "size"), (align, "align"), (flags, "flags"), (ctor, "ctor")))
+    fpa = _as_i64_array(freeptr_offset, "freeptr_offset")
+    shape = np.broadcast_shapes(sa.shape, aa.shape, fa.shape, ca.shape, fpa.shape)
+    result = _check_out(out, shape, SLUB_LAYOUT_DTYPE)
+    n = int(np.prod(shape, dtype=np.int64))
+    (sb, ss), (ab, as_), (fb, fs), (cb, cs) = (_strided(v, shape) for v in (sa, aa, fa, ca))
+    fpb, fps = _strided(fpa, shape)
+    if BACKEND == "reference":
+        flat = result.reshape(-1)
+        for i in range(n):
+            fp = int(fpb[i * fps])
+            c = rs.kmem_cache_create(p, rs.SlubArgs(
+                object_size=int(sb[i * ss]), align=int(ab[i * as_]), flags=int(fb[i * fs]),
+                ctor=int(cb[i * cs]), use_freeptr_offset=int(fp >= 0),
+                freeptr_offset=max(fp, 0)))
+            flat[i] = tuple(getattr(c, name) for name in rs.SLUB_LAYOUT_FIELDS)
+        return result
+    if n:
+        lib.slabhw_slub618_create_array(
+            _slub_params(p), _ptr(sb, "uint64_t *"), ss, _ptr(ab, "uint64_t *"), as_,
+            _ptr(fb, "uint64_t *"), fs, _ptr(cb, "uint64_t *"), cs,
+            _ptr(fpb, "int64_t *"), fps,
+            ffi.cast("struct slabhw_slub618_cache *", ffi.from_buffer(result)), n)
+    return result
 
 
 __all__: Sequence[str] = (

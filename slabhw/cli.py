@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from . import __version__, slabinfo
-from .config import DEFAULT_MEM, PRESETS, SWITCHES, KernelConfig
+from .config import DEFAULT_MEM, PRESETS, SWITCHES_V3_16, KernelConfig
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
@@ -99,7 +99,7 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
         help="run-time cache_line_size() (default: the arch's usual value)",
     )
     g.add_argument("--debug", action="store_true", help="CONFIG_DEBUG_SLAB")
-    for name, (_default, text) in SWITCHES.items():
+    for name, (_default, text) in SWITCHES_V3_16.items():
         if name != "debug_slab":
             g.add_argument("--" + name.replace("_", "-"), action="store_true", help=text)
     g.add_argument(
@@ -110,7 +110,8 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> KernelConfig:
-    switches = {name: getattr(args, name) for name in SWITCHES if name != "debug_slab"}
+    switches = {name: getattr(args, name) or None for name in SWITCHES_V3_16
+                if name != "debug_slab"}
     return KernelConfig.build(
         args.kernel,
         args.arch,

@@ -153,15 +153,35 @@ class KernelPreset:
     allocator: str
     flags: tuple[FlagDef, ...]
     arches: dict[str, Arch]
+    switches: dict[str, tuple[bool, str]]  # CONFIG_* switch -> (default, help)
+    options: frozenset[str]  # boot parameters and counts that apply to this version
+    flags_bits: int = 0  # width of the flags type; 0: unsigned long of the arch
     # arch presets that appear only in a later version: name -> first version
     later_arches: dict[str, str] = field(default_factory=dict)
 
+
+# The configuration switches that change what SLAB 3.16 computes, with their
+# defaults (a distribution-like SMP build).
+SWITCHES_V3_16: dict[str, tuple[bool, str]] = {
+    "debug_slab": (False, "CONFIG_DEBUG_SLAB: red zones, poison, store-user, stats"),
+    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
+    "debug_pagealloc": (False, "CONFIG_DEBUG_PAGEALLOC (with DEBUG_SLAB: page-sized objects)"),
+    "debug_slab_leak": (False, "CONFIG_DEBUG_SLAB_LEAK: one status byte per object"),
+    "page_poisoning": (False, "CONFIG_PAGE_POISONING"),
+    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
+    "kmemcheck": (False, "CONFIG_KMEMCHECK: defines SLAB_NOTRACK"),
+    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
+    "memcg_kmem": (False, "CONFIG_MEMCG_KMEM: struct kmem_cache grows by a pointer"),
+}
 
 V3_16 = KernelPreset(
     name="v3.16",
     allocator="SLAB",
     flags=FLAGS_V3_16,
     arches=ARCHES_V3_16,
+    switches=SWITCHES_V3_16,
+    options=frozenset({"nr_cpus", "mem", "slab_max_order_param", "cache_line_size_param",
+                       "zone_dma", "nr_nodes"}),
     later_arches={"arm64-16k": "v4.4", "riscv64": "v4.15"},
 )
 
@@ -191,19 +211,14 @@ def get_arch(preset: KernelPreset, name: str) -> Arch:
     )
 
 
-# The configuration switches that change what SLAB computes, with their defaults
-# (a distribution-like SMP build).
-SWITCHES: dict[str, tuple[bool, str]] = {
-    "debug_slab": (False, "CONFIG_DEBUG_SLAB: red zones, poison, store-user, stats"),
-    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
-    "debug_pagealloc": (False, "CONFIG_DEBUG_PAGEALLOC (with DEBUG_SLAB: page-sized objects)"),
-    "debug_slab_leak": (False, "CONFIG_DEBUG_SLAB_LEAK: one status byte per object"),
-    "page_poisoning": (False, "CONFIG_PAGE_POISONING"),
-    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
-    "kmemcheck": (False, "CONFIG_KMEMCHECK: defines SLAB_NOTRACK"),
-    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
-    "memcg_kmem": (False, "CONFIG_MEMCG_KMEM: struct kmem_cache grows by a pointer"),
-}
+# Every switch of every version (KernelConfig has a field for each).
+ALL_SWITCHES: tuple[str, ...] = (
+    "debug_slab", "debug_vm", "debug_pagealloc", "debug_slab_leak", "page_poisoning",
+    "debug_objects", "kmemcheck", "failslab", "memcg_kmem", "slub_debug_config",
+    "slub_cpu_partial", "slub_tiny", "hardened_usercopy", "memcg", "stackdepot",
+    "kasan_generic", "kfence", "slab_obj_ext", "random_kmalloc_caches", "slab_buckets",
+    "slab_freelist_hardened", "slab_freelist_random",
+)
 
 MAX_NR_CPUS = 8192  # the largest CONFIG_NR_CPUS (x86 MAXSMP)
 DEFAULT_MEM = 4 << 30  # RAM of the simulated machine; > 32 MiB gives slab_max_order 1
@@ -221,17 +236,47 @@ class KernelConfig:
     slab_max_order_param: int | None = None  # boot option slab_max_order=
     cache_line_size_param: int | None = None  # run-time cache_line_size() override
     zone_dma: bool | None = None  # None: the arch's default
-    debug_slab: bool = False
-    debug_vm: bool = False
-    debug_pagealloc: bool = False
-    debug_slab_leak: bool = False
-    page_poisoning: bool = False
-    debug_objects: bool = False
-    kmemcheck: bool = False
-    failslab: bool = False
-    memcg_kmem: bool = False
+    # SLUB (6.18) boot parameters and CPU counts
+    nr_present_cpus: int | None = None  # num_present_cpus(); None: nr_cpus
+    slub_min_order: int = 0  # slab_min_order=
+    slub_max_order: int | None = None  # slab_max_order=; None: PAGE_ALLOC_COSTLY_ORDER
+    slub_min_objects: int = 0  # slab_min_objects=; 0: from the CPU count
+    slab_nomerge: bool = False  # slab_nomerge
+    slub_debug: str | None = None  # slab_debug= (None: not given)
+    # CONFIG_* switches: None means the version's default (KernelPreset.switches)
+    debug_slab: bool | None = None
+    debug_vm: bool | None = None
+    debug_pagealloc: bool | None = None
+    debug_slab_leak: bool | None = None
+    page_poisoning: bool | None = None
+    debug_objects: bool | None = None
+    kmemcheck: bool | None = None
+    failslab: bool | None = None
+    memcg_kmem: bool | None = None
+    slub_debug_config: bool | None = None
+    slub_cpu_partial: bool | None = None
+    slub_tiny: bool | None = None
+    hardened_usercopy: bool | None = None
+    memcg: bool | None = None
+    stackdepot: bool | None = None
+    kasan_generic: bool | None = None
+    kfence: bool | None = None
+    slab_obj_ext: bool | None = None
+    random_kmalloc_caches: bool | None = None
+    slab_buckets: bool | None = None
+    slab_freelist_hardened: bool | None = None
+    slab_freelist_random: bool | None = None
 
     def __post_init__(self) -> None:
+        for name in ALL_SWITCHES:
+            value = getattr(self, name)
+            if name in self.preset.switches:
+                if value is None:
+                    object.__setattr__(self, name, self.preset.switches[name][0])
+            elif value:
+                raise InputError(f"switch {name} does not apply to {self.preset.name}")
+            else:
+                object.__setattr__(self, name, False)
         if not 1 <= self.nr_cpus <= MAX_NR_CPUS:
             raise InputError(
                 f"nr_cpus must be in 1..{MAX_NR_CPUS} (CONFIG_NR_CPUS), not {self.nr_cpus}"
@@ -253,7 +298,9 @@ class KernelConfig:
         changed = [
             f"{f.name}={getattr(self, f.name)!r}"
             for f in fields(self)
-            if f.name not in ("preset", "arch") and getattr(self, f.name) != f.default
+            if f.name not in ("preset", "arch")
+            and getattr(self, f.name) != self.preset.switches.get(f.name, (f.default,))[0]
+            and not (f.name in ALL_SWITCHES and f.name not in self.preset.switches)
         ]
         args = ", ".join([repr(self.preset.name), repr(self.arch.name), *changed])
         return f"KernelConfig.build({args})"
@@ -266,10 +313,12 @@ class KernelConfig:
     def build(cls, kernel: str = "v3.16", arch: str = "x86_64", **options: Any) -> KernelConfig:
         """A configuration from names: ``KernelConfig.build("v3.16", "arm64", debug_slab=True)``."""
         preset = get_preset(kernel)
-        known = {f.name for f in fields(cls)} - {"preset", "arch"}
-        unknown = set(options) - known
+        known = set(preset.switches) | preset.options
+        unknown = {k for k, v in options.items() if k not in known and v is not None}
         if unknown:
-            raise InputError(f"unknown configuration option(s): {', '.join(sorted(unknown))}")
+            raise InputError(
+                f"option(s) {', '.join(sorted(unknown))} do not apply to {preset.name}"
+            )
         return cls(preset=preset, arch=get_arch(preset, arch), **options)
 
     def with_(self, **changes: Any) -> KernelConfig:
@@ -281,13 +330,14 @@ class KernelConfig:
 
     @property
     def switches(self) -> dict[str, bool]:
-        out = {name: bool(getattr(self, name)) for name in SWITCHES}
+        out = {name: bool(getattr(self, name)) for name in self.preset.switches}
         out["zone_dma"] = self.has_zone_dma
         return out
 
     @property
     def flags(self) -> FlagTable:
-        return FlagTable(self.preset.flags, self.switches, self.arch.word_bits)
+        return FlagTable(self.preset.flags, self.switches,
+                         self.preset.flags_bits or self.arch.word_bits)
 
     # ---- derived constants (include/linux/slab.h, mm/slab.c, v3.16) ---------------
     @property

@@ -14,13 +14,17 @@ from .errors import InputError
 from .parse import parse_uint
 
 
+ENUM = -1  # FlagDef.value for flags numbered by enum _slab_flag_bits (6.x)
+
+
 @dataclass(frozen=True)
 class FlagDef:
     name: str
-    value: int
+    value: int  # the macro's value, or ENUM: the next free bit of the enum
     requires: str | None = None  # KernelConfig switch that makes the macro non-zero
     alias_of: str | None = None  # another name for the same bit (not used when formatting)
     internal: bool = False  # allocator-private bit; shown when formatting, never parsed
+    requires_not: str | None = None  # a switch that removes the flag when on
 
 
 # include/linux/slab.h (v3.16) lines 23-101; CFLGS_OFF_SLAB from mm/slab.c (v3.16).
@@ -45,6 +49,36 @@ FLAGS_V3_16: tuple[FlagDef, ...] = (
 )
 
 
+# include/linux/slab.h (v6.18.2) enum _slab_flag_bits: a flag compiled out takes no
+# bit, so later flags move down; mm/slub.c adds __OBJECT_POISON and __CMPXCHG_DOUBLE.
+FLAGS_V6_18: tuple[FlagDef, ...] = (
+    FlagDef("SLAB_CONSISTENCY_CHECKS", ENUM),
+    FlagDef("SLAB_RED_ZONE", ENUM),
+    FlagDef("SLAB_POISON", ENUM),
+    FlagDef("SLAB_KMALLOC", ENUM),
+    FlagDef("SLAB_HWCACHE_ALIGN", ENUM),
+    FlagDef("SLAB_CACHE_DMA", ENUM),
+    FlagDef("SLAB_CACHE_DMA32", ENUM),
+    FlagDef("SLAB_STORE_USER", ENUM),
+    FlagDef("SLAB_PANIC", ENUM),
+    FlagDef("SLAB_TYPESAFE_BY_RCU", ENUM),
+    FlagDef("SLAB_TRACE", ENUM),
+    FlagDef("SLAB_DEBUG_OBJECTS", ENUM, requires="debug_objects"),
+    FlagDef("SLAB_NOLEAKTRACE", ENUM),
+    FlagDef("SLAB_NO_MERGE", ENUM),
+    FlagDef("SLAB_FAILSLAB", ENUM, requires="failslab"),
+    FlagDef("SLAB_ACCOUNT", ENUM, requires="memcg"),
+    FlagDef("SLAB_KASAN", ENUM, requires="kasan_generic"),
+    FlagDef("SLAB_NO_USER_FLAGS", ENUM),
+    FlagDef("SLAB_SKIP_KFENCE", ENUM, requires="kfence"),
+    FlagDef("SLAB_RECLAIM_ACCOUNT", ENUM, requires_not="slub_tiny"),
+    FlagDef("SLAB_TEMPORARY", ENUM, alias_of="SLAB_RECLAIM_ACCOUNT", requires_not="slub_tiny"),
+    FlagDef("__OBJECT_POISON", ENUM, internal=True),
+    FlagDef("__CMPXCHG_DOUBLE", ENUM, internal=True),
+    FlagDef("SLAB_NO_OBJ_EXT", ENUM, requires="slab_obj_ext"),
+)
+
+
 class FlagTable:
     """The flag macros of one configured kernel: name -> value, parse, format."""
 
@@ -52,9 +86,19 @@ class FlagTable:
         self.defs = tuple(defs)
         self.word_bits = word_bits
         self._values: dict[str, int] = {}
+        bit = 0
         for d in self.defs:
-            on = d.requires is None or switches.get(d.requires, False)
-            self._values[d.name] = d.value if on else 0
+            on = (d.requires is None or switches.get(d.requires, False)) and not (
+                d.requires_not is not None and switches.get(d.requires_not, False))
+            if d.value != ENUM:
+                self._values[d.name] = d.value if on else 0
+            elif d.alias_of is not None:
+                self._values[d.name] = self._values[d.alias_of]
+            elif on:
+                self._values[d.name] = 1 << bit
+                bit += 1
+            else:
+                self._values[d.name] = 0
 
     def __getitem__(self, name: str) -> int:
         try:

@@ -1,0 +1,323 @@
+"""Pure-Python twin of csrc/slub618.c: cache creation in the SLUB allocator of
+Linux 6.18 (mm/slab_common.c, mm/slub.c, v6.18.2).
+
+6.18 keeps object sizes, alignments, offsets in ``unsigned int`` and flags in the
+32-bit ``slab_flags_t``, so values are cut with ``u32()`` where C would wrap;
+``get_order()`` takes an ``unsigned long`` of the target's width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from . import errors
+from .reference import SITE_CALCULATE_ALIGNMENT, SITE_NONE, SITE_SANITY, _Outcome, fls, u32
+
+SITE_FLAGS_PERMITTED = 7  # flags outside SLAB_FLAGS_PERMITTED: -EINVAL
+SITE_FREEPTR_OFFSET = 8  # a bad kmem_cache_args.freeptr_offset: -EINVAL
+SITE_CALCULATE_SIZES = 9  # calculate_sizes() returned 0: -EINVAL
+SITE_CALCULATE_ORDER = 10  # order_objects() divides by a zero size
+
+MAX_OBJS_PER_PAGE = 32767
+OO_SHIFT = 16
+OO_MASK = 0xFFFF
+
+
+@dataclass(frozen=True)
+class SlubParams:
+    """One configured 6.18 kernel (struct slabhw_slub618_params)."""
+
+    word_bits: int
+    page_shift: int
+    cache_line_size: int
+    arch_slab_minalign: int
+    kmalloc_max_size: int
+    max_page_order: int
+    slub_min_order: int
+    slub_max_order: int
+    slub_min_objects: int
+    nr_present_cpus: int
+    nr_cpu_ids: int
+    min_partial: int
+    max_partial: int
+    cpu_partial: int
+    slub_debug: int
+    slub_tiny: int
+    debug_vm: int
+    hardened_usercopy: int
+    track_size: int
+    orig_size_size: int
+    global_debug_flags: int
+    disable_higher_order_debug: int
+    flags_permitted: int
+    flag_debug_flags: int
+    flag_red_zone: int
+    flag_poison: int
+    flag_kmalloc: int
+    flag_hwcache_align: int
+    flag_store_user: int
+    flag_typesafe_by_rcu: int
+    flag_noleaktrace: int
+    flag_no_user_flags: int
+    flag_object_poison: int
+
+    @property
+    def word(self) -> int:
+        return self.word_bits // 8
+
+    @property
+    def page_size(self) -> int:
+        return 1 << self.page_shift
+
+
+@dataclass(frozen=True)
+class SlubArgs:
+    """One kmem_cache_create request (struct kmem_cache_args and the call's inputs)."""
+
+    object_size: int
+    align: int = 0
+    flags: int = 0
+    ctor: int = 0
+    use_freeptr_offset: int = 0
+    freeptr_offset: int = 0
+    useroffset: int = 0
+    usersize: int = 0
+    sheaf_capacity: int = 0
+    boot: int = 0  # create_boot_cache: ``align`` is the starting alignment, no checks
+    debug_flags: int = -1  # slab_debug flags of a cache list naming this cache; -1 none
+
+
+@dataclass
+class SlubLayout:
+    """What SLUB computes for one cache (struct slabhw_slub618_cache); names follow
+    struct kmem_cache and sysfs: ``size`` is slab_size, ``objects`` objs_per_slab."""
+
+    error: int = 0
+    site: int = SITE_NONE
+    flags: int = 0
+    object_size: int = 0
+    size: int = 0
+    align: int = 0
+    offset: int = 0
+    inuse: int = 0
+    red_left_pad: int = 0
+    order: int = 0
+    objects: int = 0
+    min_order: int = 0
+    min_objects: int = 0
+    min_partial: int = 0
+    cpu_partial: int = 0
+    cpu_partial_slabs: int = 0
+    sheaf_capacity: int = 0
+    useroffset: int = 0
+    usersize: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SLUB_PARAM_FIELDS = tuple(f.name for f in fields(SlubParams))
+SLUB_ARG_FIELDS = tuple(f.name for f in fields(SlubArgs))
+SLUB_LAYOUT_FIELDS = tuple(f.name for f in fields(SlubLayout))
+
+
+def align32(x: int, a: int) -> int:
+    """ALIGN(x, a) on unsigned int."""
+    return u32(u32(x + u32(a - 1)) & ~u32(a - 1))
+
+
+def get_order(p: SlubParams, size: int) -> int:
+    """get_order(unsigned long size)."""
+    mask = (1 << p.word_bits) - 1
+    return (((size - 1) & mask) >> p.page_shift).bit_length()
+
+
+def order_objects(p: SlubParams, order: int, size: int) -> int:
+    """order_objects(): objects of a slab of this order (integer division)."""
+    if size == 0:
+        raise _Outcome(errors.DIVIDE_ERROR, SITE_CALCULATE_ORDER)
+    return u32(p.page_size << order) // size
+
+
+def calculate_alignment(p: SlubParams, flags: int, align: int, size: int) -> int | None:
+    """calculate_alignment() (mm/slab_common.c v6.18) in unsigned int; None: never
+    returns (SLAB_HWCACHE_ALIGN with size 0)."""
+    flags, align, size = u32(flags), u32(align), u32(size)
+    if flags & p.flag_hwcache_align:
+        ralign = p.cache_line_size
+        if size == 0:
+            return None
+        while size <= ralign // 2:
+            ralign //= 2
+        align = max(align, ralign)
+    align = max(align, p.arch_slab_minalign)
+    return align32(align, p.word)
+
+
+def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int,
+                    fract: int) -> int:
+    """calc_slab_order(): the first order from min_order whose left-over is at most
+    1/fract of the slab; max_order + 1 when there is none."""
+    order = min_order
+    while order <= max_order:
+        slab_size = u32(p.page_size << order)
+        if slab_size % size <= slab_size // fract:
+            break
+        order += 1
+    return order
+
+
+def calculate_order(p: SlubParams, size: int) -> int:
+    """calculate_order() (mm/slub.c v6.18); -1 stands for -ENOSYS."""
+    min_objects = p.slub_min_objects
+    if not min_objects:
+        nr_cpus = p.nr_present_cpus if p.nr_present_cpus > 1 else p.nr_cpu_ids
+        min_objects = 4 * (fls(nr_cpus) + 1)
+    max_objects = max(order_objects(p, p.slub_max_order, size), 1)
+    min_objects = min(min_objects, max_objects)
+    min_order = max(p.slub_min_order, get_order(p, u32(min_objects * size)))
+    if order_objects(p, min_order, size) > MAX_OBJS_PER_PAGE:
+        return get_order(p, u32(size * MAX_OBJS_PER_PAGE)) - 1
+    fraction = 16
+    while fraction > 1:
+        order = calc_slab_order(p, size, min_order, p.slub_max_order, fraction)
+        if order <= p.slub_max_order:
+            return order
+        fraction //= 2
+    order = get_order(p, size)
+    return order if order <= p.max_page_order else -1
+
+
+def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout) -> bool:
+    """calculate_sizes() (mm/slub.c v6.18.2): object layout, order and objects.
+
+    The slot: [red_left_pad][object, slack, right red zone up to inuse]
+    [free pointer when outside][alloc and free tracks][kmalloc orig_size]
+    [red-zone pad word][padding to align].
+    """
+    word = p.word
+    flags = u32(c.flags)
+    object_size = c.object_size
+    size = align32(object_size, word)
+    if p.slub_debug:
+        if flags & p.flag_poison and not flags & p.flag_typesafe_by_rcu and not a.ctor:
+            c.flags = u32(c.flags | p.flag_object_poison)
+        else:
+            c.flags = u32(c.flags & ~p.flag_object_poison)
+        if flags & p.flag_red_zone and size == object_size:
+            size = u32(size + word)  # room for a right red zone
+    c.inuse = size
+
+    orig_size = bool(flags & p.flag_store_user and flags & p.flag_kmalloc)
+    if ((flags & p.flag_typesafe_by_rcu and not a.use_freeptr_offset)
+            or flags & p.flag_poison or a.ctor
+            or (flags & p.flag_red_zone and (object_size < word or orig_size))):
+        c.offset = size  # the free pointer goes after the object
+        size = u32(size + word)
+    elif flags & p.flag_typesafe_by_rcu and a.use_freeptr_offset:
+        c.offset = a.freeptr_offset
+    else:
+        c.offset = (object_size // 2) & ~(word - 1)  # ALIGN_DOWN(object_size / 2, word)
+
+    if p.slub_debug and flags & p.flag_store_user:
+        size = u32(size + 2 * p.track_size)
+        if flags & p.flag_kmalloc:
+            size = u32(size + p.orig_size_size)
+    if p.slub_debug and flags & p.flag_red_zone:
+        size = u32(size + word)
+        c.red_left_pad = align32(word, c.align)
+        size = u32(size + c.red_left_pad)
+    size = align32(size, c.align)
+    c.size = size
+    order = calculate_order(p, size)
+    if order < 0:
+        return False
+    oo = u32((order << OO_SHIFT) + order_objects(p, order, size))
+    c.order, c.objects = oo >> OO_SHIFT, oo & OO_MASK
+    min_order = get_order(p, size)
+    mn = u32((min_order << OO_SHIFT) + order_objects(p, min_order, size))
+    c.min_order, c.min_objects = mn >> OO_SHIFT, mn & OO_MASK
+    return c.objects != 0
+
+
+def kmem_cache_flags(p: SlubParams, flags: int, debug_flags: int) -> int:
+    """kmem_cache_flags(): what slab_debug= adds (``debug_flags`` >= 0: the flags of a
+    block whose cache list names this cache)."""
+    if not p.slub_debug or flags & p.flag_no_user_flags:
+        return flags
+    if debug_flags >= 0:
+        return flags | debug_flags
+    local = p.global_debug_flags
+    if flags & p.flag_noleaktrace:
+        local &= ~p.flag_store_user
+    return flags | local
+
+
+def do_kmem_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, flags: int) -> None:
+    """do_kmem_cache_create() (mm/slub.c v6.18) on a descriptor with object_size, align
+    and the usercopy window stored."""
+    c.flags = kmem_cache_flags(p, flags, a.debug_flags)
+    if not calculate_sizes(p, a, c):
+        raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
+    if p.disable_higher_order_debug and get_order(p, c.size) > get_order(p, c.object_size):
+        c.flags &= ~(p.flag_red_zone | p.flag_poison | p.flag_store_user)
+        c.offset = 0  # red_left_pad keeps its old value, as in the kernel
+        if not calculate_sizes(p, a, c):
+            raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
+    c.min_partial = max(p.min_partial, min(p.max_partial, (fls(c.size) - 1) // 2))
+    if p.cpu_partial:  # set_cpu_partial()
+        if c.flags & p.flag_debug_flags:
+            nr = 0
+        elif c.size >= p.page_size:
+            nr = 6
+        elif c.size >= 1024:
+            nr = 24
+        elif c.size >= 256:
+            nr = 52
+        else:
+            nr = 120
+        c.cpu_partial = nr
+        c.cpu_partial_slabs = (2 * nr + c.objects - 1) // c.objects
+    if a.sheaf_capacity and not p.slub_tiny and not c.flags & p.flag_debug_flags:
+        c.sheaf_capacity = a.sheaf_capacity
+
+
+def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
+    """The numbers of __kmem_cache_create_args() + create_cache() (user caches) or
+    create_boot_cache() (``a.boot``) for one cache; merging is left to the caller."""
+    c = SlubLayout()
+    flags = u32(a.flags)
+    object_size = u32(a.object_size)
+    useroffset, usersize = u32(a.useroffset), u32(a.usersize)
+    try:
+        if not a.boot:
+            if not p.slub_debug:
+                flags &= ~p.flag_debug_flags
+            if p.debug_vm and object_size > p.kmalloc_max_size:
+                raise _Outcome(errors.EINVAL, SITE_SANITY)
+            if flags & ~p.flags_permitted:
+                raise _Outcome(errors.EINVAL, SITE_FLAGS_PERMITTED)
+            if (not p.hardened_usercopy or (not usersize and useroffset)
+                    or object_size < usersize or object_size - usersize < useroffset):
+                useroffset = usersize = 0
+            align = calculate_alignment(p, flags, a.align, object_size)
+            if align is None:
+                raise _Outcome(errors.HANG, SITE_CALCULATE_ALIGNMENT)
+            if a.use_freeptr_offset and (
+                    a.freeptr_offset >= object_size or not flags & p.flag_typesafe_by_rcu
+                    or a.freeptr_offset & (p.word - 1)):
+                raise _Outcome(errors.EINVAL, SITE_FREEPTR_OFFSET)
+        else:
+            align = calculate_alignment(p, flags, a.align, object_size)
+            if align is None:
+                raise _Outcome(errors.HANG, SITE_CALCULATE_ALIGNMENT)
+            if not p.hardened_usercopy:
+                useroffset = usersize = 0
+        c.object_size = object_size
+        c.size = object_size
+        c.align = align
+        c.useroffset, c.usersize = useroffset, usersize
+        do_kmem_cache_create(p, a, c, flags)
+    except _Outcome as out:
+        return SlubLayout(error=out.code, site=out.site)
+    return c
