@@ -14,8 +14,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import reference as ref
+from . import slub_debug
 from .errors import InputError
-from .flags import FLAGS_V3_16, FlagDef, FlagTable
+from .flags import FLAGS_V3_16, FLAGS_V6_18, FlagDef, FlagTable
+from .reference_slub import SlubParams
+from .slub_debug import SlubDebug
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class Arch:
     ull_align: int = 8  # __alignof__(unsigned long long) as GCC reports it
     zone_dma: bool = True  # CONFIG_ZONE_DMA in a distribution build
     runtime_cache_line: bool = False  # cache_line_size() read from the CPU at boot
+    zone_dma32: bool = False  # CONFIG_ZONE_DMA32 (6.x presets)
+    arch_kmalloc_minalign: int | None = None  # an explicit ARCH_KMALLOC_MINALIGN (6.x)
+    kmalloc_minalign: int | None = None  # __kmalloc_minalign() at boot (6.x); None: 8
     notes: str = ""
 
     @property
@@ -43,6 +49,11 @@ class Arch:
     @property
     def bytes_per_word(self) -> int:
         return self.word_bits // 8
+
+    @property
+    def max_page_order(self) -> int:
+        """MAX_PAGE_ORDER of 6.x = MAX_ORDER - 1 (``max_order`` counts the orders)."""
+        return self.max_order - 1
 
 
 # Linux 3.16 architecture constants.  Sources (3.16.41 tree): arch/*/include/asm/
@@ -185,7 +196,72 @@ V3_16 = KernelPreset(
     later_arches={"arm64-16k": "v4.4", "riscv64": "v4.15"},
 )
 
-PRESETS: dict[str, KernelPreset] = {V3_16.name: V3_16}
+# Linux 6.18 architecture constants (6.18.2 tree; see shared/spec/slub-v6.18.md b.3
+# and tests/data/README.md).  ``max_order`` is MAX_PAGE_ORDER + 1, the number of
+# buddy orders, so that it means the same as 3.16's MAX_ORDER.
+ARCHES_V6_18: dict[str, Arch] = {
+    a.name: a
+    for a in (
+        Arch("x86_64", "x86-64, 4K pages", 64, 12, 64, 64, 11, runtime_cache_line=True,
+             zone_dma32=True, notes="no ARCH_FORCE_MAX_ORDER: MAX_PAGE_ORDER 10"),
+        Arch("i386", "x86 32-bit, 4K pages", 32, 12, 64, 64, 11, runtime_cache_line=True),
+        Arch("arm64", "AArch64, 4K pages", 64, 12, 64, 64, 11, arch_dma_minalign=128,
+             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
+             notes="ARCH_KMALLOC_MINALIGN 8 since 6.5; kmalloc minalign 8 with swiotlb"),
+        Arch("arm64-16k", "AArch64, 16K pages", 64, 14, 64, 64, 12, arch_dma_minalign=128,
+             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
+             notes="ARCH_FORCE_MAX_ORDER 11 with 16K pages"),
+        Arch("arm64-64k", "AArch64, 64K pages", 64, 16, 64, 64, 14, arch_dma_minalign=128,
+             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
+             notes="ARCH_FORCE_MAX_ORDER 13 with 64K pages"),
+        Arch("arm", "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages", 32, 12, 64, 64, 12,
+             arch_dma_minalign=64, arch_slab_minalign=8, kmalloc_minalign=64,
+             notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES 64; MAX_PAGE_ORDER 11 (SOC_AM33XX)"),
+        Arch("ppc64", "PowerPC 64-bit Book3S, 64K pages", 64, 16, 128, 128, 9,
+             zone_dma=False, notes="L1_CACHE_BYTES 128; ARCH_FORCE_MAX_ORDER 8 (64K)"),
+        Arch("ppc64-4k", "PowerPC 64-bit Book3S, 4K pages", 64, 12, 128, 128, 13,
+             zone_dma=False, notes="ARCH_FORCE_MAX_ORDER 12 with 4K pages"),
+        Arch("s390x", "IBM z, 64-bit, 4K pages", 64, 12, 256, 256, 11, zone_dma32=False,
+             notes="L1_CACHE_BYTES 256"),
+        Arch("riscv64", "RISC-V 64-bit, 4K pages", 64, 12, 64, 64, 11, zone_dma=False,
+             zone_dma32=True, notes="L1_CACHE_BYTES 64"),
+    )
+}
+
+# CONFIG_* switches of 6.18 that change what SLUB computes; the defaults are the
+# distribution-like configuration of the kernel this project runs on (6.18.44).
+SWITCHES_V6_18: dict[str, tuple[bool, str]] = {
+    "slub_debug_config": (True, "CONFIG_SLUB_DEBUG: debug support (off until slab_debug)"),
+    "slub_cpu_partial": (True, "CONFIG_SLUB_CPU_PARTIAL: per-CPU partial slab lists"),
+    "slub_tiny": (False, "CONFIG_SLUB_TINY: no per-CPU partials, max order 1, no sysfs"),
+    "hardened_usercopy": (True, "CONFIG_HARDENED_USERCOPY: usersize blocks merging"),
+    "memcg": (True, "CONFIG_MEMCG: SLAB_ACCOUNT, kmalloc-cg-* caches"),
+    "stackdepot": (True, "CONFIG_STACKDEPOT: struct track holds a stack handle"),
+    "kasan_generic": (False, "CONFIG_KASAN_GENERIC: flag bits only, layout not modelled"),
+    "kfence": (False, "CONFIG_KFENCE: defines SLAB_SKIP_KFENCE"),
+    "slab_obj_ext": (True, "CONFIG_SLAB_OBJ_EXT: defines SLAB_NO_OBJ_EXT"),
+    "random_kmalloc_caches": (False, "CONFIG_RANDOM_KMALLOC_CACHES: kmalloc-rnd-NN-* copies"),
+    "slab_buckets": (True, "CONFIG_SLAB_BUCKETS: kmalloc_buckets and kmem_buckets"),
+    "slab_freelist_hardened": (True, "CONFIG_SLAB_FREELIST_HARDENED: encoded free pointers"),
+    "slab_freelist_random": (True, "CONFIG_SLAB_FREELIST_RANDOM: shuffled freelists"),
+    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
+    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
+    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
+}
+
+V6_18 = KernelPreset(
+    name="v6.18",
+    allocator="SLUB",
+    flags=FLAGS_V6_18,
+    arches=ARCHES_V6_18,
+    switches=SWITCHES_V6_18,
+    options=frozenset({"nr_cpus", "nr_present_cpus", "cache_line_size_param", "zone_dma",
+                       "nr_nodes", "mem", "slub_min_order", "slub_max_order",
+                       "slub_min_objects", "slab_nomerge", "slub_debug"}),
+    flags_bits=32,  # slab_flags_t is an unsigned int
+)
+
+PRESETS: dict[str, KernelPreset] = {V3_16.name: V3_16, V6_18.name: V6_18}
 
 
 def get_preset(version: str) -> KernelPreset:
@@ -327,6 +403,10 @@ class KernelConfig:
     @property
     def version(self) -> str:
         return self.preset.name
+
+    def on(self, switch: str) -> bool:
+        """Whether a CONFIG_* switch is set in this configuration."""
+        return bool(getattr(self, switch))
 
     @property
     def switches(self) -> dict[str, bool]:
@@ -545,11 +625,11 @@ class KernelConfig:
             idx_size=self.freelist_idx_size,
             slab_obj_max_num=self.slab_obj_max_num,
             slab_max_order=self.slab_max_order,
-            debug_slab=int(self.debug_slab),
-            debug_vm=int(self.debug_vm),
-            debug_pagealloc=int(self.debug_pagealloc),
-            debug_slab_leak=int(self.debug_slab_leak),
-            page_poisoning=int(self.page_poisoning),
+            debug_slab=int(self.on("debug_slab")),
+            debug_vm=int(self.on("debug_vm")),
+            debug_pagealloc=int(self.on("debug_pagealloc")),
+            debug_slab_leak=int(self.on("debug_slab_leak")),
+            page_poisoning=int(self.on("page_poisoning")),
             index_node_size=self.kmalloc_size(self.index_node),
             nr_possible_cpus=self.nr_cpus,
             create_mask=self.cache_create_mask,
@@ -561,6 +641,89 @@ class KernelConfig:
             flag_reclaim_account=f["SLAB_RECLAIM_ACCOUNT"],
             flag_noleaktrace=f["SLAB_NOLEAKTRACE"],
             cflgs_off_slab=f["CFLGS_OFF_SLAB"],
+        )
+
+    # ---- SLUB (6.18) -----------------------------------------------------------
+    @property
+    def slub_debug_parsed(self) -> SlubDebug:
+        """The slab_debug= boot parameter, parsed (mm/slub.c setup_slub_debug)."""
+        return slub_debug.parse(self.slub_debug, self.flags)
+
+    @property
+    def present_cpus(self) -> int:
+        return self.nr_cpus if self.nr_present_cpus is None else self.nr_present_cpus
+
+    @property
+    def slub_orders(self) -> tuple[int, int]:
+        """(slub_min_order, slub_max_order) after the boot options, applied as the
+        kernel applies them on a command line that gives slab_min_order= first:
+        min raises max; max is clamped to MAX_PAGE_ORDER and lowers min."""
+        max_order = 1 if self.on("slub_tiny") else 3  # PAGE_ALLOC_COSTLY_ORDER
+        min_order = self.slub_min_order
+        if min_order > max_order:
+            max_order = min_order
+        if self.slub_max_order is not None:
+            max_order = min(self.slub_max_order, self.arch.max_page_order)
+            if min_order > max_order:
+                min_order = max_order
+        return min_order, max_order
+
+    def slub_params(self) -> SlubParams:
+        """The numbers the C core's SLUB 6.18 arithmetic needs (reference_slub)."""
+        f = self.flags
+        tiny = self.on("slub_tiny")
+        debug = self.on("slub_debug_config") and not tiny  # SLUB_DEBUG depends on !TINY
+        parsed = self.slub_debug_parsed if debug else SlubDebug()
+        w = self.arch.word_bits
+        min_order, max_order = self.slub_orders
+        core = ("SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_PANIC",
+                "SLAB_TYPESAFE_BY_RCU", "SLAB_DEBUG_OBJECTS", "SLAB_NOLEAKTRACE",
+                "SLAB_RECLAIM_ACCOUNT", "SLAB_TEMPORARY", "SLAB_ACCOUNT",
+                "SLAB_NO_USER_FLAGS", "SLAB_KMALLOC", "SLAB_NO_MERGE")
+        debug_flags = sum(f.get(n) for n in ("SLAB_RED_ZONE", "SLAB_POISON", "SLAB_STORE_USER",
+                                             "SLAB_TRACE", "SLAB_CONSISTENCY_CHECKS"))
+        permitted = debug_flags
+        for name in core:
+            permitted |= f.get(name)
+        # sizeof(struct track): addr, [handle], cpu, pid, when with natural alignment
+        if w == 64:
+            track = 32 if self.on("stackdepot") else 24
+        else:
+            track = 20 if self.on("stackdepot") else 16
+        return SlubParams(
+            word_bits=w,
+            page_shift=self.arch.page_shift,
+            cache_line_size=self.cache_line_size,
+            arch_slab_minalign=self.arch_slab_minalign,
+            kmalloc_max_size=1 << (self.arch.max_page_order + self.arch.page_shift),
+            max_page_order=self.arch.max_page_order,
+            slub_min_order=min_order,
+            slub_max_order=max_order,
+            slub_min_objects=self.slub_min_objects,
+            nr_present_cpus=self.present_cpus,
+            nr_cpu_ids=self.nr_cpus,
+            min_partial=0 if tiny else 5,
+            max_partial=0 if tiny else 10,
+            cpu_partial=int(self.on("slub_cpu_partial") and not tiny),
+            slub_debug=int(debug),
+            slub_tiny=int(tiny),
+            debug_vm=int(self.on("debug_vm")),
+            hardened_usercopy=int(self.on("hardened_usercopy")),
+            track_size=track,
+            orig_size_size=4,  # unsigned int in 6.18.2 (unsigned long after a stable fix)
+            global_debug_flags=parsed.global_flags,
+            disable_higher_order_debug=int(parsed.disable_higher_order_debug),
+            flags_permitted=permitted,
+            flag_debug_flags=debug_flags,
+            flag_red_zone=f["SLAB_RED_ZONE"],
+            flag_poison=f["SLAB_POISON"],
+            flag_kmalloc=f["SLAB_KMALLOC"],
+            flag_hwcache_align=f["SLAB_HWCACHE_ALIGN"],
+            flag_store_user=f["SLAB_STORE_USER"],
+            flag_typesafe_by_rcu=f["SLAB_TYPESAFE_BY_RCU"],
+            flag_noleaktrace=f["SLAB_NOLEAKTRACE"],
+            flag_no_user_flags=f["SLAB_NO_USER_FLAGS"],
+            flag_object_poison=f["__OBJECT_POISON"],
         )
 
     def kmalloc_size(self, index: int) -> int:

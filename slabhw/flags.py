@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from .errors import InputError
 from .parse import parse_uint
 
-
 ENUM = -1  # FlagDef.value for flags numbered by enum _slab_flag_bits (6.x)
 
 
