@@ -311,7 +311,7 @@ def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
         return _kernel_failure(exc.errno_name, log, args.json, out)
     if cache is None:
         return _kernel_failure(outcome_name(kernel.errno), kernel.log, args.json, out)
-    line = slabinfo.cache_line(cache, cfg.debug_slab)
+    line = slabinfo.cache_line(cache, cfg.on("debug_slab"))
     regions = slab_regions(cache, cfg.page_size, args.colour)
     data = {
         "config": cfg.describe(),
@@ -328,7 +328,7 @@ def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
             _descriptor_text(cache, cfg),
             slab_picture(cache, cfg, args.colour),
             "/proc/slabinfo:",
-            slabinfo.header(cfg.debug_slab) + line,
+            slabinfo.header(cfg.on("debug_slab")) + line,
         ]
     )
     _emit(data, args.json, text, out)
@@ -384,7 +384,7 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
     kernel = Kernel(config=cfg)
-    text = slabinfo.render(kernel.slab_caches, cfg.debug_slab)
+    text = slabinfo.render(kernel.slab_caches, cfg.on("debug_slab"))
     rows = [r.__dict__ for r in slabinfo.parse(text)]
     if args.json:
         _emit(rows, True, "", out)
