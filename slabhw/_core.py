@@ -377,12 +377,21 @@ def _as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
     return arr.astype(np.int64)
 
 
-def slub618_create_array(p: rs.SlubParams, size: Any, align: Any, flags: Any, ctor: Any = 0,
-                         freeptr_offset: Any = -1, out: Any = None) -> np.ndarray[Any, Any]:
+def slub618_create_array(
+    p: rs.SlubParams,
+    size: Any,
+    align: Any,
+    flags: Any,
+    ctor: Any = 0,
+    freeptr_offset: Any = -1,
+    out: Any = None,
+) -> np.ndarray[Any, Any]:
     """SLUB numbers for many new caches at once (no merging): a structured array
     (SLUB_LAYOUT_DTYPE), broadcasting over the inputs; freeptr_offset -1 means none."""
-    sa, aa, fa, ca = (_as_u64_array(v, n, 32) for v, n in
-                      ((size, "size"), (align, "align"), (flags, "flags"), (ctor, "ctor")))
+    sa, aa, fa, ca = (
+        _as_u64_array(v, n, 32)
+        for v, n in ((size, "size"), (align, "align"), (flags, "flags"), (ctor, "ctor"))
+    )
     fpa = _as_i64_array(freeptr_offset, "freeptr_offset")
     shape = np.broadcast_shapes(sa.shape, aa.shape, fa.shape, ca.shape, fpa.shape)
     result = _check_out(out, shape, SLUB_LAYOUT_DTYPE)
@@ -393,18 +402,35 @@ def slub618_create_array(p: rs.SlubParams, size: Any, align: Any, flags: Any, ct
         flat = result.reshape(-1)
         for i in range(n):
             fp = int(fpb[i * fps])
-            c = rs.kmem_cache_create(p, rs.SlubArgs(
-                object_size=int(sb[i * ss]), align=int(ab[i * as_]), flags=int(fb[i * fs]),
-                ctor=int(cb[i * cs]), use_freeptr_offset=int(fp >= 0),
-                freeptr_offset=max(fp, 0)))
+            c = rs.kmem_cache_create(
+                p,
+                rs.SlubArgs(
+                    object_size=int(sb[i * ss]),
+                    align=int(ab[i * as_]),
+                    flags=int(fb[i * fs]),
+                    ctor=int(cb[i * cs]),
+                    use_freeptr_offset=int(fp >= 0),
+                    freeptr_offset=max(fp, 0),
+                ),
+            )
             flat[i] = tuple(getattr(c, name) for name in rs.SLUB_LAYOUT_FIELDS)
         return result
     if n:
         lib.slabhw_slub618_create_array(
-            _slub_params(p), _ptr(sb, "uint64_t *"), ss, _ptr(ab, "uint64_t *"), as_,
-            _ptr(fb, "uint64_t *"), fs, _ptr(cb, "uint64_t *"), cs,
-            _ptr(fpb, "int64_t *"), fps,
-            ffi.cast("struct slabhw_slub618_cache *", ffi.from_buffer(result)), n)
+            _slub_params(p),
+            _ptr(sb, "uint64_t *"),
+            ss,
+            _ptr(ab, "uint64_t *"),
+            as_,
+            _ptr(fb, "uint64_t *"),
+            fs,
+            _ptr(cb, "uint64_t *"),
+            cs,
+            _ptr(fpb, "int64_t *"),
+            fps,
+            ffi.cast("struct slabhw_slub618_cache *", ffi.from_buffer(result)),
+            n,
+        )
     return result
 
 

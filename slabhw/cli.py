@@ -16,12 +16,21 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from . import __version__, slabinfo
-from .config import DEFAULT_MEM, PRESETS, SWITCHES_V3_16, KernelConfig
+from .config import ALL_SWITCHES, PRESETS, KernelConfig, get_preset
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
 from .slab import KmemCache, object_regions, slab_regions
-from .sweep import OUTPUT_COLUMNS, read_csv, sweep, terminal_progress, to_records, write_csv
+from .sweep import (
+    OUTPUT_COLUMNS,
+    SLUB_SWEEP,
+    kind_of,
+    read_csv,
+    sweep,
+    terminal_progress,
+    to_records,
+    write_csv,
+)
 
 
 def default_nr_cpus() -> int:
@@ -89,8 +98,8 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--mem",
         type=_size("--mem"),
-        default=DEFAULT_MEM,
-        help="RAM of the simulated machine (default 4G); decides the default slab_max_order",
+        default=None,
+        help="v3.16: RAM of the simulated machine (default 4G); decides the default slab_max_order",
     )
     g.add_argument(
         "--cache-line-size",
@@ -98,10 +107,62 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="run-time cache_line_size() (default: the arch's usual value)",
     )
-    g.add_argument("--debug", action="store_true", help="CONFIG_DEBUG_SLAB")
-    for name, (_default, text) in SWITCHES_V3_16.items():
-        if name != "debug_slab":
-            g.add_argument("--" + name.replace("_", "-"), action="store_true", help=text)
+    g.add_argument(
+        "--debug",
+        action="store_true",
+        help="debugging on: CONFIG_DEBUG_SLAB for SLAB (v3.16); for SLUB (v6.18) the boot "
+        "option slab_debug with no value (F, Z, P, U for every cache)",
+    )
+    g.add_argument(
+        "--slab-debug",
+        metavar="OPTS",
+        default=None,
+        help="v6.18: boot option slab_debug=OPTS (e.g. FZPU, or P,dentry,kmalloc-*)",
+    )
+    g.add_argument(
+        "--nr-present-cpus",
+        type=_uint("--nr-present-cpus"),
+        default=None,
+        help="v6.18: num_present_cpus() when caches are created (default: --nr-cpus)",
+    )
+    g.add_argument(
+        "--slab-min-order",
+        type=_uint("--slab-min-order"),
+        default=None,
+        help="v6.18: boot option slab_min_order=N",
+    )
+    g.add_argument(
+        "--slab-min-objects",
+        type=_uint("--slab-min-objects"),
+        default=None,
+        help="v6.18: boot option slab_min_objects=N (0: from the CPU count)",
+    )
+    g.add_argument(
+        "--slab-nomerge", action="store_true", default=None, help="v6.18: boot option slab_nomerge"
+    )
+    seen: set[str] = set()
+    for preset in PRESETS.values():
+        for name, (default, text) in preset.switches.items():
+            if name == "debug_slab" or name in seen:
+                continue
+            seen.add(name)
+            flag = name.replace("_", "-")
+            if default:
+                g.add_argument(
+                    f"--no-{flag}",
+                    dest=name,
+                    action="store_false",
+                    default=None,
+                    help=f"{preset.name}: build without {text}",
+                )
+            else:
+                g.add_argument(
+                    f"--{flag}",
+                    dest=name,
+                    action="store_true",
+                    default=None,
+                    help=f"{preset.name}: {text}",
+                )
     g.add_argument(
         "--no-zone-dma",
         action="store_true",
@@ -110,19 +171,29 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> KernelConfig:
-    switches = {name: getattr(args, name) or None for name in SWITCHES_V3_16
-                if name != "debug_slab"}
-    return KernelConfig.build(
-        args.kernel,
-        args.arch,
+    """The KernelConfig the options describe; options of another version are errors."""
+    preset = get_preset(args.kernel)
+    slub = preset.allocator == "SLUB"
+    switches = {name: getattr(args, name) for name in ALL_SWITCHES if hasattr(args, name)}
+    options: dict[str, object] = dict(
         nr_cpus=args.nr_cpus if args.nr_cpus is not None else default_nr_cpus(),
-        mem=args.mem,
-        slab_max_order_param=args.slab_max_order,
         cache_line_size_param=args.cache_line_size,
-        debug_slab=args.debug,
         zone_dma=False if args.no_zone_dma else None,
-        **switches,
+        nr_present_cpus=args.nr_present_cpus,
+        slub_min_order=args.slab_min_order,
+        slub_min_objects=args.slab_min_objects,
+        slab_nomerge=args.slab_nomerge,
+        slub_debug=args.slab_debug
+        if args.slab_debug is not None
+        else ("" if slub and args.debug else None),
     )
+    if slub:
+        options["slub_max_order"] = args.slab_max_order
+    else:
+        options["slab_max_order_param"] = args.slab_max_order
+        options["mem"] = args.mem
+        switches["debug_slab"] = args.debug or None
+    return KernelConfig.build(args.kernel, args.arch, **options, **switches)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep",
         parents=[common],
         help="kmem_cache_create numbers for every row of a CSV",
-        description="Batch mode.  Input columns: object_size (required), align "
+        description="Batch mode.  SLUB kernels (v6.18) take a freeptr_offset column too "
+        f"(empty: none) and print {', '.join(SLUB_SWEEP.output_columns)}.  "
+        "Input columns: object_size (required), align "
         "(default 0), flags (default 0; a number in the kernel's encoding, decimal or "
         "0x-hex, or names joined by |), ctor (0/1).  Output: one row per input row, "
         f"in order: {', '.join(OUTPUT_COLUMNS)}.  error is 0 on success, "
@@ -300,9 +373,18 @@ def _emit(data: Any, as_json: bool, text: str, out: IO[str]) -> None:
 
 
 # ---- commands ---------------------------------------------------------------------
+def _kernel(cfg: KernelConfig, command: str) -> Kernel:
+    if cfg.preset.allocator != "SLAB":
+        raise SlabError(
+            f"'slabhw {command}' models SLAB kernels so far; for {cfg.version} use "
+            "'slabhw sweep' or 'slabhw config'"
+        )
+    return Kernel(config=cfg)
+
+
 def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    kernel = Kernel(config=cfg)
+    kernel = _kernel(cfg, "create")
     ctor = (lambda obj: None) if args.ctor else None
     try:
         cache = kernel.kmem_cache_create(args.name, args.size, args.align, args.flags, ctor)
@@ -348,7 +430,7 @@ def _kernel_failure(name: str, log: list[str], as_json: bool, out: IO[str]) -> i
 
 def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    kernel = Kernel(config=cfg)
+    kernel = _kernel(cfg, "kmalloc")
     choice = kernel.kmalloc_slab(args.size, dma=args.dma)
     if isinstance(choice, ZeroSizePtr):
         data: dict[str, Any] = {"size": args.size, "result": "ZERO_SIZE_PTR", "cache": None}
@@ -383,7 +465,7 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    kernel = Kernel(config=cfg)
+    kernel = _kernel(cfg, "slabinfo")
     text = slabinfo.render(kernel.slab_caches, cfg.on("debug_slab"))
     rows = [r.__dict__ for r in slabinfo.parse(text)]
     if args.json:
@@ -419,11 +501,12 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     except OSError as exc:
         raise SlabError(f"cannot write {args.output}: {exc.strerror}") from None
     with dst if dst is not out else contextlib.nullcontext(out) as sink:
+        kind = kind_of(cfg)
         if args.json:
-            json.dump(to_records(result), sink)
+            json.dump(to_records(result, kind), sink)
             sink.write("\n")
         else:
-            write_csv(sink, result)
+            write_csv(sink, result, kind)
     return 0
 
 

@@ -191,8 +191,9 @@ V3_16 = KernelPreset(
     flags=FLAGS_V3_16,
     arches=ARCHES_V3_16,
     switches=SWITCHES_V3_16,
-    options=frozenset({"nr_cpus", "mem", "slab_max_order_param", "cache_line_size_param",
-                       "zone_dma", "nr_nodes"}),
+    options=frozenset(
+        {"nr_cpus", "mem", "slab_max_order_param", "cache_line_size_param", "zone_dma", "nr_nodes"}
+    ),
     later_arches={"arm64-16k": "v4.4", "riscv64": "v4.15"},
 )
 
@@ -202,29 +203,119 @@ V3_16 = KernelPreset(
 ARCHES_V6_18: dict[str, Arch] = {
     a.name: a
     for a in (
-        Arch("x86_64", "x86-64, 4K pages", 64, 12, 64, 64, 11, runtime_cache_line=True,
-             zone_dma32=True, notes="no ARCH_FORCE_MAX_ORDER: MAX_PAGE_ORDER 10"),
+        Arch(
+            "x86_64",
+            "x86-64, 4K pages",
+            64,
+            12,
+            64,
+            64,
+            11,
+            runtime_cache_line=True,
+            zone_dma32=True,
+            notes="no ARCH_FORCE_MAX_ORDER: MAX_PAGE_ORDER 10",
+        ),
         Arch("i386", "x86 32-bit, 4K pages", 32, 12, 64, 64, 11, runtime_cache_line=True),
-        Arch("arm64", "AArch64, 4K pages", 64, 12, 64, 64, 11, arch_dma_minalign=128,
-             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
-             notes="ARCH_KMALLOC_MINALIGN 8 since 6.5; kmalloc minalign 8 with swiotlb"),
-        Arch("arm64-16k", "AArch64, 16K pages", 64, 14, 64, 64, 12, arch_dma_minalign=128,
-             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
-             notes="ARCH_FORCE_MAX_ORDER 11 with 16K pages"),
-        Arch("arm64-64k", "AArch64, 64K pages", 64, 16, 64, 64, 14, arch_dma_minalign=128,
-             arch_kmalloc_minalign=8, runtime_cache_line=True, zone_dma32=True,
-             notes="ARCH_FORCE_MAX_ORDER 13 with 64K pages"),
-        Arch("arm", "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages", 32, 12, 64, 64, 12,
-             arch_dma_minalign=64, arch_slab_minalign=8, kmalloc_minalign=64,
-             notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES 64; MAX_PAGE_ORDER 11 (SOC_AM33XX)"),
-        Arch("ppc64", "PowerPC 64-bit Book3S, 64K pages", 64, 16, 128, 128, 9,
-             zone_dma=False, notes="L1_CACHE_BYTES 128; ARCH_FORCE_MAX_ORDER 8 (64K)"),
-        Arch("ppc64-4k", "PowerPC 64-bit Book3S, 4K pages", 64, 12, 128, 128, 13,
-             zone_dma=False, notes="ARCH_FORCE_MAX_ORDER 12 with 4K pages"),
-        Arch("s390x", "IBM z, 64-bit, 4K pages", 64, 12, 256, 256, 11, zone_dma32=False,
-             notes="L1_CACHE_BYTES 256"),
-        Arch("riscv64", "RISC-V 64-bit, 4K pages", 64, 12, 64, 64, 11, zone_dma=False,
-             zone_dma32=True, notes="L1_CACHE_BYTES 64"),
+        Arch(
+            "arm64",
+            "AArch64, 4K pages",
+            64,
+            12,
+            64,
+            64,
+            11,
+            arch_dma_minalign=128,
+            arch_kmalloc_minalign=8,
+            runtime_cache_line=True,
+            zone_dma32=True,
+            notes="ARCH_KMALLOC_MINALIGN 8 since 6.5; kmalloc minalign 8 with swiotlb",
+        ),
+        Arch(
+            "arm64-16k",
+            "AArch64, 16K pages",
+            64,
+            14,
+            64,
+            64,
+            12,
+            arch_dma_minalign=128,
+            arch_kmalloc_minalign=8,
+            runtime_cache_line=True,
+            zone_dma32=True,
+            notes="ARCH_FORCE_MAX_ORDER 11 with 16K pages",
+        ),
+        Arch(
+            "arm64-64k",
+            "AArch64, 64K pages",
+            64,
+            16,
+            64,
+            64,
+            14,
+            arch_dma_minalign=128,
+            arch_kmalloc_minalign=8,
+            runtime_cache_line=True,
+            zone_dma32=True,
+            notes="ARCH_FORCE_MAX_ORDER 13 with 64K pages",
+        ),
+        Arch(
+            "arm",
+            "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages",
+            32,
+            12,
+            64,
+            64,
+            12,
+            arch_dma_minalign=64,
+            arch_slab_minalign=8,
+            kmalloc_minalign=64,
+            notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES 64; MAX_PAGE_ORDER 11 (SOC_AM33XX)",
+        ),
+        Arch(
+            "ppc64",
+            "PowerPC 64-bit Book3S, 64K pages",
+            64,
+            16,
+            128,
+            128,
+            9,
+            zone_dma=False,
+            notes="L1_CACHE_BYTES 128; ARCH_FORCE_MAX_ORDER 8 (64K)",
+        ),
+        Arch(
+            "ppc64-4k",
+            "PowerPC 64-bit Book3S, 4K pages",
+            64,
+            12,
+            128,
+            128,
+            13,
+            zone_dma=False,
+            notes="ARCH_FORCE_MAX_ORDER 12 with 4K pages",
+        ),
+        Arch(
+            "s390x",
+            "IBM z, 64-bit, 4K pages",
+            64,
+            12,
+            256,
+            256,
+            11,
+            zone_dma32=False,
+            notes="L1_CACHE_BYTES 256",
+        ),
+        Arch(
+            "riscv64",
+            "RISC-V 64-bit, 4K pages",
+            64,
+            12,
+            64,
+            64,
+            11,
+            zone_dma=False,
+            zone_dma32=True,
+            notes="L1_CACHE_BYTES 64",
+        ),
     )
 }
 
@@ -255,9 +346,21 @@ V6_18 = KernelPreset(
     flags=FLAGS_V6_18,
     arches=ARCHES_V6_18,
     switches=SWITCHES_V6_18,
-    options=frozenset({"nr_cpus", "nr_present_cpus", "cache_line_size_param", "zone_dma",
-                       "nr_nodes", "mem", "slub_min_order", "slub_max_order",
-                       "slub_min_objects", "slab_nomerge", "slub_debug"}),
+    options=frozenset(
+        {
+            "nr_cpus",
+            "nr_present_cpus",
+            "cache_line_size_param",
+            "zone_dma",
+            "nr_nodes",
+            "mem",
+            "slub_min_order",
+            "slub_max_order",
+            "slub_min_objects",
+            "slab_nomerge",
+            "slub_debug",
+        }
+    ),
     flags_bits=32,  # slab_flags_t is an unsigned int
 )
 
@@ -289,11 +392,28 @@ def get_arch(preset: KernelPreset, name: str) -> Arch:
 
 # Every switch of every version (KernelConfig has a field for each).
 ALL_SWITCHES: tuple[str, ...] = (
-    "debug_slab", "debug_vm", "debug_pagealloc", "debug_slab_leak", "page_poisoning",
-    "debug_objects", "kmemcheck", "failslab", "memcg_kmem", "slub_debug_config",
-    "slub_cpu_partial", "slub_tiny", "hardened_usercopy", "memcg", "stackdepot",
-    "kasan_generic", "kfence", "slab_obj_ext", "random_kmalloc_caches", "slab_buckets",
-    "slab_freelist_hardened", "slab_freelist_random",
+    "debug_slab",
+    "debug_vm",
+    "debug_pagealloc",
+    "debug_slab_leak",
+    "page_poisoning",
+    "debug_objects",
+    "kmemcheck",
+    "failslab",
+    "memcg_kmem",
+    "slub_debug_config",
+    "slub_cpu_partial",
+    "slub_tiny",
+    "hardened_usercopy",
+    "memcg",
+    "stackdepot",
+    "kasan_generic",
+    "kfence",
+    "slab_obj_ext",
+    "random_kmalloc_caches",
+    "slab_buckets",
+    "slab_freelist_hardened",
+    "slab_freelist_random",
 )
 
 MAX_NR_CPUS = 8192  # the largest CONFIG_NR_CPUS (x86 MAXSMP)
@@ -389,8 +509,9 @@ class KernelConfig:
     def build(cls, kernel: str = "v3.16", arch: str = "x86_64", **options: Any) -> KernelConfig:
         """A configuration from names: ``KernelConfig.build("v3.16", "arm64", debug_slab=True)``."""
         preset = get_preset(kernel)
+        options = {k: v for k, v in options.items() if v is not None}  # None: the default
         known = set(preset.switches) | preset.options
-        unknown = {k for k, v in options.items() if k not in known and v is not None}
+        unknown = set(options) - known
         if unknown:
             raise InputError(
                 f"option(s) {', '.join(sorted(unknown))} do not apply to {preset.name}"
@@ -416,8 +537,9 @@ class KernelConfig:
 
     @property
     def flags(self) -> FlagTable:
-        return FlagTable(self.preset.flags, self.switches,
-                         self.preset.flags_bits or self.arch.word_bits)
+        return FlagTable(
+            self.preset.flags, self.switches, self.preset.flags_bits or self.arch.word_bits
+        )
 
     # ---- derived constants (include/linux/slab.h, mm/slab.c, v3.16) ---------------
     @property
@@ -676,12 +798,31 @@ class KernelConfig:
         parsed = self.slub_debug_parsed if debug else SlubDebug()
         w = self.arch.word_bits
         min_order, max_order = self.slub_orders
-        core = ("SLAB_HWCACHE_ALIGN", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_PANIC",
-                "SLAB_TYPESAFE_BY_RCU", "SLAB_DEBUG_OBJECTS", "SLAB_NOLEAKTRACE",
-                "SLAB_RECLAIM_ACCOUNT", "SLAB_TEMPORARY", "SLAB_ACCOUNT",
-                "SLAB_NO_USER_FLAGS", "SLAB_KMALLOC", "SLAB_NO_MERGE")
-        debug_flags = sum(f.get(n) for n in ("SLAB_RED_ZONE", "SLAB_POISON", "SLAB_STORE_USER",
-                                             "SLAB_TRACE", "SLAB_CONSISTENCY_CHECKS"))
+        core = (
+            "SLAB_HWCACHE_ALIGN",
+            "SLAB_CACHE_DMA",
+            "SLAB_CACHE_DMA32",
+            "SLAB_PANIC",
+            "SLAB_TYPESAFE_BY_RCU",
+            "SLAB_DEBUG_OBJECTS",
+            "SLAB_NOLEAKTRACE",
+            "SLAB_RECLAIM_ACCOUNT",
+            "SLAB_TEMPORARY",
+            "SLAB_ACCOUNT",
+            "SLAB_NO_USER_FLAGS",
+            "SLAB_KMALLOC",
+            "SLAB_NO_MERGE",
+        )
+        debug_flags = sum(
+            f.get(n)
+            for n in (
+                "SLAB_RED_ZONE",
+                "SLAB_POISON",
+                "SLAB_STORE_USER",
+                "SLAB_TRACE",
+                "SLAB_CONSISTENCY_CHECKS",
+            )
+        )
         permitted = debug_flags
         for name in core:
             permitted |= f.get(name)
@@ -731,6 +872,29 @@ class KernelConfig:
 
     def describe(self) -> dict[str, Any]:
         """The configuration and its derived constants, for --json and the README."""
+        if self.preset.allocator == "SLUB":
+            p = self.slub_params()
+            return {
+                "kernel": self.version,
+                "allocator": "SLUB",
+                "arch": self.arch.name,
+                "page_size": self.page_size,
+                "bytes_per_word": self.bytes_per_word,
+                "cache_line_size": self.cache_line_size,
+                "nr_cpus": self.nr_cpus,
+                "nr_present_cpus": self.present_cpus,
+                "switches": self.switches,
+                "slab_debug": self.slub_debug,
+                "MAX_PAGE_ORDER": p.max_page_order,
+                "KMALLOC_MAX_SIZE": p.kmalloc_max_size,
+                "ARCH_SLAB_MINALIGN": p.arch_slab_minalign,
+                "slub_min_order": p.slub_min_order,
+                "slub_max_order": p.slub_max_order,
+                "slub_min_objects": p.slub_min_objects,
+                "sizeof(struct track)": p.track_size,
+                "SLAB_FLAGS_PERMITTED": hex(p.flags_permitted),
+                "flags": {n: hex(self.flags[n]) for n in self.flags.names if self.flags[n]},
+            }
         return {
             "kernel": self.version,
             "allocator": self.preset.allocator,

@@ -88,7 +88,8 @@ class FlagTable:
         bit = 0
         for d in self.defs:
             on = (d.requires is None or switches.get(d.requires, False)) and not (
-                d.requires_not is not None and switches.get(d.requires_not, False))
+                d.requires_not is not None and switches.get(d.requires_not, False)
+            )
             if d.value != ENUM:
                 self._values[d.name] = d.value if on else 0
             elif d.alias_of is not None:

@@ -154,8 +154,7 @@ def calculate_alignment(p: SlubParams, flags: int, align: int, size: int) -> int
     return align32(align, p.word)
 
 
-def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int,
-                    fract: int) -> int:
+def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int, fract: int) -> int:
     """calc_slab_order(): the first order from min_order whose left-over is at most
     1/fract of the slab; max_order + 1 when there is none."""
     order = min_order
@@ -209,9 +208,12 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout) -> bool:
     c.inuse = size
 
     orig_size = bool(flags & p.flag_store_user and flags & p.flag_kmalloc)
-    if ((flags & p.flag_typesafe_by_rcu and not a.use_freeptr_offset)
-            or flags & p.flag_poison or a.ctor
-            or (flags & p.flag_red_zone and (object_size < word or orig_size))):
+    if (
+        (flags & p.flag_typesafe_by_rcu and not a.use_freeptr_offset)
+        or flags & p.flag_poison
+        or a.ctor
+        or (flags & p.flag_red_zone and (object_size < word or orig_size))
+    ):
         c.offset = size  # the free pointer goes after the object
         size = u32(size + word)
     elif flags & p.flag_typesafe_by_rcu and a.use_freeptr_offset:
@@ -297,15 +299,21 @@ def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
                 raise _Outcome(errors.EINVAL, SITE_SANITY)
             if flags & ~p.flags_permitted:
                 raise _Outcome(errors.EINVAL, SITE_FLAGS_PERMITTED)
-            if (not p.hardened_usercopy or (not usersize and useroffset)
-                    or object_size < usersize or object_size - usersize < useroffset):
+            if (
+                not p.hardened_usercopy
+                or (not usersize and useroffset)
+                or object_size < usersize
+                or object_size - usersize < useroffset
+            ):
                 useroffset = usersize = 0
             align = calculate_alignment(p, flags, a.align, object_size)
             if align is None:
                 raise _Outcome(errors.HANG, SITE_CALCULATE_ALIGNMENT)
             if a.use_freeptr_offset and (
-                    a.freeptr_offset >= object_size or not flags & p.flag_typesafe_by_rcu
-                    or a.freeptr_offset & (p.word - 1)):
+                a.freeptr_offset >= object_size
+                or not flags & p.flag_typesafe_by_rcu
+                or a.freeptr_offset & (p.word - 1)
+            ):
                 raise _Outcome(errors.EINVAL, SITE_FREEPTR_OFFSET)
         else:
             align = calculate_alignment(p, flags, a.align, object_size)

@@ -13,6 +13,7 @@ import gc
 import io
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
@@ -22,28 +23,97 @@ from .config import KernelConfig
 from .errors import OUTCOME_NAMES, InputError
 from .parse import parse_uint
 
-INPUT_COLUMNS = ("object_size", "align", "flags", "ctor")
-RESULT_COLUMNS = (
-    "align",
-    "size",
-    "obj_offset",
-    "num",
-    "gfporder",
-    "colour",
-    "colour_off",
-    "off_slab",
-    "freelist_size",
-    "limit",
-    "batchcount",
-    "shared",
-)
-OUTPUT_COLUMNS = ("object_size", "align_arg", "flags", "ctor") + RESULT_COLUMNS + ("error",)
 
-SWEEP_DTYPE = np.dtype(
-    [("object_size", "<u8"), ("align_arg", "<u8"), ("flags", "<u8"), ("ctor", "u1")]
-    + [(name, "<i8") for name in RESULT_COLUMNS]
-    + [("error", "<i8")]
+@dataclass(frozen=True)
+class SweepKind:
+    """The sweep contract of one allocator: input columns, computed columns (with the
+    layout field each one shows), and the output structured dtype."""
+
+    allocator: str
+    inputs: tuple[str, ...]
+    results: tuple[tuple[str, str], ...]  # (output column, layout field)
+    value_bits: int  # width of object_size/align in the kernel (0: unsigned long)
+
+    @property
+    def result_columns(self) -> tuple[str, ...]:
+        return tuple(col for col, _ in self.results)
+
+    @property
+    def echo_columns(self) -> tuple[str, ...]:
+        """The inputs as echoed in the output (the requested alignment as align_arg)."""
+        return tuple("align_arg" if c == "align" else c for c in self.inputs)
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        return self.echo_columns + self.result_columns + ("error",)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        echo = {
+            "object_size": "<u8",
+            "align_arg": "<u8",
+            "flags": "<u8",
+            "ctor": "u1",
+            "freeptr_offset": "<i8",
+        }
+        return np.dtype(
+            [(c, echo[c]) for c in self.echo_columns]
+            + [(c, "<i8") for c in self.result_columns]
+            + [("error", "<i8")]
+        )
+
+
+SLAB_SWEEP = SweepKind(
+    "SLAB",
+    ("object_size", "align", "flags", "ctor"),
+    tuple(
+        (c, c)
+        for c in (
+            "align",
+            "size",
+            "obj_offset",
+            "num",
+            "gfporder",
+            "colour",
+            "colour_off",
+            "off_slab",
+            "freelist_size",
+            "limit",
+            "batchcount",
+            "shared",
+        )
+    ),
+    0,
 )
+SLUB_SWEEP = SweepKind(
+    "SLUB",
+    ("object_size", "align", "flags", "ctor", "freeptr_offset"),
+    (
+        ("align", "align"),
+        ("size", "size"),
+        ("inuse", "inuse"),
+        ("offset", "offset"),
+        ("red_left_pad", "red_left_pad"),
+        ("objs_per_slab", "objects"),
+        ("order", "order"),
+        ("min_partial", "min_partial"),
+        ("cpu_partial", "cpu_partial"),
+        ("sheaf_capacity", "sheaf_capacity"),
+    ),
+    32,
+)
+KINDS = {k.allocator: k for k in (SLAB_SWEEP, SLUB_SWEEP)}
+
+# the SLAB (v3.16) contract under its historical names
+INPUT_COLUMNS = SLAB_SWEEP.inputs
+RESULT_COLUMNS = SLAB_SWEEP.result_columns
+OUTPUT_COLUMNS = SLAB_SWEEP.output_columns
+SWEEP_DTYPE = SLAB_SWEEP.dtype
+
+
+def kind_of(config: KernelConfig) -> SweepKind:
+    return KINDS[config.preset.allocator]
+
 
 CHUNK = 1 << 16  # rows per C call when reporting progress
 
@@ -55,6 +125,7 @@ def sweep(
     align: Any = 0,
     flags: Any = 0,
     ctor: Any = 0,
+    freeptr_offset: Any = -1,
     *,
     config: KernelConfig | None = None,
     progress: Progress | None = None,
@@ -63,37 +134,52 @@ def sweep(
     """kmem_cache_create numbers for every row of the broadcast inputs.
 
     ``config`` or the keywords of ``KernelConfig.build`` (``kernel``, ``arch``,
-    ``nr_cpus``, ``slab_max_order_param``, ``debug_slab``, ...) pick the kernel.
-    ``flags`` are integers in that kernel's encoding.  Returns a 1-d structured
-    array (SWEEP_DTYPE); ``error`` is 0 or an outcome code (slabhw.errors) and the
-    computed fields of error rows are 0.
+    ``nr_cpus``, ``slab_max_order_param``, ``slub_min_objects``, ...) pick the kernel.
+    ``flags`` are integers in that kernel's encoding; ``freeptr_offset`` (SLUB only)
+    is -1 for none.  Returns a 1-d structured array (``kind_of(config).dtype``:
+    SWEEP_DTYPE for SLAB); ``error`` is 0 or an outcome code (slabhw.errors) and the
+    computed fields of error rows are 0.  Each row is a new cache: no merging.
     """
     cfg = config if config is not None else KernelConfig.build(**options)
-    p = cfg.slab_params()
-    arrays = np.broadcast_arrays(*(np.asarray(v) for v in (object_size, align, flags, ctor)))
-    size_a, align_a, flags_a, ctor_a = (a.reshape(-1) for a in arrays)
+    kind = kind_of(cfg)
+    inputs = [object_size, align, flags, ctor] + ([freeptr_offset] if kind is SLUB_SWEEP else [])
+    if kind is SLAB_SWEEP and np.any(np.asarray(freeptr_offset) != -1):
+        raise InputError("freeptr_offset is an input of SLUB kernels only")
+    arrays = [a.reshape(-1) for a in np.broadcast_arrays(*(np.asarray(v) for v in inputs))]
+    size_a, align_a, flags_a, ctor_a = arrays[:4]
     n = size_a.size
-    out = np.zeros(n, dtype=SWEEP_DTYPE)
+    out = np.zeros(n, dtype=kind.dtype)
     if n == 0:
         return out
     if ctor_a.dtype.kind not in "iub" or (ctor_a.size and (ctor_a.min() < 0 or ctor_a.max() > 1)):
         raise InputError("ctor must be 0 or 1")
-    layout = np.empty(n, dtype=_core.LAYOUT_DTYPE)
+    if kind is SLAB_SWEEP:
+        p316 = cfg.slab_params()
+        layout = np.empty(n, dtype=_core.LAYOUT_DTYPE)
+
+        def compute(a: slice) -> None:
+            _core.slab316_create_array(p316, size_a[a], align_a[a], flags_a[a], out=layout[a])
+    else:
+        p618 = cfg.slub_params()
+        layout = np.empty(n, dtype=_core.SLUB_LAYOUT_DTYPE)
+        fp_a = arrays[4]
+
+        def compute(a: slice) -> None:
+            _core.slub618_create_array(
+                p618, size_a[a], align_a[a], flags_a[a], ctor_a[a], fp_a[a], out=layout[a]
+            )
+
     step = CHUNK if progress else n
     for start in range(0, n, step):
         stop = min(start + step, n)
-        _core.slab316_create_array(
-            p, size_a[start:stop], align_a[start:stop], flags_a[start:stop], out=layout[start:stop]
-        )
+        compute(slice(start, stop))
         if progress:
             progress(stop, n)
-    out["object_size"] = size_a
-    out["align_arg"] = align_a
-    out["flags"] = flags_a
-    out["ctor"] = ctor_a
+    for column, values in zip(kind.echo_columns, arrays):
+        out[column] = values
     ok = layout["error"] == 0
-    for name in RESULT_COLUMNS:
-        out[name] = np.where(ok, layout[name], 0)
+    for column, field in kind.results:
+        out[column] = np.where(ok, layout[field], 0)
     out["error"] = layout["error"]
     return out
 
@@ -146,9 +232,11 @@ def _no_gc() -> Iterator[None]:
 
 
 def read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, Any], ...]:
-    """Read sweep input rows: columns object_size (required), align, flags, ctor.
+    """Read sweep input rows: columns object_size (required), align, flags, ctor (and
+    freeptr_offset for SLUB kernels), in the order of ``kind_of(config).inputs``.
 
-    Empty align, flags and ctor cells mean 0; a UTF-8 byte-order mark is ignored.
+    Empty align, flags and ctor cells mean 0, an empty freeptr_offset none (-1); a
+    UTF-8 byte-order mark is ignored.
     """
     with _no_gc():
         return _read_csv(stream, config)
@@ -163,14 +251,15 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
         raise InputError(f"malformed CSV: {exc}") from None
     if not rows:
         raise InputError("input CSV is empty (it needs a header with object_size)")
+    kind = kind_of(config)
     head = [h.strip() for h in rows[0]]
     if head and head[0].startswith("\ufeff"):
         head[0] = head[0][1:]
-    unknown = [h for h in head if h not in INPUT_COLUMNS]
+    unknown = [h for h in head if h not in kind.inputs]
     if unknown:
         raise InputError(
             f"unknown input column(s) {', '.join(map(repr, unknown))} "
-            f"(columns: {', '.join(INPUT_COLUMNS)})"
+            f"(columns for {config.version}: {', '.join(kind.inputs)})"
         )
     if "object_size" not in head:
         raise InputError("input CSV has no object_size column")
@@ -186,7 +275,7 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
                 raise InputError(f"line {line}: expected {width} fields, found {len(row)}")
     n = len(body)
     columns = dict(zip(head, zip(*body))) if n else {h: () for h in head}
-    bits = config.arch.word_bits
+    bits = kind.value_bits or config.arch.word_bits
     size = _column_to_u64(columns["object_size"], "object_size", empty_is_zero=False, bits=bits)
     align = (
         _column_to_u64(columns["align"], "align", empty_is_zero=True, bits=bits)
@@ -213,28 +302,49 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
                     f"line {column.index(text) + 2}: ctor must be 0 or 1, not {text!r}"
                 )
         ctor = np.array([t.strip() == "1" for t in column], dtype=np.uint8)
-    return size, align, flags, ctor
+    if kind is not SLUB_SWEEP:
+        return size, align, flags, ctor
+    freeptr = np.full(n, -1, dtype=np.int64)
+    if "freeptr_offset" in columns:
+        column = columns["freeptr_offset"]
+        for i, text in enumerate(column):
+            if text.strip():
+                try:
+                    freeptr[i] = parse_uint(text, "freeptr_offset", bits=32)
+                except InputError as exc:
+                    raise InputError(f"line {i + 2}: {exc}") from None
+    return size, align, flags, ctor, freeptr
 
 
-_OK_FORMAT = "%d,%d,%#x,%d," + ",".join(["%d"] * len(RESULT_COLUMNS)) + ",0\n"
-_ERROR_FORMAT = "%d,%d,%#x,%d" + "," * len(RESULT_COLUMNS) + ",%s\n"
-
-
-def format_rows(result: np.ndarray[Any, Any]) -> list[str]:
-    """CSV lines (with newline) for sweep results; error rows leave results empty."""
-    ok, err = _OK_FORMAT, _ERROR_FORMAT
+def format_rows(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> list[str]:
+    """CSV lines (with newline) for sweep results; error rows leave results empty and
+    an absent freeptr_offset is an empty cell."""
+    nres = len(kind.results)
     names = OUTCOME_NAMES
-    return [
-        ok % rec[:-1] if not rec[-1] else err % (*rec[:4], names[rec[-1]])
-        for rec in result.tolist()
-    ]
+    if kind is SLAB_SWEEP:
+        ok = "%d,%d,%#x,%d," + ",".join(["%d"] * nres) + ",0\n"
+        err = "%d,%d,%#x,%d" + "," * nres + ",%s\n"
+        return [
+            ok % rec[:-1] if not rec[-1] else err % (*rec[:4], names[rec[-1]])
+            for rec in result.tolist()
+        ]
+    ok = "%d,%d,%#x,%d,%s," + ",".join(["%d"] * nres) + ",0\n"
+    err = "%d,%d,%#x,%d,%s" + "," * nres + ",%s\n"
+    lines = []
+    for rec in result.tolist():
+        fp = "" if rec[4] < 0 else rec[4]
+        if rec[-1]:
+            lines.append(err % (*rec[:4], fp, names[rec[-1]]))
+        else:
+            lines.append(ok % (*rec[:4], fp, *rec[5:-1]))
+    return lines
 
 
-def write_csv(stream: IO[str], result: np.ndarray[Any, Any]) -> None:
-    stream.write(",".join(OUTPUT_COLUMNS) + "\n")
+def write_csv(stream: IO[str], result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> None:
+    stream.write(",".join(kind.output_columns) + "\n")
     with _no_gc():
         for start in range(0, len(result), CHUNK):
-            stream.write("".join(format_rows(result[start : start + CHUNK])))
+            stream.write("".join(format_rows(result[start : start + CHUNK], kind)))
 
 
 def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
@@ -253,21 +363,24 @@ def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
     return show
 
 
-def to_records(result: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
-    """Sweep results as JSON-ready dicts (error as its name, results None on error)."""
+def to_records(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> list[dict[str, Any]]:
+    """Sweep results as JSON-ready dicts (error as its name, results None on error,
+    an absent freeptr_offset None)."""
     records = []
     for rec in result.tolist():
-        row = dict(zip(OUTPUT_COLUMNS, rec))
+        row = dict(zip(kind.output_columns, rec))
         err = row["error"]
         row["error"] = OUTCOME_NAMES[err]
         if err:
-            for c in RESULT_COLUMNS:
+            for c in kind.result_columns:
                 row[c] = None
+        if row.get("freeptr_offset", 0) < 0:
+            row["freeptr_offset"] = None
         records.append(row)
     return records
 
 
-def to_csv_text(result: np.ndarray[Any, Any]) -> str:
+def to_csv_text(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> str:
     buf = io.StringIO()
-    write_csv(buf, result)
+    write_csv(buf, result, kind)
     return buf.getvalue()

@@ -391,3 +391,75 @@ def test_every_captured_cache_layout() -> None:
             mismatches.append((name, predicted, seen))
     assert len(snap["caches"]) == 235
     assert mismatches == []
+
+
+# ---- the v6.18 sweep contract -----------------------------------------------------------
+def test_sweep_api_v618() -> None:
+    import numpy as np
+
+    from slabhw import sweep
+    from slabhw.sweep import SLUB_SWEEP
+
+    c = cfg()
+    rcu_hw = flag(c, "SLAB_TYPESAFE_BY_RCU", "SLAB_HWCACHE_ALIGN")
+    r = sweep(
+        np.array([192, 192, 0]),
+        0,
+        np.array([rcu_hw, rcu_hw, 0]),
+        0,
+        np.array([8, -1, -1]),
+        config=c,
+    )
+    assert r.dtype == SLUB_SWEEP.dtype
+    assert r["size"].tolist() == [192, 256, 0] and r["objs_per_slab"].tolist()[:2] == [21, 16]
+    assert r["error"].tolist() == [0, 0, DIVIDE_ERROR]
+    assert r["freeptr_offset"].tolist() == [8, -1, -1]
+
+
+def test_sweep_cli_v618(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import run_main
+
+    text = (
+        "object_size,align,flags,ctor,freeptr_offset\n"
+        "96,0,SLAB_TYPESAFE_BY_RCU,1,\n"
+        "100,0,0,0,\n"
+        "192,0,SLAB_TYPESAFE_BY_RCU|SLAB_HWCACHE_ALIGN,0,8\n"
+    )
+    rc, out, err = run_main(
+        ["sweep", "--kernel", "v6.18", "--nr-cpus", "2"], capsys, monkeypatch, text
+    )
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == (
+        "object_size,align_arg,flags,ctor,freeptr_offset,align,size,inuse,"
+        "offset,red_left_pad,objs_per_slab,order,min_partial,cpu_partial,"
+        "sheaf_capacity,error"
+    )
+    assert lines[1] == "96,0,0x200,1,,8,104,96,96,0,39,0,5,120,0,0"  # anon_vma
+    assert lines[2] == "100,0,0x0,0,,8,104,104,48,0,39,0,5,120,0,0"  # pointer mid-object
+    assert lines[3] == "192,0,0x210,0,8,64,192,192,8,0,21,0,5,120,0,0"
+    rc, out, err = run_main(
+        ["sweep", "--kernel", "v6.18", "--nr-cpus", "2"],
+        capsys,
+        monkeypatch,
+        "object_size,num\n1,2\n",
+    )
+    assert rc == 2 and "freeptr_offset" in err and "Traceback" not in err
+    rc, out, err = run_main(
+        ["sweep", "--kernel", "v6.18", "--nr-cpus", "2"],
+        capsys,
+        monkeypatch,
+        "object_size\n4294967296\n",
+    )
+    assert rc == 2 and "line 2" in err
+    rc, out, err = run_main(["create", "x", "100", "--kernel", "v6.18"], capsys)
+    assert rc == 2 and "sweep" in err
+    rc, out, err = run_main(
+        ["sweep", "--kernel", "v3.16", "--slab-min-order", "1"],
+        capsys,
+        monkeypatch,
+        "object_size\n1\n",
+    )
+    assert rc == 2 and "v3.16" in err
