@@ -15,8 +15,9 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, slabinfo
+from . import __version__, slabinfo, snapshot
 from .config import ALL_SWITCHES, PRESETS, KernelConfig, get_preset
+from .crosscheck import crosscheck, format_table
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
@@ -253,6 +254,35 @@ def build_parser() -> argparse.ArgumentParser:
         "after boot.  Object and slab counts are those of the simulation: "
         "zero until objects are allocated.",
     )
+
+    p = sub.add_parser(
+        "snapshot",
+        help="capture the running kernel's slab state into one JSON file",
+        description="Every /sys/kernel/slab entry and link, /proc/slabinfo, the kernel "
+        "release, page size, CPU counts, cache line, command line and configuration (when "
+        "readable) of the running kernel, as one JSON file.  Run as root: most sysfs "
+        "attributes and /proc/slabinfo are readable by root only.",
+    )
+    p.add_argument("--output", default="-", help="output file (default -, stdout)")
+    p.add_argument("--root", default="/", help=argparse.SUPPRESS)
+
+    p = sub.add_parser(
+        "crosscheck",
+        help="the model against a real kernel: every cache and merge, predicted vs seen",
+        description="Rebuild every cache of the running kernel (or of a snapshot) from its "
+        "creation inputs and compare each predicted attribute with /sys/kernel/slab and "
+        "/proc/slabinfo: layout and tunables, own name or unique :id, alias counts, "
+        "slabinfo rows, and merge targets of known aliases.  Inputs sysfs does not show come "
+        "from slabhw's catalogue.  Prints mismatches first and a summary line; exit status "
+        "0 only when everything matches (1 otherwise).",
+    )
+    p.add_argument(
+        "--snapshot",
+        default=None,
+        help="a file from 'slabhw snapshot' (default: capture the running kernel)",
+    )
+    p.add_argument("--brief", action="store_true", help="print only mismatches and the summary")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     sub.add_parser(
         "config",
@@ -510,12 +540,45 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_snapshot(args: argparse.Namespace, out: IO[str]) -> int:
+    snap = snapshot.capture(args.root)
+    if args.output == "-":
+        out.write(snapshot.dumps(snap))
+    else:
+        snapshot.save(snap, args.output)
+    notes = snap.get("notes") or []
+    for note in notes:
+        sys.stderr.write(f"slabhw snapshot: note: {note}\n")
+    return 0
+
+
+def cmd_crosscheck(args: argparse.Namespace, out: IO[str]) -> int:
+    snap = snapshot.load(args.snapshot) if args.snapshot else snapshot.capture("/")
+    report = crosscheck(snap)
+    if args.json:
+        _emit(report.as_json(), True, "", out)
+    else:
+        text = format_table(report)
+        if args.brief:
+            lines = text.splitlines()
+            text = (
+                "\n".join(
+                    [lines[0]] + [x for x in lines[1:-1] if x.endswith("MISMATCH")] + [lines[-1]]
+                )
+                + "\n"
+            )
+        out.write(text)
+    return 0 if report.ok else 1
+
+
 COMMANDS = {
     "create": cmd_create,
     "kmalloc": cmd_kmalloc,
     "slabinfo": cmd_slabinfo,
     "config": cmd_config,
     "sweep": cmd_sweep,
+    "snapshot": cmd_snapshot,
+    "crosscheck": cmd_crosscheck,
 }
 
 

@@ -578,7 +578,10 @@ class KernelConfig:
 
     @property
     def arch_kmalloc_minalign(self) -> int:
-        """ARCH_DMA_MINALIGN if the arch defines one > 8, else __alignof__(u64)."""
+        """ARCH_KMALLOC_MINALIGN: the arch's own value (arm64 since 6.5), else
+        ARCH_DMA_MINALIGN if the arch defines one > 8, else __alignof__(u64)."""
+        if self.arch.arch_kmalloc_minalign is not None:
+            return self.arch.arch_kmalloc_minalign
         return self._dma_minalign_gt8 or self.arch.ull_align
 
     @property

@@ -1,0 +1,273 @@
+"""The model against a real kernel: rebuild every cache from its creation inputs and
+compare what slabhw predicts with /sys/kernel/slab and /proc/slabinfo.
+
+Inputs per cache come from what sysfs shows (object_size, flag attributes, ctor,
+usersize, and the creator's name from /proc/slabinfo) and from slabhw.catalogue for
+what it does not show.  Fields whose value is also an input (``align`` of a cache
+whose requested alignment is unknown) are reported as inputs, not as checks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import _core
+from . import catalogue as cat
+from .config import KernelConfig
+from .errors import InputError
+from .kconfig import config_from_snapshot
+from .reference_slub import SlubArgs, calculate_alignment
+from .slabinfo import parse as parse_slabinfo
+
+# sysfs attribute -> flag
+ATTRIBUTE_FLAGS = {
+    "hwcache_align": "SLAB_HWCACHE_ALIGN",
+    "reclaim_account": "SLAB_RECLAIM_ACCOUNT",
+    "cache_dma": "SLAB_CACHE_DMA",
+    "destroy_by_rcu": "SLAB_TYPESAFE_BY_RCU",
+    "poison": "SLAB_POISON",
+    "red_zone": "SLAB_RED_ZONE",
+    "store_user": "SLAB_STORE_USER",
+    "sanity_checks": "SLAB_CONSISTENCY_CHECKS",
+    "trace": "SLAB_TRACE",
+}
+NEVER_MERGE = (
+    "SLAB_RED_ZONE",
+    "SLAB_POISON",
+    "SLAB_STORE_USER",
+    "SLAB_TRACE",
+    "SLAB_TYPESAFE_BY_RCU",
+    "SLAB_NOLEAKTRACE",
+    "SLAB_FAILSLAB",
+    "SLAB_NO_MERGE",
+)
+# unique-id letters in create_unique_id() order
+ID_LETTERS = (
+    ("SLAB_CACHE_DMA", "d"),
+    ("SLAB_CACHE_DMA32", "D"),
+    ("SLAB_RECLAIM_ACCOUNT", "a"),
+    ("SLAB_CONSISTENCY_CHECKS", "F"),
+    ("SLAB_ACCOUNT", "A"),
+)
+LAYOUT_FIELDS = (
+    ("slab_size", "size"),
+    ("objs_per_slab", "objects"),
+    ("order", "order"),
+    ("min_partial", "min_partial"),
+    ("cpu_partial", "cpu_partial"),
+    ("sheaf_capacity", "sheaf_capacity"),
+    ("align", "align"),
+)
+
+# Aliases whose creation inputs are known (x86_64 sizes), for merge predictions:
+# name -> (object size, flags).  block/blk-mq: sgpool (struct scatterlist, 32 bytes),
+# block/bio.c: biovec (struct bio_vec, 16 bytes); both SLAB_HWCACHE_ALIGN|SLAB_PANIC.
+KNOWN_ALIASES_V6_18: dict[str, tuple[int, tuple[str, ...]]] = {
+    **{f"sgpool-{n}": (32 * n, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")) for n in (8, 16, 32, 64, 128)},
+    **{f"biovec-{n}": (16 * n, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")) for n in (16, 64, 128)},
+    "biovec-max": (16 * 256, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    cache: str
+    field: str
+    predicted: Any
+    seen: Any
+    input: bool = False  # the seen value was used as an input: not a check
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.predicted == self.seen)
+
+
+@dataclass
+class Report:
+    config: KernelConfig
+    checks: list[Check]
+
+    @property
+    def counted(self) -> list[Check]:
+        return [c for c in self.checks if not c.input]
+
+    @property
+    def mismatches(self) -> list[Check]:
+        return [c for c in self.counted if not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def summary(self) -> str:
+        counted = self.counted
+        caches = len({c.cache for c in self.checks if not c.cache.startswith("merge ")})
+        merges = len({c.cache for c in self.checks if c.cache.startswith("merge ")})
+        good = sum(c.ok for c in counted)
+        return (
+            f"{good}/{len(counted)} checks match ({caches} caches, {merges} merge "
+            f"predictions, {len(self.checks) - len(counted)} inputs not counted): "
+            f"{'OK' if self.ok else 'MISMATCH'}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "config": self.config.describe(),
+            "ok": self.ok,
+            "summary": self.summary(),
+            "checks": [dict(asdict(c), ok=c.ok) for c in self.checks],
+        }
+
+
+def _ffs(x: int) -> int:
+    return (x & -x).bit_length()
+
+
+def unique_id(flags: int, size: int, cfg: KernelConfig) -> str:
+    """create_unique_id() (mm/slub.c v6.18): ':' letters ['-'] %07u of slab_size."""
+    letters = "".join(ch for name, ch in ID_LETTERS if flags & cfg.flags.get(name))
+    return ":" + letters + ("-" if letters else "") + f"{size:07d}"
+
+
+def crosscheck(snap: dict[str, Any]) -> Report:
+    """Predict every cache of a snapshot (slabhw.snapshot) and compare."""
+    cfg = config_from_snapshot(snap)
+    if cfg.preset.allocator != "SLUB":
+        raise InputError("only SLUB kernels have /sys/kernel/slab to cross-check")
+    p = cfg.slub_params()
+    f = cfg.flags
+    caches: dict[str, Any] = snap.get("caches") or {}
+    aliases: dict[str, str] = snap.get("aliases") or {}
+    if not caches:
+        raise InputError("the snapshot holds no /sys/kernel/slab caches")
+    links = Counter(aliases.values())
+    rows = {r.name: r for r in parse_slabinfo(snap["slabinfo"])} if snap.get("slabinfo") else {}
+    never = sum(f.get(n) for n in NEVER_MERGE)
+    checks: list[Check] = []
+    for dirname, entry in sorted(caches.items()):
+        a = entry.get("attributes") or {}
+        try:
+            object_size = int(a["object_size"])
+            seen_align = int(a["align"])
+        except (KeyError, ValueError):
+            raise InputError(f"cache {dirname} lacks object_size/align in the snapshot") from None
+        is_id = dirname.startswith(":")
+        # the creator's name: the directory, or the slabinfo row among the id's links
+        creator = dirname
+        if is_id:
+            members = [n for n, t in aliases.items() if t == dirname]
+            named = [n for n in members if n in rows]
+            creator = named[0] if len(named) == 1 else dirname
+        entry_cat = cat.lookup_v6_18(creator, cfg.on("memcg"))
+        flags = sum(f[fl] for attr, fl in ATTRIBUTE_FLAGS.items() if a.get(attr) == "1")
+        if entry_cat:
+            flags |= sum(f.get(n) for n in entry_cat.flags)
+        if is_id:  # SLAB_ACCOUNT / DMA32 show only as letters of the id
+            letters = dirname[1:].split("-")[0] if "-" in dirname else ""
+            flags |= f.get("SLAB_ACCOUNT") if "A" in letters else 0
+            flags |= f.get("SLAB_CACHE_DMA32") if "D" in letters else 0
+        ctor = int(a.get("ctor", "") != "")
+        usersize = int(a.get("usersize", "0") or 0)
+        boot = bool(entry_cat and (entry_cat.boot or entry_cat.kmalloc))
+        align_known = True
+        if entry_cat and entry_cat.kmalloc:
+            req_align = max(cfg.arch_kmalloc_minalign, 1 << (_ffs(object_size) - 1))
+        elif entry_cat and entry_cat.align is not None:
+            req_align = entry_cat.align
+        elif entry_cat and entry_cat.boot:
+            req_align = cfg.arch_kmalloc_minalign
+        elif flags & f["SLAB_HWCACHE_ALIGN"]:
+            req_align = 0  # HWCACHE_ALIGN callers pass no alignment of their own
+        else:
+            req_align, align_known = seen_align, False
+        args = SlubArgs(
+            object_size,
+            align=req_align,
+            flags=flags,
+            ctor=ctor,
+            usersize=usersize,
+            sheaf_capacity=entry_cat.sheaf_capacity if entry_cat else 0,
+            use_freeptr_offset=int(bool(entry_cat and entry_cat.freeptr_offset is not None)),
+            freeptr_offset=(entry_cat.freeptr_offset or 0) if entry_cat else 0,
+            boot=int(boot),
+            debug_flags=cfg.slub_debug_parsed.flags_for(creator) if p.slub_debug else -1,
+        )
+        r = _core.slub618_create(p, args)
+        if r.error:
+            checks.append(Check(dirname, "created", "error " + str(r.error), "created"))
+            continue
+        for attr, field in LAYOUT_FIELDS:
+            if attr in a:
+                checks.append(
+                    Check(
+                        dirname,
+                        attr,
+                        getattr(r, field),
+                        int(a[attr]),
+                        input=attr == "align" and not align_known,
+                    )
+                )
+        # merging: mergeable caches live under a unique id, the others under their name
+        mergeable = not (
+            cfg.slab_nomerge
+            or r.flags & never
+            or ctor
+            or r.usersize
+            or r.sheaf_capacity
+            or (entry_cat and entry_cat.boot)
+        )
+        predicted_dir = unique_id(r.flags, r.size, cfg) if mergeable else creator
+        checks.append(Check(dirname, "sysfs name", predicted_dir, dirname))
+        # aliases = refcount - 1: every name that asked for it except the creator
+        if "aliases" in a:
+            checks.append(Check(dirname, "aliases", max(links[dirname] - 1, 0), int(a["aliases"])))
+        row = rows.get(creator)
+        if rows:
+            checks.append(Check(dirname, "slabinfo row", creator, row.name if row else None))
+        if row:
+            checks.append(Check(dirname, "slabinfo objsize", r.size, row.objsize))
+            checks.append(Check(dirname, "slabinfo objperslab", r.objects, row.objperslab))
+            checks.append(Check(dirname, "slabinfo pagesperslab", 1 << r.order, row.pagesperslab))
+            checks.append(
+                Check(
+                    dirname,
+                    "slabinfo tunables",
+                    (0, 0, 0),
+                    (row.limit, row.batchcount, row.sharedfactor),
+                )
+            )
+    checks.extend(_merge_predictions(cfg, aliases))
+    checks.sort(key=lambda c: (c.ok or c.input, c.cache, c.field))
+    return Report(cfg, checks)
+
+
+def _merge_predictions(cfg: KernelConfig, aliases: dict[str, str]) -> list[Check]:
+    """find_mergeable() for aliases whose creation inputs are known: the oldest
+    mergeable cache of the same final size and SLAB_MERGE_SAME flags is the one
+    whose unique id carries that size and those letters."""
+    p = cfg.slub_params()
+    out = []
+    for name, (size, flag_names) in KNOWN_ALIASES_V6_18.items():
+        if name not in aliases:
+            continue
+        flags = sum(cfg.flags.get(n) for n in flag_names)
+        word = cfg.bytes_per_word
+        s = (size + word - 1) & ~(word - 1)
+        align = calculate_alignment(p, flags, 0, s) or word
+        s = (s + align - 1) & ~(align - 1)
+        out.append(Check(f"merge {name}", "target", unique_id(flags, s, cfg), aliases[name]))
+    return out
+
+
+def format_table(report: Report) -> str:
+    """Mismatches first, then every check; inputs marked; a summary line last."""
+    lines = [f"{'cache':<28} {'field':<22} {'predicted':>14} {'seen':>14}  result"]
+    for c in report.checks:
+        result = "input" if c.input else ("ok" if c.ok else "MISMATCH")
+        lines.append(
+            f"{c.cache:<28} {c.field:<22} {str(c.predicted):>14} {str(c.seen):>14}  {result}"
+        )
+    lines.append(report.summary())
+    return "\n".join(lines) + "\n"

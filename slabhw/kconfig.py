@@ -1,0 +1,129 @@
+"""A running (or captured) kernel's configuration as a KernelConfig.
+
+Reads the CONFIG_* options of a kernel ``.config`` / ``/proc/config.gz`` and the boot
+parameters of ``/proc/cmdline``, as a snapshot (slabhw.snapshot, which also parses
+.config text) records them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .config import PRESETS, KernelConfig
+from .errors import InputError
+
+# KernelConfig switch -> the CONFIG_ option that sets it
+CONFIG_OPTIONS: dict[str, str] = {
+    "slub_debug_config": "CONFIG_SLUB_DEBUG",
+    "slub_cpu_partial": "CONFIG_SLUB_CPU_PARTIAL",
+    "slub_tiny": "CONFIG_SLUB_TINY",
+    "hardened_usercopy": "CONFIG_HARDENED_USERCOPY",
+    "memcg": "CONFIG_MEMCG",
+    "stackdepot": "CONFIG_STACKDEPOT",
+    "kasan_generic": "CONFIG_KASAN_GENERIC",
+    "kfence": "CONFIG_KFENCE",
+    "slab_obj_ext": "CONFIG_SLAB_OBJ_EXT",
+    "random_kmalloc_caches": "CONFIG_RANDOM_KMALLOC_CACHES",
+    "slab_buckets": "CONFIG_SLAB_BUCKETS",
+    "slab_freelist_hardened": "CONFIG_SLAB_FREELIST_HARDENED",
+    "slab_freelist_random": "CONFIG_SLAB_FREELIST_RANDOM",
+    "debug_vm": "CONFIG_DEBUG_VM",
+    "debug_objects": "CONFIG_DEBUG_OBJECTS",
+    "failslab": "CONFIG_FAILSLAB",
+    "debug_slab": "CONFIG_DEBUG_SLAB",
+    "debug_pagealloc": "CONFIG_DEBUG_PAGEALLOC",
+    "debug_slab_leak": "CONFIG_DEBUG_SLAB_LEAK",
+    "page_poisoning": "CONFIG_PAGE_POISONING",
+    "kmemcheck": "CONFIG_KMEMCHECK",
+    "memcg_kmem": "CONFIG_MEMCG_KMEM",
+}
+
+_MACHINE_ARCH = {
+    "x86_64": "x86_64",
+    "i686": "i386",
+    "i386": "i386",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64",
+    "ppc64": "ppc64",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+
+def version_of_release(release: str) -> str:
+    """The preset for a kernel release string ("6.18.44-fc-v669" -> "v6.18")."""
+    m = re.match(r"(\d+)\.(\d+)", release)
+    if m is None:
+        raise InputError(f"cannot read a kernel version from release {release!r}")
+    version = f"v{m.group(1)}.{m.group(2)}"
+    if version not in PRESETS:
+        raise InputError(
+            f"kernel {release} ({version}) is not modelled (versions: {', '.join(PRESETS)})"
+        )
+    return version
+
+
+def arch_of(machine: str, page_size: int, version: str) -> str:
+    """The arch preset of ``uname -m`` and the page size."""
+    base = _MACHINE_ARCH.get(machine)
+    if base is None:
+        raise InputError(f"machine {machine!r} has no architecture preset")
+    name = base
+    if base == "arm64" and page_size != 4096:
+        name = f"arm64-{page_size // 1024}k"
+    if base == "ppc64" and page_size == 4096:
+        name = "ppc64-4k"
+    if name not in PRESETS[version].arches:
+        raise InputError(f"no {version} preset for {machine} with {page_size}-byte pages")
+    return name
+
+
+def boot_options(cmdline: str) -> dict[str, Any]:
+    """The slab boot parameters of a kernel command line (slab_ and slub_ spellings)."""
+    out: dict[str, Any] = {}
+    for word in cmdline.split():
+        key, eq, value = word.partition("=")
+        key = key.replace("slub_", "slab_")
+        try:
+            if key == "slab_debug":
+                out["slub_debug"] = value if eq else ""
+            elif key == "slab_nomerge":
+                out["slab_nomerge"] = True
+            elif key == "slab_merge":
+                out["slab_nomerge"] = False
+            elif key == "slab_min_order":
+                out["slub_min_order"] = int(value, 0)
+            elif key == "slab_max_order":
+                out["slub_max_order"] = int(value, 0)
+            elif key == "slab_min_objects":
+                out["slub_min_objects"] = int(value, 0)
+        except ValueError:
+            raise InputError(f"bad boot parameter {word!r}") from None
+    return out
+
+
+def config_from_snapshot(snap: dict[str, Any]) -> KernelConfig:
+    """The KernelConfig of a captured kernel: version from the release, arch from the
+    machine and page size, CPU counts, cache line, CONFIG_* switches (when the
+    configuration was readable) and slab boot parameters."""
+    kernel = snap.get("kernel") or {}
+    version = version_of_release(kernel.get("release", ""))
+    preset = PRESETS[version]
+    arch = arch_of(kernel.get("machine", ""), int(snap.get("page_size") or 4096), version)
+    cpus = snap.get("cpus") or {}
+    options: dict[str, Any] = {
+        "nr_cpus": cpus.get("nr_possible") or 1,
+        "cache_line_size_param": (snap.get("cpuinfo") or {}).get("cache_alignment"),
+    }
+    if preset.allocator == "SLUB":
+        options["nr_present_cpus"] = cpus.get("nr_present")
+        options.update(boot_options(kernel.get("cmdline") or ""))
+    config = snap.get("config") or {}
+    for switch, option in CONFIG_OPTIONS.items():
+        if switch in preset.switches and option in config:
+            options[switch] = config[option] in ("y", "m")
+    if "CONFIG_ZONE_DMA" in config:
+        options["zone_dma"] = config["CONFIG_ZONE_DMA"] == "y"
+    return KernelConfig.build(version, arch, **options)

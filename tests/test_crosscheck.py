@@ -1,0 +1,151 @@
+"""slabhw crosscheck: the model against the captured 6.18.44 kernel (and the live one
+where readable), and that a wrong number is caught."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slabhw import kconfig
+from slabhw.config import KernelConfig
+from slabhw.crosscheck import crosscheck, unique_id
+from slabhw.errors import InputError
+from tests.helpers import run_main
+
+SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
+
+
+@pytest.fixture(scope="module")
+def snap() -> dict[str, Any]:
+    return json.loads(SNAPSHOT.read_text())
+
+
+def test_every_cache_and_merge_of_the_captured_kernel(snap: dict[str, Any]) -> None:
+    report = crosscheck(snap)
+    assert report.mismatches == []
+    caches = {c.cache for c in report.checks if not c.cache.startswith("merge ")}
+    assert len(caches) == 235
+    merges = [c for c in report.checks if c.cache.startswith("merge ")]
+    assert len(merges) == 9 and all(c.ok for c in merges)
+    fields = {c.field for c in report.counted}
+    assert {
+        "slab_size",
+        "objs_per_slab",
+        "order",
+        "min_partial",
+        "cpu_partial",
+        "sheaf_capacity",
+        "sysfs name",
+        "aliases",
+        "slabinfo row",
+    } <= fields
+    # kmalloc caches are named (usersize), maple_node too (sheaves), dentry merges
+    names = {c.cache: c.predicted for c in report.checks if c.field == "sysfs name"}
+    assert names["kmalloc-64"] == "kmalloc-64" and names["maple_node"] == "maple_node"
+    assert sum(1 for k in names if k.startswith(":")) == 96
+
+
+def test_a_wrong_number_is_caught(snap: dict[str, Any]) -> None:
+    bad = copy.deepcopy(snap)
+    bad["caches"]["kmalloc-64"]["attributes"]["objs_per_slab"] = "63"
+    bad["caches"]["task_struct"]["attributes"]["order"] = "2"
+    report = crosscheck(bad)
+    assert {(c.cache, c.field) for c in report.mismatches} == {
+        ("kmalloc-64", "objs_per_slab"),
+        ("task_struct", "order"),
+    }
+    assert not report.ok and "MISMATCH" in report.summary()
+
+
+def test_alias_counts_and_links_are_checked(snap: dict[str, Any]) -> None:
+    bad = copy.deepcopy(snap)
+    target = bad["aliases"].pop("sgpool-8")
+    report = crosscheck(bad)
+    assert any(c.cache == target and c.field == "aliases" for c in report.mismatches)
+
+
+def test_unique_ids() -> None:
+    c = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    f = c.flags
+    assert unique_id(0, 192, c) == ":0000192"
+    assert unique_id(f["SLAB_ACCOUNT"], 192, c) == ":A-0000192"
+    assert unique_id(f["SLAB_RECLAIM_ACCOUNT"] | f["SLAB_ACCOUNT"], 16, c) == ":aA-0000016"
+    assert unique_id(f["SLAB_CACHE_DMA"] | f["SLAB_ACCOUNT"], 128, c) == ":dA-0000128"
+    assert unique_id(f["SLAB_CONSISTENCY_CHECKS"], 256, c) == ":F-0000256"
+
+
+def test_config_from_the_snapshot(snap: dict[str, Any]) -> None:
+    c = kconfig.config_from_snapshot(snap)
+    assert (c.version, c.arch.name, c.nr_cpus, c.present_cpus, c.cache_line_size) == (
+        "v6.18",
+        "x86_64",
+        2,
+        2,
+        64,
+    )
+    assert c.on("memcg") and c.on("hardened_usercopy") and not c.on("random_kmalloc_caches")
+
+
+def test_kconfig_helpers() -> None:
+    assert kconfig.version_of_release("6.18.44-fc-v669") == "v6.18"
+    with pytest.raises(InputError):
+        kconfig.version_of_release("5.15.0")
+    assert kconfig.arch_of("aarch64", 65536, "v6.18") == "arm64-64k"
+    assert kconfig.arch_of("ppc64le", 65536, "v6.18") == "ppc64"
+    assert kconfig.boot_options("quiet slub_debug=FZ,dentry slab_nomerge slab_max_order=2") == {
+        "slub_debug": "FZ,dentry",
+        "slab_nomerge": True,
+        "slub_max_order": 2,
+    }
+    assert kconfig.boot_options("slab_debug") == {"slub_debug": ""}
+    with pytest.raises(InputError):
+        kconfig.boot_options("slab_min_order=x")
+
+
+def test_boot_parameters_change_the_prediction(snap: dict[str, Any]) -> None:
+    """With slab_nomerge on the command line nothing would be merged, so the captured
+    unique ids no longer match: the cross-check notices."""
+    other = copy.deepcopy(snap)
+    other["kernel"]["cmdline"] += " slab_nomerge"
+    report = crosscheck(other)
+    assert {c.field for c in report.mismatches} == {"sysfs name"}
+
+
+def test_crosscheck_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, out, err = run_main(["crosscheck", "--snapshot", str(SNAPSHOT), "--brief"], capsys)
+    assert rc == 0 and out.splitlines()[-1].endswith(": OK") and len(out.splitlines()) == 2
+    rc, out, err = run_main(["crosscheck", "--snapshot", str(SNAPSHOT), "--json"], capsys)
+    data = json.loads(out)
+    assert rc == 0 and data["ok"] and data["config"]["kernel"] == "v6.18"
+    bad = json.loads(SNAPSHOT.read_text())
+    bad["caches"]["dentry"]["attributes"]["slab_size"] = "200"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    rc, out, err = run_main(["crosscheck", "--snapshot", str(path)], capsys)
+    assert rc == 1 and out.splitlines()[1].startswith("dentry") and "MISMATCH" in out
+    rc, out, err = run_main(["crosscheck", "--snapshot", str(tmp_path / "none.json")], capsys)
+    assert rc == 2 and "Traceback" not in err
+
+
+LIVE = Path("/sys/kernel/slab")
+
+
+@pytest.mark.skipif(
+    not LIVE.is_dir() or not os.access(LIVE / "kmalloc-64" / "order", os.R_OK),
+    reason="no readable /sys/kernel/slab",
+)
+def test_the_running_kernel() -> None:
+    from slabhw import snapshot
+
+    live = snapshot.capture("/")
+    try:
+        kconfig.config_from_snapshot(live)
+    except InputError as exc:
+        pytest.skip(f"the running kernel is not modelled: {exc}")
+    report = crosscheck(live)
+    assert report.mismatches == []
