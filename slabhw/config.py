@@ -779,6 +779,21 @@ class KernelConfig:
         return self.nr_cpus if self.nr_present_cpus is None else self.nr_present_cpus
 
     @property
+    def slub_kmalloc_min_size(self) -> int:
+        """KMALLOC_MIN_SIZE of 6.x: ARCH_KMALLOC_MINALIGN when above 8, else 8."""
+        m = self.arch_kmalloc_minalign
+        return m if m > 8 else 8
+
+    @property
+    def slub_kmalloc_shift_low(self) -> int:
+        return self.slub_kmalloc_min_size.bit_length() - 1
+
+    @property
+    def slub_kmalloc_shift_high(self) -> int:
+        """KMALLOC_SHIFT_HIGH of SLUB: PAGE_SHIFT + 1 (kmalloc caches up to 2 pages)."""
+        return self.arch.page_shift + 1
+
+    @property
     def slub_orders(self) -> tuple[int, int]:
         """(slub_min_order, slub_max_order) after the boot options, applied as the
         kernel applies them on a command line that gives slab_min_order= first:

@@ -48,6 +48,19 @@ _SITE_MESSAGES = {
 }
 
 
+def _build_config(
+    kernel: str, arch: str, nr_cpus: int, debug: bool, options: dict[str, Any]
+) -> KernelConfig:
+    """``debug`` is CONFIG_DEBUG_SLAB for SLAB kernels, slab_debug (full) for SLUB."""
+    from .config import get_preset
+
+    if get_preset(kernel).allocator == "SLUB":
+        if debug:
+            options.setdefault("slub_debug", "")
+        return KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, **options)
+    return KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, debug_slab=debug, **options)
+
+
 def _as_int(value: Any, what: str) -> int:
     """A non-negative integer argument (Python or numpy integer)."""
     try:
@@ -73,6 +86,26 @@ class Kernel:
     parameters are the keyword arguments of ``KernelConfig``.
     """
 
+    def __new__(
+        cls,
+        kernel: str = "v3.16",
+        arch: str = "x86_64",
+        *,
+        nr_cpus: int = 4,
+        debug: bool = False,
+        config: KernelConfig | None = None,
+        **options: Any,
+    ) -> Any:
+        """A SLAB kernel object for SLAB versions; for SLUB versions a
+        slabhw.slub.SlubKernel (``debug`` is then the boot option slab_debug)."""
+        if config is None:
+            config = _build_config(kernel, arch, nr_cpus, debug, dict(options))
+        if config.preset.allocator == "SLUB":
+            from .slub import SlubKernel
+
+            return SlubKernel(config)
+        return super().__new__(cls)
+
     def __init__(
         self,
         kernel: str = "v3.16",
@@ -84,9 +117,7 @@ class Kernel:
         **options: Any,
     ) -> None:
         if config is None:
-            config = KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, debug_slab=debug, **options)
-        if config.preset.allocator != "SLAB":  # pragma: no cover - one preset today
-            raise InputError(f"{config.version} uses {config.preset.allocator}: not modelled yet")
+            config = _build_config(kernel, arch, nr_cpus, debug, dict(options))
         self.config = config
         self.params = config.slab_params()
         self.flags = config.flags

@@ -44,22 +44,42 @@ def header(debug: bool) -> str:
     return f"{HEADER_V2_1}\n{COLUMNS}\n"
 
 
-def cache_line(s: KmemCache, debug: bool) -> str:
-    """cache_show() for one cache (printf formats of mm/slab_common.c v3.16)."""
-    st = s.stats
+def row(
+    name: str,
+    active_objs: int,
+    num_objs: int,
+    objsize: int,
+    objperslab: int,
+    pagesperslab: int,
+    tunables: tuple[int, int, int] = (0, 0, 0),
+    slabdata: tuple[int, int, int] = (0, 0, 0),
+) -> str:
+    """The common part of one line: cache_show()'s printf formats (mm/slab_common.c,
+    the same in 3.16 and 6.18), without the newline."""
     line = "%-17s %6d %6d %6d %4d %4d" % (
+        name,
+        active_objs,
+        num_objs,
+        objsize,
+        objperslab,
+        pagesperslab,
+    )
+    line += " : tunables %4d %4d %4d" % tunables
+    return line + " : slabdata %6d %6d %6d" % slabdata
+
+
+def cache_line(s: KmemCache, debug: bool) -> str:
+    """cache_show() for one SLAB 3.16 cache."""
+    st = s.stats
+    line = row(
         s.name,
         st.get("active_objs", 0),
         st.get("num_objs", 0),
         s.size,
         s.num,
         1 << s.gfporder,
-    )
-    line += " : tunables %4d %4d %4d" % (s.limit, s.batchcount, s.shared)
-    line += " : slabdata %6d %6d %6d" % (
-        st.get("active_slabs", 0),
-        st.get("num_slabs", 0),
-        st.get("shared_avail", 0),
+        (s.limit, s.batchcount, s.shared),
+        (st.get("active_slabs", 0), st.get("num_slabs", 0), st.get("shared_avail", 0)),
     )
     if debug:
         line += " : globalstat %7d %6d %5d %4d %4d %4d %4d %4d %4d" % tuple(

@@ -1,0 +1,161 @@
+"""The simulated 6.18 SLUB kernel: boot caches against the captured kernel, merging
+and aliases, kmalloc selection, sysfs and slabinfo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slabhw import Kernel, KernelPanic
+from slabhw.crosscheck import crosscheck
+from slabhw.errors import EINVAL, InputError
+from slabhw.kconfig import config_from_snapshot
+from slabhw.slub import SlubKernel, kmalloc_size_name
+
+SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
+
+
+@pytest.fixture(scope="module")
+def snap() -> dict[str, Any]:
+    return json.loads(SNAPSHOT.read_text())
+
+
+def boot(**options: Any) -> SlubKernel:
+    options.setdefault("nr_cpus", 2)
+    k = Kernel("v6.18", "x86_64", **options)
+    assert isinstance(k, SlubKernel)
+    return k
+
+
+def test_boot_caches_match_the_captured_kernel(snap: dict[str, Any]) -> None:
+    """kmem_cache_init + create_kmalloc_caches + kmalloc_buckets: 55 caches whose every
+    static attribute equals the running kernel's, in the kernel's creation order."""
+    k = Kernel(config=config_from_snapshot(snap))
+    sim = k.sysfs()
+    assert len(sim["caches"]) == 55
+    for directory, entry in sim["caches"].items():
+        seen = snap["caches"][directory]["attributes"]
+        for attr, value in entry["attributes"].items():
+            if attr not in ("objects", "total_objects", "slabs", "partial", "ctor"):
+                assert seen[attr] == value, (directory, attr)
+    live = [line.split()[:6] for line in snap["slabinfo"].splitlines()[2:]][-55:]
+    ours = [line.split()[:6] for line in k.slabinfo().splitlines()[2:]]
+    assert [(r[0], r[3:]) for r in live] == [(r[0], r[3:]) for r in ours]
+    names = [s.name for s in reversed(k.slab_caches)]
+    assert names[:4] == ["kmem_cache", "kmem_cache_node", "kmalloc-96", "kmalloc-192"]
+    assert names[-1] == "kmalloc_buckets"
+
+
+def test_the_simulated_sysfs_passes_the_crosscheck(snap: dict[str, Any]) -> None:
+    """The model referees itself: its own sysfs and slabinfo, fed to crosscheck."""
+    k = boot()
+    k.kmem_cache_create("sgpool-8", 256, 0, "SLAB_HWCACHE_ALIGN|SLAB_PANIC")
+    k.kmem_cache_create("dentry", 192, 8, "SLAB_RECLAIM_ACCOUNT|SLAB_PANIC|SLAB_ACCOUNT")
+    k.kmem_cache_create("biovec-16", 256, 0, "SLAB_HWCACHE_ALIGN|SLAB_PANIC")
+    fake = dict(snap)
+    fake.update(k.sysfs())
+    fake["slabinfo"] = k.slabinfo()
+    report = crosscheck(fake)
+    assert report.mismatches == []
+    assert any(c.cache == "merge biovec-16" and c.ok for c in report.checks)
+
+
+def test_merging_rules() -> None:
+    k = boot()
+    hw = "SLAB_HWCACHE_ALIGN"
+    a = k.kmem_cache_create("a", 184, 0, hw)  # 184 -> ALIGN 64 -> 192
+    b = k.kmem_cache_create("b", 192, 0, 0)  # HWCACHE_ALIGN is not in SLAB_MERGE_SAME
+    assert a is b and (a.refcount, a.object_size, a.name) == (2, 192, "a")
+    assert k.sysfs()["aliases"] == {"a": ":0000192", "b": ":0000192"}
+    assert k.sysfs()["caches"][":0000192"]["attributes"]["aliases"] == "1"
+    acc = k.kmem_cache_create("c", 192, 0, "SLAB_ACCOUNT")  # MERGE_SAME differs
+    assert acc is not a and k.unique_id(acc) == ":A-0000192"
+    assert k.kmem_cache_create("d", 192, 0, 0, ctor=lambda o: None) is not a  # ctor
+    assert k.kmem_cache_create("e", 192, 0, "SLAB_TYPESAFE_BY_RCU") is not a  # never merge
+    assert k.kmem_cache_create("f", 192, 0, 0, usersize=16) is not a  # usercopy window
+    assert k.kmem_cache_create("g", 176, 0, 0) is not a  # a different final size
+    # kmalloc caches are never merge targets (usersize; NO_MERGE with MEMCG)
+    assert k.kmem_cache_create("h", 64, 0, 0).name == "h"
+    nomerge = boot(slab_nomerge=True)
+    x = nomerge.kmem_cache_create("x", 100, 0, 0)
+    assert nomerge.kmem_cache_create("y", 100, 0, 0) is not x
+    assert "x" in nomerge.sysfs()["caches"]  # unmergeable caches keep their names
+
+
+def test_kmalloc_selection() -> None:
+    k = boot()
+    assert [k.kmalloc_slab(n).name for n in (1, 8, 9, 24, 65, 97, 129, 193, 8192)] == [  # type: ignore[union-attr]
+        "kmalloc-8",
+        "kmalloc-8",
+        "kmalloc-16",
+        "kmalloc-32",
+        "kmalloc-96",
+        "kmalloc-128",
+        "kmalloc-192",
+        "kmalloc-256",
+        "kmalloc-8k",
+    ]
+    assert k.kmalloc_slab(8193) is None and k.kmalloc_slab(0) is None
+    assert k.kmalloc_slab(100, "account").name == "kmalloc-cg-128"  # type: ignore[union-attr]
+    assert k.kmalloc_slab(100, "dma").name == "dma-kmalloc-128"  # type: ignore[union-attr]
+    assert k.kmalloc_slab(100, "reclaimable").name == "kmalloc-rcl-128"  # type: ignore[union-attr]
+    assert [k.kmalloc_size_roundup(n) for n in (0, 1, 70, 200, 8192, 8193, 1 << 22, 1 << 23)] == [
+        0,
+        8,
+        96,
+        256,
+        8192,
+        12288 + 4096,
+        1 << 22,
+        1 << 23,
+    ]
+    assert kmalloc_size_name(2048) == "2k" and kmalloc_size_name(1 << 21) == "2M"
+
+
+def test_random_kmalloc_caches() -> None:
+    """RANDOM_KMALLOC_CACHES: 15 NO_MERGE copies; the copy is hash_64(caller ^ seed, 4)."""
+    k = boot(random_kmalloc_caches=True)
+    names = {s.name for s in k.slab_caches}
+    assert "kmalloc-rnd-01-64" in names and "kmalloc-rnd-15-8k" in names
+    golden = 0x61C8864680B583EB
+    for caller in (0, 0xFFFFFFFF81000000, 0xFFFFFFFF81234567):
+        n = ((caller * golden) & (2**64 - 1)) >> 60
+        expected = "kmalloc-64" if n == 0 else f"kmalloc-rnd-{n:02d}-64"
+        assert k.kmalloc_slab(64, caller=caller).name == expected  # type: ignore[union-attr]
+
+
+def test_buckets() -> None:
+    """kmem_buckets_create("msg_msg", SLAB_ACCOUNT, 48, PAGE_SIZE - 48): per-size usercopy."""
+    k = boot()
+    made = {s.name: s for s in k.kmem_buckets_create("msg_msg", "SLAB_ACCOUNT", 48, 4096 - 48)}
+    assert set(made) >= {"msg_msg-96", "msg_msg-8", "msg_msg-8k"}
+    assert (made["msg_msg-8"].usersize, made["msg_msg-64"].usersize) == (0, 16)
+    assert made["msg_msg-4k"].usersize == 4048 and made["msg_msg-96"].align == 8
+
+
+def test_configuration_changes() -> None:
+    tiny = boot(slub_tiny=True)
+    assert not any(s.name.startswith("kmalloc-rcl") for s in tiny.slab_caches)
+    nomemcg = boot(memcg=False)
+    assert not any(s.name.startswith("kmalloc-cg") for s in nomemcg.slab_caches)
+    # without HARDENED_USERCOPY the rcl/dma/cg kmalloc caches become mergeable
+    plain = boot(hardened_usercopy=False)
+    assert ":a-0000008" in plain.sysfs()["caches"]
+    debug = boot(slub_debug="FZPU")
+    assert debug.kmalloc_caches["normal"][4].size == 128  # the spec's worked example
+
+
+def test_errors() -> None:
+    k = boot()
+    with pytest.raises(KernelPanic):
+        k.kmem_cache_create("huge", 1 << 31, 0, "SLAB_PANIC")
+    assert k.kmem_cache_create("huge", 1 << 31) is None
+    assert k.errno == EINVAL and k.log[-1] == "__kmem_cache_create_args(huge) failed with error -22"
+    with pytest.raises(InputError, match="32-bit"):
+        Kernel("v6.18", "i386")
+    # arm: KMALLOC_MIN_SIZE 64, no kmalloc-8/16/32/96 caches
+    arm64 = Kernel("v6.18", "arm64", nr_cpus=2)
+    assert "kmalloc-8" in {s.name for s in arm64.slab_caches}
