@@ -15,13 +15,14 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, slabinfo, snapshot
+from . import __version__, slabinfo, slub_render, snapshot
 from .config import ALL_SWITCHES, PRESETS, KernelConfig, get_preset
 from .crosscheck import crosscheck, format_table
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
 from .slab import KmemCache, object_regions, slab_regions
+from .slub import SlubKernel
 from .sweep import (
     OUTPUT_COLUMNS,
     SLUB_SWEEP,
@@ -236,6 +237,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--colour", type=int, default=0, help="colour index of the slab to draw (default 0)"
     )
+    p.add_argument(
+        "--freeptr-offset",
+        type=_uint("--freeptr-offset"),
+        default=None,
+        help="v6.18: kmem_cache_args.freeptr_offset (SLAB_TYPESAFE_BY_RCU caches)",
+    )
+    p.add_argument(
+        "--sheaf-capacity",
+        type=_uint("--sheaf-capacity"),
+        default=None,
+        help="v6.18: kmem_cache_args.sheaf_capacity",
+    )
+    p.add_argument(
+        "--usersize",
+        type=_uint("--usersize"),
+        default=None,
+        help="v6.18: usercopy window size (blocks merging)",
+    )
+    p.add_argument(
+        "--useroffset",
+        type=_uint("--useroffset"),
+        default=None,
+        help="v6.18: usercopy window offset",
+    )
 
     p = sub.add_parser(
         "kmalloc",
@@ -245,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("size", type=_uint("size"), help="requested bytes")
     p.add_argument("--dma", action="store_true", help="GFP_DMA: use the dma-kmalloc caches")
+    p.add_argument(
+        "--gfp",
+        choices=["reclaimable", "account", "dma"],
+        default=None,
+        help="v6.18: __GFP_RECLAIMABLE / __GFP_ACCOUNT / GFP_DMA: the kmalloc type",
+    )
+    p.add_argument(
+        "--caller",
+        type=_uint("--caller"),
+        default=None,
+        help="v6.18 with --random-kmalloc-caches: the call site address that "
+        "picks the kmalloc-rnd-NN copy",
+    )
 
     sub.add_parser(
         "slabinfo",
@@ -256,6 +294,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "sysfs",
+        parents=[common],
+        help="/sys/kernel/slab of the simulated kernel after boot (SLUB kernels)",
+        description="The /sys/kernel/slab directories (a unique :id for mergeable caches), "
+        "their attributes and alias links, as the simulated kernel shows them after boot.  "
+        "--write DIR lays them out as files under DIR/sys/kernel/slab (with DIR/proc/slabinfo) "
+        "so that 'slabhw snapshot --root DIR' reads them back.",
+    )
+    p.add_argument("--write", metavar="DIR", default=None, help="write the tree under DIR")
+
+    p = sub.add_parser(
         "snapshot",
         help="capture the running kernel's slab state into one JSON file",
         description="Every /sys/kernel/slab entry and link, /proc/slabinfo, the kernel "
@@ -264,7 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
         "attributes and /proc/slabinfo are readable by root only.",
     )
     p.add_argument("--output", default="-", help="output file (default -, stdout)")
-    p.add_argument("--root", default="/", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--root",
+        default="/",
+        help="read /sys, /proc and /boot under this directory (default /); e.g. a "
+        "tree from 'slabhw sysfs --write'",
+    )
 
     p = sub.add_parser(
         "crosscheck",
@@ -412,8 +466,69 @@ def _kernel(cfg: KernelConfig, command: str) -> Kernel:
     return Kernel(config=cfg)
 
 
+def _cmd_create_slub(args: argparse.Namespace, cfg: KernelConfig, out: IO[str]) -> int:
+    kernel = SlubKernel(cfg)
+    ctor = (lambda obj: None) if args.ctor else None
+    try:
+        cache = kernel.kmem_cache_create(
+            args.name,
+            args.size,
+            args.align,
+            args.flags,
+            ctor,
+            useroffset=args.useroffset or 0,
+            usersize=args.usersize or 0,
+            freeptr_offset=args.freeptr_offset,
+            sheaf_capacity=args.sheaf_capacity or 0,
+        )
+    except KernelError as exc:
+        return _kernel_failure(exc.errno_name, kernel.log + [exc.message], args.json, out)
+    if cache is None:
+        return _kernel_failure(outcome_name(kernel.errno), kernel.log, args.json, out)
+    d = slub_render.descriptor(kernel, cache)
+    line = slabinfo.row(cache.name, 0, 0, cache.size, cache.objects, 1 << cache.order)
+    merged = cache.name != args.name
+    data = {
+        "config": cfg.describe(),
+        "cache": d,
+        "merged_into": cache.name if merged else None,
+        "slot": [
+            {"start": a, "end": b, "what": w} for a, b, w in slub_render.slot_regions(kernel, cache)
+        ],
+        "sysfs": kernel.sysfs_attributes(cache),
+        "slabinfo": line,
+    }
+    head = (
+        f"kmem_cache_create({args.name!r}, {args.size}, align {args.align}, "
+        f"{cfg.flags.format(cfg.flags.parse(args.flags))}) on Linux {cfg.version} "
+        f"{cfg.arch.name}"
+    )
+    if merged:
+        head += f"\nmerged into the existing cache {cache.name!r} ({d['sysfs_name']})"
+    rows = "\n".join(f"  {key:<18} {value}" for key, value in d.items())
+    text = "\n".join(
+        [
+            head,
+            "struct kmem_cache {",
+            rows,
+            "}",
+            slub_render.picture(kernel, cache),
+            f"/sys/kernel/slab/{d['sysfs_name']}/",
+            "/proc/slabinfo:",
+            slabinfo.header(False) + line,
+        ]
+    )
+    _emit(data, args.json, text, out)
+    return 0
+
+
 def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
+    if cfg.preset.allocator == "SLUB":
+        return _cmd_create_slub(args, cfg, out)
+    for option in ("freeptr_offset", "sheaf_capacity", "usersize", "useroffset"):
+        if getattr(args, option) is not None:
+            raise SlabError(f"--{option.replace('_', '-')} is a v6.18 (SLUB) option")
     kernel = _kernel(cfg, "create")
     ctor = (lambda obj: None) if args.ctor else None
     try:
@@ -458,8 +573,57 @@ def _kernel_failure(name: str, log: list[str], as_json: bool, out: IO[str]) -> i
     return 1
 
 
+def _cmd_kmalloc_slub(args: argparse.Namespace, cfg: KernelConfig, out: IO[str]) -> int:
+    kernel = SlubKernel(cfg)
+    gfp = "dma" if args.dma else (args.gfp or "")
+    choice = kernel.kmalloc_slab(args.size, gfp, args.caller or 0)
+    if args.size == 0:
+        data: dict[str, Any] = {"size": 0, "result": "ZERO_SIZE_PTR", "cache": None}
+        text = "kmalloc(0) returns ZERO_SIZE_PTR (0x10): no cache"
+    elif choice is None:
+        roundup = kernel.kmalloc_size_roundup(args.size)
+        big = args.size > (1 << (cfg.arch.max_page_order + cfg.arch.page_shift))
+        data = {
+            "size": args.size,
+            "result": "NULL" if big else "page allocator",
+            "cache": None,
+            "kmalloc_size_roundup": roundup,
+        }
+        text = (
+            f"kmalloc({args.size}) fails: above KMALLOC_MAX_SIZE"
+            if big
+            else f"kmalloc({args.size}) goes to the page allocator: {roundup} bytes "
+            f"(kmalloc_size_roundup)"
+        )
+        if big:
+            _emit(data, args.json, text, out)
+            return 1
+    else:
+        d = slub_render.descriptor(kernel, choice)
+        data = {
+            "size": args.size,
+            "result": choice.name,
+            "cache": d,
+            "kmalloc_size_roundup": kernel.kmalloc_size_roundup(args.size),
+        }
+        text = "\n".join(
+            [
+                f"kmalloc({args.size}{', ' + gfp if gfp else ''}) -> {choice.name} "
+                f"(object_size {choice.object_size}, slab_size {choice.size}, "
+                f"align {choice.align})",
+                slub_render.picture(kernel, choice),
+            ]
+        )
+    _emit(data, args.json, text, out)
+    return 0
+
+
 def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
+    if cfg.preset.allocator == "SLUB":
+        return _cmd_kmalloc_slub(args, cfg, out)
+    if args.gfp or args.caller:
+        raise SlabError("--gfp and --caller are v6.18 (SLUB) options")
     kernel = _kernel(cfg, "kmalloc")
     choice = kernel.kmalloc_slab(args.size, dma=args.dma)
     if isinstance(choice, ZeroSizePtr):
@@ -495,8 +659,10 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    kernel = _kernel(cfg, "slabinfo")
-    text = slabinfo.render(kernel.slab_caches, cfg.on("debug_slab"))
+    if cfg.preset.allocator == "SLUB":
+        text = SlubKernel(cfg).slabinfo()
+    else:
+        text = slabinfo.render(Kernel(config=cfg).slab_caches, cfg.on("debug_slab"))
     rows = [r.__dict__ for r in slabinfo.parse(text)]
     if args.json:
         _emit(rows, True, "", out)
@@ -540,6 +706,50 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_sysfs(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    if cfg.preset.allocator != "SLUB":
+        raise SlabError(f"{cfg.version} uses SLAB, which has no /sys/kernel/slab")
+    kernel = SlubKernel(cfg)
+    tree = kernel.sysfs()
+    if args.write:
+        write_tree(args.write, tree, kernel.slabinfo())
+    if args.json:
+        _emit(tree, True, "", out)
+    elif not args.write:
+        for directory, entry in tree["caches"].items():
+            attrs = entry["attributes"]
+            out.write(
+                f"{directory}/  slab_size={attrs['slab_size']} order={attrs['order']} "
+                f"objs_per_slab={attrs['objs_per_slab']} aliases={attrs['aliases']}\n"
+            )
+        for link, target in tree["aliases"].items():
+            out.write(f"{link} -> {target}\n")
+    return 0
+
+
+def write_tree(root: str, tree: dict[str, Any], slabinfo_text: str) -> None:
+    """Lay out a rendered /sys/kernel/slab (and /proc/slabinfo) as files under root."""
+    base = os.path.join(root, "sys", "kernel", "slab")
+    try:
+        os.makedirs(base, exist_ok=True)
+        for directory, entry in tree["caches"].items():
+            d = os.path.join(base, directory)
+            os.makedirs(d, exist_ok=True)
+            for attr, value in entry["attributes"].items():
+                with open(os.path.join(d, attr), "w", encoding="ascii") as f:
+                    f.write(value + "\n")
+        for link, target in tree["aliases"].items():
+            path = os.path.join(base, link)
+            if not os.path.lexists(path):
+                os.symlink(target, path)
+        os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+        with open(os.path.join(root, "proc", "slabinfo"), "w", encoding="ascii") as f:
+            f.write(slabinfo_text)
+    except OSError as exc:
+        raise SlabError(f"cannot write the tree under {root}: {exc.strerror}") from None
+
+
 def cmd_snapshot(args: argparse.Namespace, out: IO[str]) -> int:
     snap = snapshot.capture(args.root)
     if args.output == "-":
@@ -578,6 +788,7 @@ COMMANDS = {
     "config": cmd_config,
     "sweep": cmd_sweep,
     "snapshot": cmd_snapshot,
+    "sysfs": cmd_sysfs,
     "crosscheck": cmd_crosscheck,
 }
 

@@ -455,7 +455,7 @@ def test_sweep_cli_v618(
     )
     assert rc == 2 and "line 2" in err
     rc, out, err = run_main(["create", "x", "100", "--kernel", "v6.18"], capsys)
-    assert rc == 2 and "sweep" in err
+    assert rc == 0 and "struct kmem_cache {" in out  # create models SLUB kernels too
     rc, out, err = run_main(
         ["sweep", "--kernel", "v3.16", "--slab-min-order", "1"],
         capsys,

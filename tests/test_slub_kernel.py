@@ -159,3 +159,62 @@ def test_errors() -> None:
     # arm: KMALLOC_MIN_SIZE 64, no kmalloc-8/16/32/96 caches
     arm64 = Kernel("v6.18", "arm64", nr_cpus=2)
     assert "kmalloc-8" in {s.name for s in arm64.slab_caches}
+
+
+# ---- the command line on v6.18 ---------------------------------------------------------
+V618 = ["--kernel", "v6.18", "--nr-cpus", "2"]
+
+
+def test_cli_create_kmalloc_slabinfo(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.helpers import run_main
+
+    rc, out, err = run_main(
+        [
+            "create",
+            "vm_area_struct",
+            "192",
+            *V618,
+            "--json",
+            "--flags",
+            "SLAB_HWCACHE_ALIGN|SLAB_TYPESAFE_BY_RCU|SLAB_ACCOUNT",
+            "--freeptr-offset",
+            "8",
+            "--sheaf-capacity",
+            "32",
+        ],
+        capsys,
+    )
+    data = json.loads(out)
+    assert rc == 0 and (data["cache"]["size"], data["cache"]["objects"]) == (192, 21)
+    assert data["cache"]["sysfs_name"] == "vm_area_struct"  # sheaves: unmergeable
+    rc, out, err = run_main(
+        ["create", "thing", "184", *V618, "--json", "--flags", "SLAB_HWCACHE_ALIGN"], capsys
+    )
+    assert rc == 0 and json.loads(out)["cache"]["sysfs_name"] == ":0000192"
+    rc, out, err = run_main(["kmalloc", "100", *V618, "--gfp", "account"], capsys)
+    assert rc == 0 and out.startswith("kmalloc(100, account) -> kmalloc-cg-128")
+    rc, out, err = run_main(["kmalloc", str(1 << 23), *V618], capsys)
+    assert rc == 1 and "KMALLOC_MAX_SIZE" in out
+    rc, out, err = run_main(["slabinfo", *V618], capsys)
+    assert rc == 0 and out == boot().slabinfo()
+    rc, out, err = run_main(["create", "x", "100", "--freeptr-offset", "8"], capsys)
+    assert rc == 2 and "v6.18" in err  # a SLUB option on a SLAB kernel
+
+
+def test_sysfs_written_and_read_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Render the simulated /sys/kernel/slab to files, read it back with the snapshot
+    reader (the sysfs parser), and get the same directories, attributes and links."""
+    from slabhw import snapshot
+    from tests.helpers import run_main
+
+    rc, out, err = run_main(["sysfs", *V618, "--write", str(tmp_path)], capsys)
+    assert rc == 0
+    read = snapshot.capture(str(tmp_path))
+    rendered = boot().sysfs()
+    assert {d: e["attributes"] for d, e in read["caches"].items()} == {
+        d: e["attributes"] for d, e in rendered["caches"].items()
+    }
+    assert read["aliases"] == rendered["aliases"]
+    assert read["slabinfo"] == boot().slabinfo().rstrip("\n")  # capture strips it
+    rc, out, err = run_main(["sysfs", "--kernel", "v3.16"], capsys)
+    assert rc == 2 and "SLAB" in err
