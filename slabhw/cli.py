@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, slabinfo, slub_render, snapshot
+from . import __version__, kconfig, slabinfo, slub_render, snapshot
 from .config import ALL_SWITCHES, PRESETS, KernelConfig, get_preset
 from .crosscheck import crosscheck, format_table
 from .errors import KernelError, SlabError, outcome_name
@@ -166,6 +166,13 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
                     help=f"{preset.name}: {text}",
                 )
     g.add_argument(
+        "--kconfig",
+        metavar="FILE",
+        default=None,
+        help="read the CONFIG_* switches from a kernel .config or config.gz "
+        "(switch options given on the command line win)",
+    )
+    g.add_argument(
         "--no-zone-dma",
         action="store_true",
         help="build without CONFIG_ZONE_DMA (no dma-kmalloc caches)",
@@ -176,7 +183,14 @@ def _config(args: argparse.Namespace) -> KernelConfig:
     """The KernelConfig the options describe; options of another version are errors."""
     preset = get_preset(args.kernel)
     slub = preset.allocator == "SLUB"
-    switches = {name: getattr(args, name) for name in ALL_SWITCHES if hasattr(args, name)}
+    switches: dict[str, Any] = {}
+    if args.kconfig:
+        switches.update(
+            kconfig.switches_from_config(kconfig.read_config_file(args.kconfig), preset.name)
+        )
+    for name in ALL_SWITCHES:
+        if getattr(args, name, None) is not None:
+            switches[name] = getattr(args, name)
     options: dict[str, object] = dict(
         nr_cpus=args.nr_cpus if args.nr_cpus is not None else default_nr_cpus(),
         cache_line_size_param=args.cache_line_size,
@@ -189,12 +203,16 @@ def _config(args: argparse.Namespace) -> KernelConfig:
         if args.slab_debug is not None
         else ("" if slub and args.debug else None),
     )
+    zone_dma = switches.pop("zone_dma", None)
+    if options["zone_dma"] is None:
+        options["zone_dma"] = zone_dma
     if slub:
         options["slub_max_order"] = args.slab_max_order
     else:
         options["slab_max_order_param"] = args.slab_max_order
         options["mem"] = args.mem
-        switches["debug_slab"] = args.debug or None
+        if args.debug:
+            switches["debug_slab"] = True
     return KernelConfig.build(args.kernel, args.arch, **options, **switches)
 
 

@@ -810,6 +810,11 @@ class KernelConfig:
 
     def slub_params(self) -> SlubParams:
         """The numbers the C core's SLUB 6.18 arithmetic needs (reference_slub)."""
+        if self.on("kasan_generic"):
+            raise InputError(
+                "CONFIG_KASAN_GENERIC adds KASAN metadata and red zones to every "
+                "cache (kasan_cache_create); that layout is not modelled yet"
+            )
         f = self.flags
         tiny = self.on("slub_tiny")
         debug = self.on("slub_debug_config") and not tiny  # SLUB_DEBUG depends on !TINY

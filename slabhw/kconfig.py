@@ -104,6 +104,44 @@ def boot_options(cmdline: str) -> dict[str, Any]:
     return out
 
 
+def switches_from_config(config: dict[str, str], version: str) -> dict[str, Any]:
+    """The KernelConfig switches a kernel .config sets (options it does not mention
+    keep the version's defaults)."""
+    preset = PRESETS[version]
+    out: dict[str, Any] = {}
+    for switch, option in CONFIG_OPTIONS.items():
+        if switch in preset.switches and option in config:
+            out[switch] = config[option] in ("y", "m")
+    if "CONFIG_ZONE_DMA" in config:
+        out["zone_dma"] = config["CONFIG_ZONE_DMA"] == "y"
+    return out
+
+
+def read_config_file(path: str) -> dict[str, str]:
+    """A kernel .config, plain or gzip-compressed (/proc/config.gz)."""
+    import gzip
+
+    from .snapshot import parse_config
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except OSError:
+            raise InputError(f"{path} is not a valid gzip file") from None
+    try:
+        parsed = parse_config(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a kernel .config (not text)") from None
+    if not parsed:
+        raise InputError(f"{path} holds no CONFIG_ options")
+    return parsed
+
+
 def config_from_snapshot(snap: dict[str, Any]) -> KernelConfig:
     """The KernelConfig of a captured kernel: version from the release, arch from the
     machine and page size, CPU counts, cache line, CONFIG_* switches (when the
@@ -120,10 +158,5 @@ def config_from_snapshot(snap: dict[str, Any]) -> KernelConfig:
     if preset.allocator == "SLUB":
         options["nr_present_cpus"] = cpus.get("nr_present")
         options.update(boot_options(kernel.get("cmdline") or ""))
-    config = snap.get("config") or {}
-    for switch, option in CONFIG_OPTIONS.items():
-        if switch in preset.switches and option in config:
-            options[switch] = config[option] in ("y", "m")
-    if "CONFIG_ZONE_DMA" in config:
-        options["zone_dma"] = config["CONFIG_ZONE_DMA"] == "y"
+    options.update(switches_from_config(snap.get("config") or {}, version))
     return KernelConfig.build(version, arch, **options)

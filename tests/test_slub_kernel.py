@@ -218,3 +218,54 @@ def test_sysfs_written_and_read_back(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert read["slabinfo"] == boot().slabinfo().rstrip("\n")  # capture strips it
     rc, out, err = run_main(["sysfs", "--kernel", "v3.16"], capsys)
     assert rc == 2 and "SLAB" in err
+
+
+def test_other_architectures_boot() -> None:
+    """KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1: the largest kmalloc cache is two pages:
+    kmalloc-128k with 64 KiB pages (ppc64), kmalloc-32k with 16 KiB (arm64-16k).
+    ppc64 kmalloc-8: min_objects 12, get_order(96) = 0, 65536 % 8 = 0 -> order 0 and
+    8192 objects.  s390x has 256-byte lines, but kmalloc caches are aligned naturally,
+    so kmalloc-96 stays at 32."""
+    ppc = Kernel("v6.18", "ppc64", nr_cpus=2)
+    names = {s.name: s for s in ppc.slab_caches}
+    assert "kmalloc-128k" in names and "kmalloc-256k" not in names
+    assert (names["kmalloc-8"].order, names["kmalloc-8"].objects) == (0, 8192)
+    assert "dma-kmalloc-8" not in names  # no ZONE_DMA on Book3S-64
+    a16 = Kernel("v6.18", "arm64-16k", nr_cpus=2)
+    assert max(s.size for s in a16.slab_caches if s.name.startswith("kmalloc-")) == 32768
+    s390 = Kernel("v6.18", "s390x", nr_cpus=2)
+    k96 = next(s for s in s390.slab_caches if s.name == "kmalloc-96")
+    assert (k96.align, k96.size) == (32, 96)
+    from slabhw.config import KernelConfig
+
+    arm = KernelConfig.build("v6.18", "arm", nr_cpus=2)
+    assert (arm.slub_kmalloc_min_size, arm.slub_kmalloc_shift_low) == (64, 6)
+
+
+def test_kconfig_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    from slabhw import kconfig
+    from tests.helpers import run_main
+
+    text = "CONFIG_SLUB_TINY=y\n# CONFIG_MEMCG is not set\nCONFIG_HARDENED_USERCOPY=y\n"
+    plain = tmp_path / "config"
+    plain.write_text(text)
+    packed = tmp_path / "config.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    for path in (plain, packed):
+        switches = kconfig.switches_from_config(kconfig.read_config_file(str(path)), "v6.18")
+        assert switches == {"slub_tiny": True, "memcg": False, "hardened_usercopy": True}
+    rc, out, err = run_main(["config", *V618, "--kconfig", str(packed), "--json"], capsys)
+    assert rc == 0 and json.loads(out)["switches"]["slub_tiny"] is True
+    rc, out, err = run_main(["config", *V618, "--kconfig", str(tmp_path / "none")], capsys)
+    assert rc == 2 and "cannot read" in err
+
+
+def test_kasan_layout_is_refused() -> None:
+    from slabhw.config import KernelConfig
+
+    c = KernelConfig.build("v6.18", "x86_64", kasan_generic=True)
+    assert c.flags["SLAB_KASAN"] == 1 << 14  # bit 14 with DEBUG_OBJECTS and FAILSLAB off
+    with pytest.raises(InputError, match="KASAN"):
+        c.slub_params()
