@@ -48,22 +48,15 @@ static inline int order_objects(const params_t *p, uint32_t order, uint32_t size
     return 0;
 }
 
-/* calculate_alignment() (mm/slab_common.c v6.18): unsigned int arithmetic */
+/* calculate_alignment() (mm/slab_common.c v6.18): the 3.16 rule in unsigned int */
 static inline int calc_align(const params_t *p, uint32_t flags, uint32_t align,
                              uint32_t size, uint32_t *out)
 {
-    if (flags & p->flag_hwcache_align) {
-        uint32_t ralign = (uint32_t)p->cache_line_size;
-        if (size == 0)
-            return 1;
-        while (size <= ralign / 2)
-            ralign /= 2;
-        if (ralign > align)
-            align = ralign;
-    }
-    if (align < (uint32_t)p->arch_slab_minalign)
-        align = (uint32_t)p->arch_slab_minalign;
-    *out = align32(align, (uint32_t)(p->word_bits / 8));
+    uint64_t a;
+    if (slabhw_calc_align(flags, align, size, p->flag_hwcache_align, p->cache_line_size,
+                          p->arch_slab_minalign, p->word_bits / 8, UINT32_MAX, &a))
+        return 1;
+    *out = (uint32_t)a;
     return 0;
 }
 

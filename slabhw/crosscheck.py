@@ -20,37 +20,9 @@ from .errors import InputError
 from .kconfig import config_from_snapshot
 from .reference_slub import SlubArgs, calculate_alignment
 from .slabinfo import parse as parse_slabinfo
+from .slub import FLAG_ATTRIBUTES, NEVER_MERGE, unique_id
 
-# sysfs attribute -> flag
-ATTRIBUTE_FLAGS = {
-    "hwcache_align": "SLAB_HWCACHE_ALIGN",
-    "reclaim_account": "SLAB_RECLAIM_ACCOUNT",
-    "cache_dma": "SLAB_CACHE_DMA",
-    "destroy_by_rcu": "SLAB_TYPESAFE_BY_RCU",
-    "poison": "SLAB_POISON",
-    "red_zone": "SLAB_RED_ZONE",
-    "store_user": "SLAB_STORE_USER",
-    "sanity_checks": "SLAB_CONSISTENCY_CHECKS",
-    "trace": "SLAB_TRACE",
-}
-NEVER_MERGE = (
-    "SLAB_RED_ZONE",
-    "SLAB_POISON",
-    "SLAB_STORE_USER",
-    "SLAB_TRACE",
-    "SLAB_TYPESAFE_BY_RCU",
-    "SLAB_NOLEAKTRACE",
-    "SLAB_FAILSLAB",
-    "SLAB_NO_MERGE",
-)
-# unique-id letters in create_unique_id() order
-ID_LETTERS = (
-    ("SLAB_CACHE_DMA", "d"),
-    ("SLAB_CACHE_DMA32", "D"),
-    ("SLAB_RECLAIM_ACCOUNT", "a"),
-    ("SLAB_CONSISTENCY_CHECKS", "F"),
-    ("SLAB_ACCOUNT", "A"),
-)
+ATTRIBUTE_FLAGS = dict(FLAG_ATTRIBUTES)  # sysfs attribute -> flag
 LAYOUT_FIELDS = (
     ("slab_size", "size"),
     ("objs_per_slab", "objects"),
@@ -123,12 +95,6 @@ class Report:
 
 def _ffs(x: int) -> int:
     return (x & -x).bit_length()
-
-
-def unique_id(flags: int, size: int, cfg: KernelConfig) -> str:
-    """create_unique_id() (mm/slub.c v6.18): ':' letters ['-'] %07u of slab_size."""
-    letters = "".join(ch for name, ch in ID_LETTERS if flags & cfg.flags.get(name))
-    return ":" + letters + ("-" if letters else "") + f"{size:07d}"
 
 
 def crosscheck(snap: dict[str, Any]) -> Report:
@@ -218,7 +184,7 @@ def crosscheck(snap: dict[str, Any]) -> Report:
             or r.sheaf_capacity
             or (entry_cat and entry_cat.boot)
         )
-        predicted_dir = unique_id(r.flags, r.size, cfg) if mergeable else creator
+        predicted_dir = unique_id(r.flags, r.size, cfg.flags) if mergeable else creator
         checks.append(Check(dirname, "sysfs name", predicted_dir, dirname))
         # aliases = refcount - 1: every name that asked for it except the creator
         if "aliases" in a:
@@ -257,7 +223,7 @@ def _merge_predictions(cfg: KernelConfig, aliases: dict[str, str]) -> list[Check
         s = (size + word - 1) & ~(word - 1)
         align = calculate_alignment(p, flags, 0, s) or word
         s = (s + align - 1) & ~(align - 1)
-        out.append(Check(f"merge {name}", "target", unique_id(flags, s, cfg), aliases[name]))
+        out.append(Check(f"merge {name}", "target", unique_id(flags, s, cfg.flags), aliases[name]))
     return out
 
 

@@ -171,22 +171,47 @@ class _Outcome(Exception):
 
 
 # ---------------------------------------------------------------------------------
-def calculate_alignment(p: SlabParams, flags: int, align: int, size: int) -> int | None:
-    """calculate_alignment() (mm/slab_common.c v3.16), in unsigned long.
+def align_rule(
+    flags: int,
+    align: int,
+    size: int,
+    *,
+    hwcache_align: int,
+    line: int,
+    minalign: int,
+    word: int,
+    bits: int,
+) -> int | None:
+    """calculate_alignment() (mm/slab_common.c, the same rule in 3.16 and 6.18) in
+    ``bits``-bit unsigned arithmetic (unsigned long in 3.16, unsigned int in 6.18).
 
     Returns None where the kernel never returns: SLAB_HWCACHE_ALIGN with size 0
     halves the cache line down to 0 and "0 <= 0" holds for ever.
     """
-    if flags & p.flag_hwcache_align:
-        ralign = p.cache_line_size
+    if flags & hwcache_align:
+        ralign = line
         if size == 0:
             return None
         while size <= ralign // 2:
             ralign //= 2
         align = max(align, ralign)
-    if align < p.arch_slab_minalign:
-        align = p.arch_slab_minalign
-    return kernel_align(align, p.word, p.word_bits)
+    if align < minalign:
+        align = minalign
+    return kernel_align(align, word, bits)
+
+
+def calculate_alignment(p: SlabParams, flags: int, align: int, size: int) -> int | None:
+    """calculate_alignment() of 3.16, in unsigned long."""
+    return align_rule(
+        flags,
+        align,
+        size,
+        hwcache_align=p.flag_hwcache_align,
+        line=p.cache_line_size,
+        minalign=p.arch_slab_minalign,
+        word=p.word,
+        bits=p.word_bits,
+    )
 
 
 def calculate_freelist_size(p: SlabParams, nr_objs: int, align: int) -> int:

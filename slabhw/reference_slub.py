@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from . import errors
+from . import reference as ref
 from .reference import SITE_CALCULATE_ALIGNMENT, SITE_NONE, SITE_SANITY, _Outcome, fls, u32
 
 SITE_FLAGS_PERMITTED = 7  # flags outside SLAB_FLAGS_PERMITTED: -EINVAL
@@ -128,8 +129,7 @@ def align32(x: int, a: int) -> int:
 
 def get_order(p: SlubParams, size: int) -> int:
     """get_order(unsigned long size)."""
-    mask = (1 << p.word_bits) - 1
-    return (((size - 1) & mask) >> p.page_shift).bit_length()
+    return ref.get_order(size, p.page_shift, p.word_bits)
 
 
 def order_objects(p: SlubParams, order: int, size: int) -> int:
@@ -142,16 +142,16 @@ def order_objects(p: SlubParams, order: int, size: int) -> int:
 def calculate_alignment(p: SlubParams, flags: int, align: int, size: int) -> int | None:
     """calculate_alignment() (mm/slab_common.c v6.18) in unsigned int; None: never
     returns (SLAB_HWCACHE_ALIGN with size 0)."""
-    flags, align, size = u32(flags), u32(align), u32(size)
-    if flags & p.flag_hwcache_align:
-        ralign = p.cache_line_size
-        if size == 0:
-            return None
-        while size <= ralign // 2:
-            ralign //= 2
-        align = max(align, ralign)
-    align = max(align, p.arch_slab_minalign)
-    return align32(align, p.word)
+    return ref.align_rule(
+        u32(flags),
+        u32(align),
+        u32(size),
+        hwcache_align=p.flag_hwcache_align,
+        line=p.cache_line_size,
+        minalign=p.arch_slab_minalign,
+        word=p.word,
+        bits=32,
+    )
 
 
 def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int, fract: int) -> int:

@@ -17,6 +17,7 @@ from . import _core, errors
 from . import reference_slub as rs
 from .config import KernelConfig
 from .errors import InputError, KernelPanic, kernel_error_for
+from .flags import FlagTable
 from .reference import SITE_SANITY
 from .slabinfo import header, row
 
@@ -63,6 +64,13 @@ KMALLOC_TYPES = {
 # offsetof(struct kmem_cache, node) and sizeof(struct kmem_cache_node)
 KMEM_CACHE_NODE_OFFSET_64 = 224
 KMEM_CACHE_NODE_SIZE_64 = 72
+
+
+def unique_id(flags: int, size: int, table: FlagTable) -> str:
+    """create_unique_id() (mm/slub.c v6.18): ':' + flag letters [+ '-'] + %07u of the
+    slab size."""
+    letters = "".join(ch for name, ch in ID_LETTERS if flags & table.get(name))
+    return ":" + letters + ("-" if letters else "") + f"{size:07d}"
 
 
 def kmalloc_size_name(size: int) -> str:
@@ -443,8 +451,7 @@ class SlubKernel:
 
     # ---- what user space sees -----------------------------------------------------------
     def unique_id(self, s: SlubCache) -> str:
-        letters = "".join(ch for name, ch in ID_LETTERS if s.flags & self.flags.get(name))
-        return ":" + letters + ("-" if letters else "") + f"{s.size:07d}"
+        return unique_id(s.flags, s.size, self.flags)
 
     def sysfs(self) -> dict[str, Any]:
         """/sys/kernel/slab: directories (named, or a unique id for mergeable caches) with

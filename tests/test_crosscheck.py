@@ -13,8 +13,9 @@ import pytest
 
 from slabhw import kconfig
 from slabhw.config import KernelConfig
-from slabhw.crosscheck import crosscheck, unique_id
+from slabhw.crosscheck import crosscheck
 from slabhw.errors import InputError
+from slabhw.slub import unique_id
 from tests.helpers import run_main
 
 SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
@@ -72,11 +73,11 @@ def test_alias_counts_and_links_are_checked(snap: dict[str, Any]) -> None:
 def test_unique_ids() -> None:
     c = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
     f = c.flags
-    assert unique_id(0, 192, c) == ":0000192"
-    assert unique_id(f["SLAB_ACCOUNT"], 192, c) == ":A-0000192"
-    assert unique_id(f["SLAB_RECLAIM_ACCOUNT"] | f["SLAB_ACCOUNT"], 16, c) == ":aA-0000016"
-    assert unique_id(f["SLAB_CACHE_DMA"] | f["SLAB_ACCOUNT"], 128, c) == ":dA-0000128"
-    assert unique_id(f["SLAB_CONSISTENCY_CHECKS"], 256, c) == ":F-0000256"
+    assert unique_id(0, 192, f) == ":0000192"
+    assert unique_id(f["SLAB_ACCOUNT"], 192, f) == ":A-0000192"
+    assert unique_id(f["SLAB_RECLAIM_ACCOUNT"] | f["SLAB_ACCOUNT"], 16, f) == ":aA-0000016"
+    assert unique_id(f["SLAB_CACHE_DMA"] | f["SLAB_ACCOUNT"], 128, f) == ":dA-0000128"
+    assert unique_id(f["SLAB_CONSISTENCY_CHECKS"], 256, f) == ":F-0000256"
 
 
 def test_config_from_the_snapshot(snap: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from slabhw import _core
 from slabhw import reference_slub as rs
 from slabhw.config import ARCHES_V6_18, KernelConfig
+from slabhw.crosscheck import ATTRIBUTE_FLAGS
 from slabhw.errors import DIVIDE_ERROR, EINVAL, HANG, InputError
 from slabhw.slub_debug import parse as parse_slub_debug
 
@@ -334,17 +335,6 @@ def test_slub_calculate_alignment(c: KernelConfig, size: int, align: int, hw: bo
 
 
 # ---- the running kernel (captured) ----------------------------------------------------
-ATTRIBUTE_FLAGS = {
-    "hwcache_align": "SLAB_HWCACHE_ALIGN",
-    "reclaim_account": "SLAB_RECLAIM_ACCOUNT",
-    "cache_dma": "SLAB_CACHE_DMA",
-    "destroy_by_rcu": "SLAB_TYPESAFE_BY_RCU",
-    "poison": "SLAB_POISON",
-    "red_zone": "SLAB_RED_ZONE",
-    "store_user": "SLAB_STORE_USER",
-    "sanity_checks": "SLAB_CONSISTENCY_CHECKS",
-    "trace": "SLAB_TRACE",
-}
 
 
 def test_every_captured_cache_layout() -> None:
