@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 6 };
+enum { SLABHW_ABI_VERSION = 7 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -141,6 +141,12 @@ struct slabhw_slub618_params {
     uint64_t flag_noleaktrace;
     uint64_t flag_no_user_flags;
     uint64_t flag_object_poison;   /* __OBJECT_POISON */
+    uint64_t kasan_generic;        /* CONFIG_KASAN_GENERIC */
+    uint64_t flag_kasan;
+    uint64_t flag_no_merge;
+    uint64_t kasan_alloc_meta_size;  /* sizeof(struct kasan_alloc_meta) */
+    uint64_t kasan_free_meta_size;   /* sizeof(struct kasan_free_meta) */
+    uint64_t debug_key;            /* slub_debug_enabled already on at boot */
 };
 
 /* The arguments of one kmem_cache_create (struct kmem_cache_args and friends). */
@@ -156,6 +162,7 @@ struct slabhw_slub618_args {
     uint64_t sheaf_capacity;
     uint64_t boot;                 /* create_boot_cache: align given, no checks */
     int64_t debug_flags;           /* slab_debug flags of a matching name list; -1: none */
+    uint64_t debug_key;            /* slub_debug_enabled turned on by an earlier cache */
 };
 
 /* What SLUB computes for one cache (reference_slub.SlubLayout). */
@@ -179,6 +186,8 @@ struct slabhw_slub618_cache {
     int64_t sheaf_capacity;
     int64_t useroffset;
     int64_t usersize;
+    int64_t kasan_alloc_meta_offset;
+    int64_t kasan_free_meta_offset;   /* INT_MAX: KASAN_NO_FREE_META */
 };
 
 int slabhw_abi_version(void);

@@ -122,9 +122,67 @@ static inline int calculate_order(const params_t *p, uint32_t size, int32_t *ord
     return 0;
 }
 
+/* optimal_redzone() (mm/kasan/generic.c v6.18) */
+static inline uint32_t optimal_redzone(uint32_t object_size)
+{
+    return object_size <= 64 - 16 ? 16 :
+           object_size <= 128 - 32 ? 32 :
+           object_size <= 512 - 64 ? 64 :
+           object_size <= 4096 - 128 ? 128 :
+           object_size <= (1 << 14) - 256 ? 256 :
+           object_size <= (1 << 15) - 512 ? 512 :
+           object_size <= (1 << 16) - 1024 ? 1024 : 2048;
+}
+
+/* kasan_cache_create() (mm/kasan/generic.c v6.18): metadata in the red zone */
+static inline uint32_t kasan_cache_create(const params_t *p, const args_t *a, cache_t *c,
+                                          uint32_t size, int debug_on)
+{
+    const uint32_t max = (uint32_t)p->kmalloc_max_size;
+    const uint32_t object_size = (uint32_t)c->object_size;
+    uint32_t ok_size, orig_alloc, optimal;
+
+    c->flags = (uint32_t)c->flags | (uint32_t)(p->flag_kasan | p->flag_no_merge);
+    ok_size = size;
+    c->kasan_alloc_meta_offset = size;
+    size += (uint32_t)p->kasan_alloc_meta_size;
+    if (size > max) {
+        c->kasan_alloc_meta_offset = 0;
+        size = ok_size;
+    }
+    ok_size = size;
+    orig_alloc = (uint32_t)c->kasan_alloc_meta_offset;
+    int orig_size = ((uint32_t)c->flags & p->flag_store_user) &&
+                    ((uint32_t)c->flags & p->flag_kmalloc);
+    if (((uint32_t)c->flags & p->flag_typesafe_by_rcu) || a->ctor || orig_size) {
+        c->kasan_free_meta_offset = size;
+        size += (uint32_t)p->kasan_free_meta_size;
+    } else if (p->kasan_free_meta_size <= object_size) {
+        c->kasan_free_meta_offset = 0;  /* inside the object */
+    } else if (!debug_on) {
+        uint32_t rem = (uint32_t)p->kasan_free_meta_size - object_size;
+        size += rem;
+        if (c->kasan_alloc_meta_offset)
+            c->kasan_alloc_meta_offset += rem;
+        c->kasan_free_meta_offset = 0;
+    } else {
+        c->kasan_free_meta_offset = size;
+        size += (uint32_t)p->kasan_free_meta_size;
+    }
+    if (size > max) {
+        c->kasan_free_meta_offset = INT32_MAX;  /* KASAN_NO_FREE_META */
+        c->kasan_alloc_meta_offset = orig_alloc;
+        size = ok_size;
+    }
+    optimal = object_size + optimal_redzone(object_size);
+    if (optimal > max)
+        optimal = max;
+    return size < optimal ? optimal : size;
+}
+
 /* calculate_sizes(): layout, order and objects; 1 with *ok = 0 when it "returns 0" */
 static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c,
-                                  int *ok, struct outcome *o)
+                                  int debug_on, int *ok, struct outcome *o)
 {
     const uint32_t word = (uint32_t)(p->word_bits / 8);
     const uint32_t flags = (uint32_t)c->flags;
@@ -161,6 +219,8 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
         if (flags & p->flag_kmalloc)
             size += (uint32_t)p->orig_size_size;
     }
+    if (p->kasan_generic)
+        size = kasan_cache_create(p, a, c, size, debug_on);
     if (p->slub_debug && (flags & p->flag_red_zone)) {
         size += word;
         c->red_left_pad = align32(word, (uint32_t)c->align);
@@ -208,7 +268,11 @@ static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint
         }
     }
     c->flags = flags;
-    if (calculate_sizes(p, a, c, &ok, o))
+    /* the slub_debug_enabled static key: on from boot, from an earlier debug cache, or
+     * from this one (__kmem_cache_create_args turns it on for debug flags) */
+    const int debug_on = p->slub_debug && (p->debug_key || a->debug_key ||
+                                           (flags & p->flag_debug_flags));
+    if (calculate_sizes(p, a, c, debug_on, &ok, o))
         return 1;
     if (!ok)
         FAIL(o, SLABHW_EINVAL, SLABHW_SITE_CALCULATE_SIZES);
@@ -216,7 +280,7 @@ static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint
         get_order(p, (uint64_t)c->size) > get_order(p, (uint64_t)c->object_size)) {
         c->flags = (uint32_t)c->flags & ~metadata;
         c->offset = 0;
-        if (calculate_sizes(p, a, c, &ok, o))
+        if (calculate_sizes(p, a, c, debug_on, &ok, o))
             return 1;
         if (!ok)
             FAIL(o, SLABHW_EINVAL, SLABHW_SITE_CALCULATE_SIZES);

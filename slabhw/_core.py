@@ -23,7 +23,7 @@ from . import reference as ref
 from . import reference_slub as rs
 from .errors import BuildError, InputError
 
-ABI_VERSION = 6  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 7  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib

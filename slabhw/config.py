@@ -328,7 +328,7 @@ SWITCHES_V6_18: dict[str, tuple[bool, str]] = {
     "hardened_usercopy": (True, "CONFIG_HARDENED_USERCOPY: usersize blocks merging"),
     "memcg": (True, "CONFIG_MEMCG: SLAB_ACCOUNT, kmalloc-cg-* caches"),
     "stackdepot": (True, "CONFIG_STACKDEPOT: struct track holds a stack handle"),
-    "kasan_generic": (False, "CONFIG_KASAN_GENERIC: flag bits only, layout not modelled"),
+    "kasan_generic": (False, "CONFIG_KASAN_GENERIC: metadata and red zones in every cache"),
     "kfence": (False, "CONFIG_KFENCE: defines SLAB_SKIP_KFENCE"),
     "slab_obj_ext": (True, "CONFIG_SLAB_OBJ_EXT: defines SLAB_NO_OBJ_EXT"),
     "random_kmalloc_caches": (False, "CONFIG_RANDOM_KMALLOC_CACHES: kmalloc-rnd-NN-* copies"),
@@ -810,11 +810,6 @@ class KernelConfig:
 
     def slub_params(self) -> SlubParams:
         """The numbers the C core's SLUB 6.18 arithmetic needs (reference_slub)."""
-        if self.on("kasan_generic"):
-            raise InputError(
-                "CONFIG_KASAN_GENERIC adds KASAN metadata and red zones to every "
-                "cache (kasan_cache_create); that layout is not modelled yet"
-            )
         f = self.flags
         tiny = self.on("slub_tiny")
         debug = self.on("slub_debug_config") and not tiny  # SLUB_DEBUG depends on !TINY
@@ -888,6 +883,14 @@ class KernelConfig:
             flag_noleaktrace=f["SLAB_NOLEAKTRACE"],
             flag_no_user_flags=f["SLAB_NO_USER_FLAGS"],
             flag_object_poison=f["__OBJECT_POISON"],
+            kasan_generic=int(self.on("kasan_generic")),
+            flag_kasan=f["SLAB_KASAN"],
+            flag_no_merge=f["SLAB_NO_MERGE"],
+            # struct kasan_alloc_meta: kasan_track {u32 pid, u32 stack} + 2 u32 handles;
+            # struct kasan_free_meta: qlist_node (a pointer) + kasan_track (mm/kasan/kasan.h)
+            kasan_alloc_meta_size=16,
+            kasan_free_meta_size=w // 8 + 8,
+            debug_key=int(debug and (parsed.global_flags != 0 or bool(parsed.blocks))),
         )
 
     def kmalloc_size(self, index: int) -> int:

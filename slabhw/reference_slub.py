@@ -61,6 +61,12 @@ class SlubParams:
     flag_noleaktrace: int
     flag_no_user_flags: int
     flag_object_poison: int
+    kasan_generic: int
+    flag_kasan: int
+    flag_no_merge: int
+    kasan_alloc_meta_size: int
+    kasan_free_meta_size: int
+    debug_key: int  # slub_debug_enabled on from boot (slab_debug given)
 
     @property
     def word(self) -> int:
@@ -86,6 +92,7 @@ class SlubArgs:
     sheaf_capacity: int = 0
     boot: int = 0  # create_boot_cache: ``align`` is the starting alignment, no checks
     debug_flags: int = -1  # slab_debug flags of a cache list naming this cache; -1 none
+    debug_key: int = 0  # slub_debug_enabled turned on by an earlier cache
 
 
 @dataclass
@@ -112,6 +119,8 @@ class SlubLayout:
     sheaf_capacity: int = 0
     useroffset: int = 0
     usersize: int = 0
+    kasan_alloc_meta_offset: int = 0
+    kasan_free_meta_offset: int = 0  # KASAN_NO_FREE_META (INT_MAX): none
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -187,7 +196,61 @@ def calculate_order(p: SlubParams, size: int) -> int:
     return order if order <= p.max_page_order else -1
 
 
-def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout) -> bool:
+KASAN_NO_FREE_META = 0x7FFF_FFFF
+
+
+def optimal_redzone(object_size: int) -> int:
+    """optimal_redzone() (mm/kasan/generic.c v6.18)."""
+    for limit, redzone in (
+        (64 - 16, 16),
+        (128 - 32, 32),
+        (512 - 64, 64),
+        (4096 - 128, 128),
+        ((1 << 14) - 256, 256),
+        ((1 << 15) - 512, 512),
+        ((1 << 16) - 1024, 1024),
+    ):
+        if object_size <= limit:
+            return redzone
+    return 2048
+
+
+def kasan_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, size: int, debug_on: bool) -> int:
+    """kasan_cache_create() (mm/kasan/generic.c v6.18): alloc and free metadata go
+    into the red zone (free metadata inside the object when it fits and may), then the
+    size grows to object_size + optimal_redzone(object_size)."""
+    top = p.kmalloc_max_size
+    c.flags = u32(c.flags | p.flag_kasan | p.flag_no_merge)
+    ok_size = size
+    c.kasan_alloc_meta_offset = size
+    size = u32(size + p.kasan_alloc_meta_size)
+    if size > top:
+        c.kasan_alloc_meta_offset, size = 0, ok_size
+    ok_size = size
+    orig_alloc = c.kasan_alloc_meta_offset
+    orig_size = bool(c.flags & p.flag_store_user and c.flags & p.flag_kmalloc)
+    if c.flags & p.flag_typesafe_by_rcu or a.ctor or orig_size:
+        c.kasan_free_meta_offset = size
+        size = u32(size + p.kasan_free_meta_size)
+    elif p.kasan_free_meta_size <= c.object_size:
+        c.kasan_free_meta_offset = 0  # inside the object
+    elif not debug_on:  # the start in the object, the rest after it
+        rem = p.kasan_free_meta_size - c.object_size
+        size = u32(size + rem)
+        if c.kasan_alloc_meta_offset:
+            c.kasan_alloc_meta_offset = u32(c.kasan_alloc_meta_offset + rem)
+        c.kasan_free_meta_offset = 0
+    else:
+        c.kasan_free_meta_offset = size
+        size = u32(size + p.kasan_free_meta_size)
+    if size > top:
+        c.kasan_free_meta_offset = KASAN_NO_FREE_META
+        c.kasan_alloc_meta_offset, size = orig_alloc, ok_size
+    optimal = min(u32(c.object_size + optimal_redzone(c.object_size)), top)
+    return max(size, optimal)
+
+
+def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = False) -> bool:
     """calculate_sizes() (mm/slub.c v6.18.2): object layout, order and objects.
 
     The slot: [red_left_pad][object, slack, right red zone up to inuse]
@@ -225,6 +288,8 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout) -> bool:
         size = u32(size + 2 * p.track_size)
         if flags & p.flag_kmalloc:
             size = u32(size + p.orig_size_size)
+    if p.kasan_generic:
+        size = kasan_cache_create(p, a, c, size, debug_on)
     if p.slub_debug and flags & p.flag_red_zone:
         size = u32(size + word)
         c.red_left_pad = align32(word, c.align)
@@ -259,12 +324,15 @@ def do_kmem_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, flags: int) 
     """do_kmem_cache_create() (mm/slub.c v6.18) on a descriptor with object_size, align
     and the usercopy window stored."""
     c.flags = kmem_cache_flags(p, flags, a.debug_flags)
-    if not calculate_sizes(p, a, c):
+    # the slub_debug_enabled static key: on from boot, from an earlier debug cache, or
+    # from this one (__kmem_cache_create_args turns it on for debug flags)
+    debug_on = bool(p.slub_debug and (p.debug_key or a.debug_key or c.flags & p.flag_debug_flags))
+    if not calculate_sizes(p, a, c, debug_on):
         raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
     if p.disable_higher_order_debug and get_order(p, c.size) > get_order(p, c.object_size):
         c.flags &= ~(p.flag_red_zone | p.flag_poison | p.flag_store_user)
         c.offset = 0  # red_left_pad keeps its old value, as in the kernel
-        if not calculate_sizes(p, a, c):
+        if not calculate_sizes(p, a, c, debug_on):
             raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
     c.min_partial = max(p.min_partial, min(p.max_partial, (fls(c.size) - 1) // 2))
     if p.cpu_partial:  # set_cpu_partial()

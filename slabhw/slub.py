@@ -112,6 +112,7 @@ class SlubKernel:
         self.log: list[str] = []
         self.errno = 0
         self.random_kmalloc_seed = caller_seed  # random_kmalloc_seed (a boot random)
+        self.debug_key = bool(self.params.debug_key)  # the slub_debug_enabled static key
         self._boot()
 
     # ---- helpers -----------------------------------------------------------------------
@@ -128,6 +129,11 @@ class SlubKernel:
     # ---- boot: kmem_cache_init, create_kmalloc_caches ----------------------------------
     def _boot(self) -> None:
         cfg = self.config
+        if cfg.on("kasan_generic"):
+            raise InputError(
+                "booting a KASAN kernel needs the size of struct kmem_cache with kasan_info, "
+                "which slabhw does not know; 'slabhw sweep' computes KASAN layouts"
+            )
         if cfg.arch.word_bits != 64:
             raise InputError(
                 "booting a v6.18 kernel needs the sizes of struct kmem_cache and struct "

@@ -255,6 +255,7 @@ def slub_configs(draw: st.DrawFn) -> KernelConfig:
         hardened_usercopy=draw(st.booleans()),
         slub_cpu_partial=draw(st.booleans()),
         debug_vm=draw(st.booleans()),
+        kasan_generic=draw(st.booleans()),
         slub_debug=draw(st.sampled_from([None, "", "FZPU", "ZU", "P", "O", "FZPUO", "-"])),
         slub_min_order=draw(st.integers(0, 3)),
         slub_max_order=draw(st.one_of(st.none(), st.integers(0, 8))),
@@ -307,6 +308,7 @@ def test_slub_create_matches_reference(c: KernelConfig, data: st.DataObject) -> 
         sheaf_capacity=data.draw(st.sampled_from([0, 32])),
         boot=int(data.draw(st.booleans())),
         debug_flags=data.draw(st.sampled_from([-1, -1, 0, c.flags["SLAB_POISON"]])),
+        debug_key=int(data.draw(st.booleans())),
     )
     assert _core.slub618_create(p, args) == rs.kmem_cache_create(p, args)
 

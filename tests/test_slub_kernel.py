@@ -262,10 +262,33 @@ def test_kconfig_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert rc == 2 and "cannot read" in err
 
 
-def test_kasan_layout_is_refused() -> None:
+def test_kasan_generic_layouts() -> None:
+    """KASAN generic (kasan_cache_create), x86_64, 2 CPUs.
+    100 bytes: 104 (word), alloc meta at 104 -> 120; the 16-byte free meta fits in the
+    object; optimal 100 + 64 = 164 > 120 -> 164 -> ALIGN 168; 4096 % 168 = 64 -> order 0,
+    24 objects.  8 bytes: alloc meta at 8 -> 24; free meta 16 > 8: its last 8 bytes go
+    after the object (no slab_debug) -> 32, alloc meta moves to 16; optimal 8 + 16 = 24."""
+    from slabhw import _core
+    from slabhw import reference_slub as rs
     from slabhw.config import KernelConfig
 
-    c = KernelConfig.build("v6.18", "x86_64", kasan_generic=True)
+    c = KernelConfig.build("v6.18", "x86_64", nr_cpus=2, kasan_generic=True)
     assert c.flags["SLAB_KASAN"] == 1 << 14  # bit 14 with DEBUG_OBJECTS and FAILSLAB off
+    p = c.slub_params()
+    r = _core.slub618_create(p, rs.SlubArgs(100))
+    assert (r.size, r.objects, r.order, r.kasan_alloc_meta_offset, r.kasan_free_meta_offset) == (
+        168,
+        24,
+        0,
+        104,
+        0,
+    )
+    assert r.flags & c.flags["SLAB_NO_MERGE"]  # KASAN caches never merge
+    small = _core.slub618_create(p, rs.SlubArgs(8))
+    assert (small.size, small.kasan_alloc_meta_offset) == (32, 16)
+    # an RCU cache keeps its free meta after the object (and the free pointer too)
+    rcu = _core.slub618_create(p, rs.SlubArgs(100, flags=c.flags["SLAB_TYPESAFE_BY_RCU"]))
+    assert (rcu.offset, rcu.kasan_alloc_meta_offset, rcu.kasan_free_meta_offset) == (104, 112, 128)
+    assert rcu.size == 168  # 144 < optimal 164 -> 168
     with pytest.raises(InputError, match="KASAN"):
-        c.slub_params()
+        Kernel("v6.18", "x86_64", kasan_generic=True)
