@@ -91,3 +91,15 @@ def kernel_error_for(code: int, message: str) -> KernelError:
     if code == DIVIDE_ERROR:
         return KernelTrap(code, message)
     return KernelError(code, message)
+
+
+def report_create_failure(log: list[str], function: str, name: str, err: int, panic: bool) -> None:
+    """What kmem_cache_create does with an error (3.16 and 6.18 alike): panic() with
+    SLAB_PANIC, else a warning in ``log`` (the caller returns NULL).  ``function`` is
+    the name the kernel prints (kmem_cache_create / __kmem_cache_create_args)."""
+    if panic:
+        raise KernelPanic(
+            err,
+            f"Kernel panic - not syncing: {function}: Failed to create slab '{name}'. Error -{err}",
+        )
+    log.append(f"{function}({name}) failed with error -{err}")

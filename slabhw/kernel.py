@@ -17,7 +17,7 @@ from typing import Any
 from . import _core, errors
 from . import reference as ref
 from .config import KernelConfig
-from .errors import InputError, KernelPanic, kernel_error_for
+from .errors import InputError, KernelPanic, kernel_error_for, report_create_failure
 from .slab import KmemCache
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
@@ -254,13 +254,13 @@ class Kernel:
         err = self._create_steps(name, c)
         if err:
             self.errno = err
-            if masked & self.flags["SLAB_PANIC"]:
-                raise KernelPanic(
-                    err,
-                    f"Kernel panic - not syncing: kmem_cache_create: Failed to create "
-                    f"slab '{_c_str(name)}'. Error -{err}",
-                )
-            self.log.append(f"kmem_cache_create({_c_str(name)}) failed with error -{err}")
+            report_create_failure(
+                self.log,
+                "kmem_cache_create",
+                _c_str(name),
+                err,
+                bool(masked & self.flags["SLAB_PANIC"]),
+            )
             return None
         assert name is not None
         s = self._finish_descriptor(name, c, masked, ctor)

@@ -16,7 +16,7 @@ from typing import Any
 from . import _core, errors
 from . import reference_slub as rs
 from .config import KernelConfig
-from .errors import InputError, KernelPanic, kernel_error_for
+from .errors import InputError, KernelPanic, kernel_error_for, report_create_failure
 from .flags import FlagTable
 from .reference import SITE_SANITY
 from .slabinfo import header, row
@@ -315,13 +315,13 @@ class SlubKernel:
                 err = int(c.error)
         if err:
             self.errno = err
-            if flags & self.flags["SLAB_PANIC"]:
-                raise KernelPanic(
-                    err,
-                    f"Kernel panic - not syncing: __kmem_cache_create_args: "
-                    f"Failed to create slab '{name}'. Error -{err}",
-                )
-            self.log.append(f"__kmem_cache_create_args({name}) failed with error -{err}")
+            report_create_failure(
+                self.log,
+                "__kmem_cache_create_args",
+                str(name),
+                err,
+                bool(flags & self.flags["SLAB_PANIC"]),
+            )
             return None
         assert name is not None
         s = SlubCache(name, c, ctor=ctor)
