@@ -115,6 +115,20 @@ class PageArena:
     def write_word(self, addr: int, value: int, size: int) -> None:
         self.write(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch_byteorder))
 
+    def hex_dump(self, prefix: str, addr: int, length: int) -> list[str]:
+        """print_hex_dump(level, prefix, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, true):
+        16 bytes a line after the address (unhashed, the width of a pointer), the hex
+        column padded to 49 characters, then the printable bytes."""
+        data = self.read(addr, length) if length > 0 else b""
+        width = self.arch.word_bits // 4
+        lines = []
+        for i in range(0, len(data), 16):
+            chunk = data[i : i + 16]
+            hexpart = " ".join(f"{b:02x}" for b in chunk)
+            text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+            lines.append(f"{prefix}{addr + i:0{width}x}: {hexpart:<49}{text}")
+        return lines
+
     @property
     def arch_byteorder(self) -> Any:
         return "big" if self.arch.name.startswith("s390") else "little"

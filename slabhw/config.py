@@ -420,6 +420,33 @@ MAX_NR_CPUS = 8192  # the largest CONFIG_NR_CPUS (x86 MAXSMP)
 DEFAULT_MEM = 4 << 30  # RAM of the simulated machine; > 32 MiB gives slab_max_order 1
 
 
+# Start of the direct map (PAGE_OFFSET) of a typical build without KASLR, where
+# the run-time model puts physical page 0.  Sources: arch/x86/include/asm/
+# page_64_types.h (3.16: __PAGE_OFFSET; 6.18: __PAGE_OFFSET_BASE_L4), arch/arm64/
+# include/asm/memory.h (3.16: ~0 << (VA_BITS - 1), VA_BITS 39 with 4K pages and 42
+# with 64K; 6.18: -(1 << VA_BITS), VA_BITS 52 by default in arch/arm64/Kconfig),
+# CONFIG_PAGE_OFFSET 0xC0000000 (i386, arm: VMSPLIT_3G), arch/powerpc/include/asm/
+# page.h (0xc000000000000000).  s390x maps physical memory at 0 (its lowcore
+# pages are never slab pages) and riscv64 picks its layout at boot; neither is here.
+DIRECT_MAP: dict[tuple[str, str], int] = {
+    ("v3.16", "x86_64"): 0xFFFF880000000000,
+    ("v3.16", "i386"): 0xC0000000,
+    ("v3.16", "arm64"): 0xFFFFFFC000000000,
+    ("v3.16", "arm64-64k"): 0xFFFFFE0000000000,
+    ("v3.16", "arm"): 0xC0000000,
+    ("v3.16", "ppc64"): 0xC000000000000000,
+    ("v3.16", "ppc64-4k"): 0xC000000000000000,
+    ("v6.18", "x86_64"): 0xFFFF888000000000,
+    ("v6.18", "i386"): 0xC0000000,
+    ("v6.18", "arm64"): 0xFFF0000000000000,
+    ("v6.18", "arm64-16k"): 0xFFF0000000000000,
+    ("v6.18", "arm64-64k"): 0xFFF0000000000000,
+    ("v6.18", "arm"): 0xC0000000,
+    ("v6.18", "ppc64"): 0xC000000000000000,
+    ("v6.18", "ppc64-4k"): 0xC000000000000000,
+}
+
+
 @dataclass(frozen=True)
 class KernelConfig:
     """One configured kernel: version preset, arch, switches, boot parameters."""
@@ -555,6 +582,17 @@ class KernelConfig:
     @property
     def page_size(self) -> int:
         return self.arch.page_size
+
+    @property
+    def page_offset(self) -> int:
+        """PAGE_OFFSET: the virtual address of physical page 0 (see DIRECT_MAP)."""
+        try:
+            return DIRECT_MAP[(self.version, self.arch.name)]
+        except KeyError:
+            raise InputError(
+                f"the run-time model has no direct map for {self.arch.name} on "
+                f"{self.version} (see slabhw.config.DIRECT_MAP)"
+            ) from None
 
     @property
     def bytes_per_word(self) -> int:

@@ -1,0 +1,638 @@
+"""``slabhw simulate``: run a script of allocator operations on a simulated kernel.
+
+A script holds one operation per line; ``#`` starts a comment.  Operations that
+return an address may store it in a variable (``name = ...``), which later lines
+use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
+``name+16`` / ``name-8`` (a byte offset), or a literal address ``0xffff...``::
+
+    create CACHE SIZE [align=N] [flags=F|G] [ctor[=HEX]] [usersize=N] [useroffset=N]
+           [freeptr_offset=N]              kmem_cache_create (ctor=HEX: the
+                                           constructor writes HEX at the object)
+    [V =] alloc CACHE [cpu=N] [caller=A]   kmem_cache_alloc
+    free TARGET [cpu=N] [caller=A] [cache=CACHE]
+                                           kmem_cache_free (cache: the variable's)
+    [V =] kmalloc SIZE [cpu=N] [gfp=dma|reclaimable|account] [caller=A]
+    kfree TARGET [cpu=N] [caller=A]
+    [V =] alloc_bulk CACHE COUNT [cpu=N]   kmem_cache_alloc_bulk (v6.18)
+    free_bulk V [cpu=N]                    kmem_cache_free_bulk (v6.18)
+    write TARGET HEX                       store bytes (stage a corruption)
+    fill TARGET LEN BYTE                   store LEN copies of BYTE
+    dump TARGET [LEN | slab]               hexdump: the object (or LEN bytes,
+                                           or the whole slab)
+    info TARGET                            which cache, slab, object; allocated?
+    map CACHE                              used/free map of every slab
+    validate CACHE                         the allocator's consistency checks
+    shrink CACHE                           kmem_cache_shrink
+    slabinfo                               /proc/slabinfo with live counts
+    sysfs CACHE                            /sys/kernel/slab/CACHE counts (v6.18)
+
+The two run-time allocators (:mod:`slabhw.slab_runtime` for 3.16,
+:mod:`slabhw.slub_runtime` for 6.18) differ in names and in what they return;
+:class:`Simulation` is the one place that maps a script verb onto each.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .arena import PageArena
+from .config import KernelConfig
+from .errors import InputError, KernelBug, KernelError, SlabError
+from .kernel import Kernel
+from .parse import parse_size, parse_uint
+from .slab import KmemCache
+from .slab_runtime import SlabRuntime
+from .slabinfo import render
+from .slub import SlubCache, SlubKernel
+from .slub_runtime import LIST_NAMES, SlubRuntime
+
+DEFAULT_MEM = 4 << 30  # the arena: 4 GiB (lazily zeroed, so cheap)
+
+_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TARGET = re.compile(
+    r"(?P<base>0[xX][0-9a-fA-F]+|[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:\[(?P<index>[0-9]+)\])?"
+    r"(?:(?P<sign>[+-])(?P<off>0[xX][0-9a-fA-F]+|[0-9]+))?"
+)
+
+# verb -> (positional arguments, keyword options, may assign)
+GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
+    "create": (
+        ("cache", "size"),
+        frozenset({"align", "flags", "ctor", "usersize", "useroffset", "freeptr_offset"}),
+        False,
+    ),
+    "alloc": (("cache",), frozenset({"cpu", "caller"}), True),
+    "free": (("target",), frozenset({"cpu", "caller", "cache"}), False),
+    "kmalloc": (("size",), frozenset({"cpu", "gfp", "caller"}), True),
+    "kfree": (("target",), frozenset({"cpu", "caller"}), False),
+    "alloc_bulk": (("cache", "count"), frozenset({"cpu", "caller"}), True),
+    "free_bulk": (("var",), frozenset({"cpu", "caller"}), False),
+    "write": (("target", "hex"), frozenset(), False),
+    "fill": (("target", "length", "byte"), frozenset(), False),
+    "dump": (("target", "length?"), frozenset(), False),
+    "info": (("target",), frozenset(), False),
+    "map": (("cache",), frozenset(), False),
+    "validate": (("cache",), frozenset(), False),
+    "shrink": (("cache",), frozenset(), False),
+    "slabinfo": ((), frozenset(), False),
+    "sysfs": (("cache",), frozenset(), False),
+}
+_FLAG_WORDS = {"ctor"}  # options that may stand alone
+
+
+@dataclass
+class Op:
+    """One parsed script line."""
+
+    line: int
+    source: str
+    verb: str
+    args: list[str]
+    options: dict[str, str]
+    assign: str | None = None
+
+
+@dataclass
+class Event:
+    """What one operation did: its result text, any views, and the kernel's messages."""
+
+    op: Op
+    result: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    view: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"line": self.op.line, "op": self.op.verb, "source": self.op.source}
+        if self.op.assign:
+            d["var"] = self.op.assign
+        d.update(self.data)
+        if self.view:
+            d["view"] = self.view
+        if self.log:
+            d["log"] = self.log
+        return d
+
+
+def _err(op: Op, message: str) -> InputError:
+    return InputError(f"script line {op.line}: {message}")
+
+
+def parse_script(lines: Iterable[str]) -> list[Op]:
+    """Parse every line first, so a typo stops the script before anything runs."""
+    ops = []
+    for number, raw in enumerate(lines, 1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise InputError(f"script line {number}: {exc}") from None
+        assign = None
+        if len(words) >= 2 and words[1] == "=":
+            assign, words = words[0], words[2:]
+        elif "=" in words[0] and not words[0].endswith("="):
+            name, _, rest = words[0].partition("=")
+            assign, words = name, ([rest] if rest else []) + words[1:]
+        op = Op(number, text, words[0] if words else "", [], {}, assign)
+        if op.verb not in GRAMMAR:
+            raise _err(op, f"unknown operation {op.verb!r} (one of: {', '.join(GRAMMAR)})")
+        positional, allowed, may_assign = GRAMMAR[op.verb]
+        if assign is not None and (not may_assign or not _VAR.fullmatch(assign)):
+            raise _err(
+                op,
+                f"{op.verb} gives no value to assign"
+                if not may_assign
+                else f"{assign!r} is not a variable name",
+            )
+        for word in words[1:]:
+            key, eq, value = word.partition("=")
+            if eq and key in allowed:
+                op.options[key] = value
+            elif key in allowed and key in _FLAG_WORDS:
+                op.options[key] = ""
+            elif eq and _VAR.fullmatch(key):
+                raise _err(op, f"{op.verb} takes no option {key!r}")
+            else:
+                op.args.append(word)
+        need = [p for p in positional if not p.endswith("?")]
+        if not len(need) <= len(op.args) <= len(positional):
+            usage = " ".join(p.upper().rstrip("?") for p in positional)
+            raise _err(op, f"usage: {op.verb} {usage}".rstrip())
+        ops.append(op)
+    return ops
+
+
+class Simulation:
+    """A booted kernel, its page arena and its run-time allocator, driven by ops."""
+
+    def __init__(
+        self,
+        config: KernelConfig,
+        *,
+        mem: int = DEFAULT_MEM,
+        seed: int = 0,
+        init_on_alloc: bool = False,
+        init_on_free: bool = False,
+    ) -> None:
+        self.config = config
+        self.kernel: Kernel | SlubKernel = Kernel(config=config)
+        arch = config.arch
+        if mem % arch.page_size or mem < arch.page_size << arch.max_page_order:
+            raise InputError(
+                f"--mem {mem} must be a multiple of the {arch.page_size}-byte page and hold "
+                f"at least one order-{arch.max_page_order} block "
+                f"({arch.page_size << arch.max_page_order} bytes)"
+            )
+        self.arena = PageArena(
+            mem, arch, page_offset=config.page_offset, max_order=arch.max_page_order
+        )
+        self.slub = isinstance(self.kernel, SlubKernel)
+        self.runtime: SlabRuntime | SlubRuntime
+        if isinstance(self.kernel, SlubKernel):
+            self.runtime = SlubRuntime(
+                self.kernel,
+                self.arena,
+                nr_cpus=config.nr_cpus,
+                seed=seed,
+                init_on_alloc=init_on_alloc,
+                init_on_free=init_on_free,
+            )
+        else:
+            if init_on_alloc or init_on_free:
+                raise InputError("init_on_alloc/init_on_free are boot options of v5.3 and later")
+            self.runtime = SlabRuntime(self.kernel, self.arena)
+        self.caches: dict[str, Any] = {}  # script name -> KmemCache | SlubCache
+        self.vars: dict[str, int | list[int]] = {}
+        self.var_cache: dict[str, Any] = {}  # variable -> the cache it came from
+        self.events: list[Event] = []
+        self.word_hex = arch.word_bits // 4
+
+    # ---- helpers -------------------------------------------------------------------
+    def hex(self, addr: int) -> str:
+        return f"0x{addr:0{self.word_hex}x}"
+
+    def _logs(self) -> list[list[str]]:
+        return [self.kernel.log, getattr(self.runtime, "log", [])]
+
+    def _cache(self, op: Op, name: str) -> Any:
+        cache = self.caches.get(name)
+        if cache is None:
+            for c in self._all_caches():
+                if c.name == name:
+                    return c
+            raise _err(op, f"no cache {name!r} (create it first, or name a kmalloc cache)")
+        return cache
+
+    def _all_caches(self) -> list[Any]:
+        if isinstance(self.kernel, SlubKernel):
+            return list(self.kernel.slab_caches)
+        return list(self.kernel.slab_caches)
+
+    def _cpu(self, op: Op) -> int:
+        cpu = self._uint(op, op.options.get("cpu", "0"), "cpu")
+        if cpu >= self.config.nr_cpus:
+            raise _err(op, f"cpu {cpu} is not online (0..{self.config.nr_cpus - 1})")
+        return cpu
+
+    @staticmethod
+    def _uint(op: Op, text: str, what: str) -> int:
+        try:
+            return parse_uint(text, what)
+        except InputError as exc:
+            raise _err(op, str(exc)) from None
+
+    def _target(self, op: Op, text: str) -> tuple[int, str | None]:
+        """The address a target names, and the variable it came from."""
+        m = _TARGET.fullmatch(text)
+        if m is None:
+            raise _err(op, f"{text!r} is not a target (VAR, VAR[i], VAR+N or 0xADDRESS)")
+        base, var = m["base"], None
+        if base[:2].lower() == "0x":
+            value: int | list[int] = int(base, 16)
+        else:
+            if base not in self.vars:
+                raise _err(op, f"no variable {base!r}")
+            var, value = base, self.vars[base]
+        if isinstance(value, list):
+            if m["index"] is None:
+                raise _err(op, f"{base} holds {len(value)} objects: say {base}[i]")
+            i = int(m["index"])
+            if i >= len(value):
+                raise _err(op, f"{base}[{i}]: {base} holds {len(value)} objects")
+            value = value[i]
+        elif m["index"] is not None:
+            raise _err(op, f"{base} is one address, not a list")
+        if m["off"]:
+            off = int(m["off"], 0)
+            value += off if m["sign"] == "+" else -off
+        if not value:
+            raise _err(op, f"{text} is NULL")
+        return value, var
+
+    # ---- running ---------------------------------------------------------------------
+    def run(self, ops: Iterable[Op]) -> list[Event]:
+        """Run ops in order.  A user mistake raises InputError naming the line; a
+        kernel that dies (BUG, hang, trap) raises its KernelError after the event
+        that caused it is recorded."""
+        for op in ops:
+            before = [len(log) for log in self._logs()]
+            ev = Event(op)
+            self.events.append(ev)
+            try:
+                getattr(self, "op_" + op.verb)(op, ev)
+            except KernelError as exc:
+                ev.result = f"the kernel died: {exc}"
+                ev.data["error"] = exc.errno_name
+                raise
+            except SlabError as exc:
+                self.events.pop()
+                msg = str(exc)
+                raise exc if msg.startswith("script line") else _err(op, msg) from None
+            finally:
+                for log, n in zip(self._logs(), before):  # entries may span lines
+                    ev.log.extend(line for entry in log[n:] for line in entry.split("\n"))
+        return self.events
+
+    def _set(self, op: Op, ev: Event, value: int | list[int] | None, cache: Any) -> None:
+        if op.assign:
+            self.vars[op.assign] = value or 0
+            if cache is not None:
+                self.var_cache[op.assign] = cache
+
+    def _addr_result(self, op: Op, ev: Event, addr: int | None, cache: Any) -> None:
+        if addr:
+            ev.result = self.hex(addr)
+            ev.data["address"] = self.hex(addr)
+        else:
+            ev.result = "NULL"
+            ev.data["address"] = None
+        if cache is not None:
+            ev.data["cache"] = cache.name
+            ev.result += f" ({cache.name})"
+        if op.assign:
+            ev.result = f"{op.assign} = {ev.result}"
+        self._set(op, ev, addr, cache)
+
+    # ---- operations --------------------------------------------------------------------
+    def op_create(self, op: Op, ev: Event) -> None:
+        name, size = op.args[0], self._size(op, op.args[1], "size")
+        o = op.options
+        align = self._uint(op, o.get("align", "0"), "align")
+        flags: int | str = o.get("flags", "0")
+        ctor: Callable[[Any], None] | None = None
+        if "ctor" in o:
+            ctor = self._ctor(op, o["ctor"])
+        if isinstance(self.kernel, SlubKernel):
+            fo = o.get("freeptr_offset")
+            cache: Any = self.kernel.kmem_cache_create(
+                name,
+                size,
+                align,
+                flags,
+                ctor,
+                useroffset=self._uint(op, o.get("useroffset", "0"), "useroffset"),
+                usersize=self._uint(op, o.get("usersize", "0"), "usersize"),
+                freeptr_offset=None if fo is None else self._uint(op, fo, "freeptr_offset"),
+            )
+        else:
+            for key in ("usersize", "useroffset", "freeptr_offset"):
+                if key in o:
+                    raise _err(op, f"{key} is a v6.18 (SLUB) option")
+            cache = self.kernel.kmem_cache_create(name, size, align, flags, ctor)
+        if cache is None:
+            ev.result = f"NULL (errno {self.kernel.errno})"
+            ev.data["cache"] = None
+            return
+        self.caches[name] = cache
+        per_slab = cache.objects if self.slub else cache.num
+        order = cache.order if self.slub else cache.gfporder
+        ev.data.update(
+            cache=cache.name,
+            object_size=cache.object_size,
+            size=cache.size,
+            align=cache.align,
+            objects_per_slab=per_slab,
+            order=order,
+        )
+        ev.result = (
+            f"{cache.name}: object_size {cache.object_size}, size {cache.size}, "
+            f"align {cache.align}, {per_slab} objects in an order-{order} slab"
+        )
+        if cache.name != name:
+            ev.result += f" (merged into {cache.name})"
+
+    def _ctor(self, op: Op, text: str) -> Callable[[Any], None]:
+        pattern = self._hex_bytes(op, text) if text else b""
+        arena = self.arena
+
+        def ctor(obj: Any) -> None:
+            if pattern:
+                arena.write(int(obj), pattern)
+
+        return ctor
+
+    def _size(self, op: Op, text: str, what: str) -> int:
+        try:
+            return parse_size(text, what)
+        except InputError as exc:
+            raise _err(op, str(exc)) from None
+
+    @staticmethod
+    def _hex_bytes(op: Op, text: str) -> bytes:
+        t = text[2:] if text[:2].lower() == "0x" else text
+        try:
+            return bytes.fromhex(t)
+        except ValueError:
+            raise _err(op, f"{text!r} is not hex bytes (such as deadbeef)") from None
+
+    def op_alloc(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            addr = rt.alloc(cache, cpu, caller)
+        else:
+            addr = rt.kmem_cache_alloc(cache, cpu)
+        self._addr_result(op, ev, addr, cache)
+
+    def _free_cache(self, op: Op, addr: int, var: str | None) -> Any:
+        if "cache" in op.options:
+            return self._cache(op, op.options["cache"])
+        if var is not None and var in self.var_cache:
+            return self.var_cache[var]
+        info = self.runtime.object_info(addr)
+        if not info.get("cache"):
+            raise _err(op, f"{self.hex(addr)} is not in a slab: say cache=NAME")
+        return self._cache(op, info["cache"])
+
+    def op_free(self, op: Op, ev: Event) -> None:
+        addr, var = self._target(op, op.args[0])
+        cache = self._free_cache(op, addr, var)
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            rt.free(cache, addr, cpu, caller)
+        else:
+            rt.kmem_cache_free(cache, addr, cpu)
+        ev.result = f"freed {self.hex(addr)} to {cache.name}"
+        ev.data.update(address=self.hex(addr), cache=cache.name)
+
+    def op_kmalloc(self, op: Op, ev: Event) -> None:
+        size = self._size(op, op.args[0], "size")
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        gfp = op.options.get("gfp", "")
+        if gfp not in ("", "dma", "reclaimable", "account"):
+            raise _err(op, f"gfp={gfp}: one of dma, reclaimable, account")
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            addr = rt.kmalloc(size, cpu, gfp, caller)
+        else:
+            if gfp not in ("", "dma"):
+                raise _err(op, f"gfp={gfp} is a v6.18 kmalloc type")
+            addr = rt.kmalloc(size, cpu, dma=gfp == "dma")
+        cache = None
+        if addr and addr > 16:
+            info = rt.object_info(addr)
+            cache = self._cache(op, info["cache"]) if info.get("cache") else None
+        if addr == 16:
+            ev.result = f"{op.assign + ' = ' if op.assign else ''}ZERO_SIZE_PTR (0x10)"
+            ev.data["address"] = "0x10"
+            self._set(op, ev, addr, None)
+            return
+        self._addr_result(op, ev, addr, cache)
+
+    def op_kfree(self, op: Op, ev: Event) -> None:
+        addr, _ = self._target(op, op.args[0])
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            rt.kfree(addr, cpu, caller)
+        else:
+            rt.kfree(addr, cpu)
+        ev.result = f"kfree({self.hex(addr)})"
+        ev.data["address"] = self.hex(addr)
+
+    def _slub(self, op: Op) -> SlubRuntime:
+        if not isinstance(self.runtime, SlubRuntime):
+            raise _err(
+                op,
+                f"{op.verb} needs SLUB (v6.18): 3.16 has no kmem_cache_{op.verb} (added in 4.2)"
+                if op.verb.endswith("bulk")
+                else f"{op.verb} needs SLUB (v6.18): SLAB has no /sys/kernel/slab",
+            )
+        return self.runtime
+
+    def op_alloc_bulk(self, op: Op, ev: Event) -> None:
+        rt = self._slub(op)
+        cache = self._cache(op, op.args[0])
+        count = self._uint(op, op.args[1], "count")
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        objs = rt.alloc_bulk(cache, count, cpu, caller)
+        ev.data.update(cache=cache.name, count=len(objs))
+        ev.data["addresses"] = [self.hex(a) for a in objs]
+        shown = ", ".join(self.hex(a) for a in objs[:4]) + (", ..." if len(objs) > 4 else "")
+        ev.result = f"{len(objs)} objects of {cache.name}" + (f": {shown}" if objs else "")
+        if op.assign:
+            ev.result = f"{op.assign} = {ev.result}"
+            self.vars[op.assign] = list(objs)
+            self.var_cache[op.assign] = cache
+
+    def op_free_bulk(self, op: Op, ev: Event) -> None:
+        rt = self._slub(op)
+        name = op.args[0]
+        objs = self.vars.get(name)
+        if not isinstance(objs, list):
+            raise _err(op, f"{name!r} is not a variable holding a bulk allocation")
+        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        rt.free_bulk(self.var_cache.get(name), objs, cpu, caller)
+        ev.result = f"freed {len(objs)} objects"
+        ev.data["count"] = len(objs)
+
+    def op_write(self, op: Op, ev: Event) -> None:
+        addr, _ = self._target(op, op.args[0])
+        data = self._hex_bytes(op, op.args[1])
+        self.arena.write(addr, data)
+        ev.result = f"wrote {len(data)} bytes at {self.hex(addr)}"
+        ev.data.update(address=self.hex(addr), length=len(data))
+
+    def op_fill(self, op: Op, ev: Event) -> None:
+        addr, _ = self._target(op, op.args[0])
+        length = self._size(op, op.args[1], "length")
+        byte = self._uint(op, op.args[2], "byte")
+        if byte > 0xFF:
+            raise _err(op, f"byte {op.args[2]} does not fit 8 bits")
+        self.arena.fill(addr, length, byte)
+        ev.result = f"filled {length} bytes at {self.hex(addr)} with {byte:#04x}"
+        ev.data.update(address=self.hex(addr), length=length, byte=byte)
+
+    def op_dump(self, op: Op, ev: Event) -> None:
+        addr, var = self._target(op, op.args[0])
+        what = op.args[1] if len(op.args) > 1 else None
+        if what == "slab":
+            info = self.runtime.object_info(addr)
+            start = info.get("slab_address", info.get("slab"))
+            if not isinstance(start, int) or isinstance(start, bool):
+                raise _err(op, f"{self.hex(addr)} is not in a slab")
+            cache = self._cache(op, info["cache"])
+            order = cache.order if self.slub else cache.gfporder
+            addr, length = start, self.arena.page_size << order
+        elif what is not None:
+            length = self._size(op, what, "length")
+        else:
+            cache = self.var_cache.get(var) if var else None
+            if cache is None:
+                info = self.runtime.object_info(addr)
+                cache = self._cache(op, info["cache"]) if info.get("cache") else None
+            length = cache.object_size if cache is not None else 64
+        ev.view = self.arena.hex_dump("", addr, length)
+        ev.result = f"{length} bytes at {self.hex(addr)}"
+        ev.data.update(address=self.hex(addr), length=length)
+        ev.data["hex"] = self.arena.read(addr, length).hex()
+
+    def op_info(self, op: Op, ev: Event) -> None:
+        addr, _ = self._target(op, op.args[0])
+        info = self.runtime.object_info(addr)
+        shown = {}
+        for key, value in info.items():
+            if isinstance(value, int) and not isinstance(value, bool) and key in _ADDRESS_KEYS:
+                value = self.hex(value)
+            shown[key] = value
+        ev.data["object"] = shown
+        ev.result = " ".join(f"{k}={v}" for k, v in shown.items())
+
+    def op_map(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            st = rt.state(cache)
+            lines = []
+            for pfn in sorted(st.slabs):
+                slab = st.slabs[pfn]
+                where = LIST_NAMES[slab.where]
+                lines.append(f"{self.hex(slab.addr)} {where:<12} {rt.slab_map(pfn)}")
+            legend = "# allocated, . free on the slab's freelist, - free on a CPU freelist"
+        else:
+            lines = rt.slab_map(cache)
+            legend = "x allocated or in an array cache, . free in the slab"
+        ev.view = lines
+        ev.result = f"{cache.name}: {len(lines)} slabs ({legend})"
+        ev.data["slabs"] = lines
+
+    def op_validate(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            reports = rt.validate(cache)
+        else:
+            try:
+                rt.check(cache)
+                reports = []
+            except KernelBug as exc:
+                reports = [exc.message]
+                ev.log.extend(reports)  # the SLUB runtime logs its own reports
+        ev.result = f"{cache.name}: " + ("no errors" if not reports else f"{len(reports)} lines")
+        ev.data["clean"] = not reports
+
+    def op_shrink(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            ret = rt.shrink(cache)
+        else:
+            ret = rt.kmem_cache_shrink(cache)
+        ev.result = f"kmem_cache_shrink({cache.name}) = {ret}"
+        ev.data["return"] = ret
+
+    def op_slabinfo(self, op: Op, ev: Event) -> None:
+        text = self.slabinfo()
+        ev.view = text.rstrip("\n").split("\n")
+        ev.result = "/proc/slabinfo"
+
+    def op_sysfs(self, op: Op, ev: Event) -> None:
+        rt = self._slub(op)
+        cache = self._cache(op, op.args[0])
+        attrs = rt.sysfs_counts(cache)
+        ev.view = [f"{k}: {v}" for k, v in attrs.items()]
+        ev.result = f"/sys/kernel/slab/{cache.name}/"
+        ev.data["attributes"] = attrs
+
+    # ---- views of the whole run -------------------------------------------------------------
+    def slabinfo(self) -> str:
+        rt = self.runtime
+        if isinstance(rt, SlubRuntime):
+            return rt.slabinfo()
+        rt.update_stats()
+        assert isinstance(self.kernel, Kernel)
+        return render(self.kernel.slab_caches, self.config.on("debug_slab"))
+
+    def final_counts(self) -> dict[str, dict[str, int]]:
+        """The slabinfo counts of every cache the run used."""
+        out = {}
+        for st in self.runtime.by_id:
+            cache: KmemCache | SlubCache = st.cache
+            out[cache.name] = self.runtime.counts(cache)  # type: ignore[arg-type]
+        return out
+
+
+_ADDRESS_KEYS = {"address", "slab", "object", "slab_address", "object_address"}
+
+
+def format_events(sim: Simulation) -> str:
+    """The text report: each line of the script with its result, views indented."""
+    out = []
+    width = max((len(e.op.source) for e in sim.events), default=0)
+    width = min(width, 40)
+    for e in sim.events:
+        out.append(f"{e.op.line:4}  {e.op.source:<{width}}  -> {e.result}")
+        for line in e.log:
+            out.append(f"      | {line}")
+        for line in e.view:
+            out.append(f"        {line}")
+    return "\n".join(out)

@@ -1,0 +1,197 @@
+"""``slabhw simulate``: scripts, their results, and the errors users make.
+
+The expected addresses and bytes are derived by hand from the kernels' rules (the
+derivations are beside each test); the run-time modules themselves are tested in
+test_slab_runtime.py and test_slub_runtime.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from slabhw import slabinfo
+from slabhw.config import KernelConfig
+from slabhw.errors import InputError
+from slabhw.simulate import Simulation, parse_script
+
+from .helpers import run_main
+
+PO_618 = 0xFFFF888000000000  # x86_64 __PAGE_OFFSET_BASE_L4 (6.18)
+PO_316 = 0xFFFF880000000000  # x86_64 __PAGE_OFFSET (3.16)
+
+# 6.18 without the random freelist and pointer hardening, so addresses and bytes
+# follow from the rules alone.
+PLAIN_618 = ["--kernel", "v6.18", "--nr-cpus", "2", "--mem", "64M"]
+PLAIN_618 += ["--no-slab-freelist-random", "--no-slab-freelist-hardened"]
+
+UAF = """\
+create victim 128
+a = alloc victim
+free a
+b = alloc victim      # the slot of a, handed out again
+dump a
+c = kmalloc 100 cpu=1
+"""
+
+
+def test_use_after_free_slot_is_reused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """victim (6.18, 128 bytes): the free pointer sits mid-object at
+    ALIGN_DOWN(128 / 2, sizeof(void *)) = 64 (calculate_sizes); min_objects =
+    4 * (fls(2) + 1) = 12 fit in an order-0 page, 4096 / 128 = 32 objects.
+    The first alloc finds no cpu slab: new_slab takes PFN 0 (the fresh buddy
+    allocator's first order-0 page), chained in address order, so a = PO + 0 and
+    c->freelist = PO + 0x80.  free(a) on the same CPU is do_slab_free's fast path:
+    a's free pointer (at a + 64) gets the old head PO + 0x80, a is the new head,
+    and the next alloc returns a again.  The pointer is not wiped (init_on_free
+    off), so a + 64 holds 0xffff888000000080 little-endian.  kmalloc(100) on CPU 1
+    is kmalloc-128 (size_index[(100 - 1) / 8] = 7): its own slab, PFN 1."""
+    rc, out, err = run_main(["simulate", "-", *PLAIN_618, "--json"], capsys, monkeypatch, UAF)
+    assert rc == 0, err
+    events = json.loads(out)["events"]
+    assert [e["op"] for e in events] == ["create", "alloc", "free", "alloc", "dump", "kmalloc"]
+    a, b = events[1]["address"], events[3]["address"]
+    assert a == b == f"{PO_618:#x}"
+    fp = bytes.fromhex(events[4]["hex"])[64:72]
+    assert int.from_bytes(fp, "little") == PO_618 + 0x80
+    assert events[4]["length"] == 128
+    assert events[5]["address"] == f"{PO_618 + 0x1000:#x}"
+    assert events[5]["cache"] == "kmalloc-128"
+    assert events[0]["objects_per_slab"] == 32 and events[0]["order"] == 0
+
+
+def test_text_output_names_every_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rc, out, _ = run_main(["simulate", "-", *PLAIN_618], capsys, monkeypatch, UAF)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[1].split("->")[1].strip() == f"a = {PO_618:#018x} (victim)"
+    assert lines[3].split("->")[1].strip() == f"b = {PO_618:#018x} (victim)"
+    # the hexdump of a: print_hex_dump's format, free pointer at +64
+    assert f"{PO_618 + 0x40:016x}: 80 00 00 00 80 88 ff ff 00" in out
+
+
+def test_final_counts_agree_with_slabinfo() -> None:
+    """After 40 allocations from a 32-per-slab cache, 2 slabs, 64 objects; the
+    cache's slabinfo row shows the same numbers as the per-cache counts."""
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    sim = Simulation(cfg, mem=64 << 20)
+    script = ["create victim 128"] + [f"o{i} = alloc victim" for i in range(40)] + ["slabinfo"]
+    sim.run(parse_script(script))
+    counts = sim.final_counts()["victim"]
+    assert counts["num_objs"] == 64 and counts["num_slabs"] == 2
+    rows = {r.name: r for r in slabinfo.parse("\n".join(sim.events[-1].view))}
+    assert rows["victim"].num_objs == counts["num_objs"]
+    assert rows["victim"].active_objs == counts["active_objs"]
+    assert rows["victim"].num_slabs == counts["num_slabs"]
+
+
+def test_staged_corruption_is_reported_in_the_kernels_words() -> None:
+    """slab_debug=FZPU: writing past the 100-byte object into its right red zone
+    is caught when the object is freed: free_debug_processing -> check_object ->
+    check_bytes_and_report prints "[Right Redzone overwritten] <start>-<end>
+    @offset=<n>. First byte 0x41 instead of 0xcc" (mm/slub.c 6.18), then
+    object_err's "BUG c (Not tainted): Object corrupt", restores the red zone and
+    refuses the free ("Object at ... not freed").  The object starts after the
+    left red zone: a = PO + red_left_pad (8), so the byte at a + 100 is at slot
+    offset 108."""
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2, slub_debug="FZPU")
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(parse_script(["create c 100", "a = alloc c", "write a+100 41", "free a"]))
+    log = sim.events[-1].log
+    a = PO_618 + 8
+    assert log[0] == (
+        f"[Right Redzone overwritten] {a + 100:#x}-{a + 100:#x} @offset=108. "
+        "First byte 0x41 instead of 0xcc"
+    )
+    assert "BUG c (Not tainted): Object corrupt" in log
+    assert log[-1] == f"FIX c: Object at {a:#x} not freed"
+
+
+def test_bulk_and_info_and_map() -> None:
+    cfg = KernelConfig.build(
+        "v6.18", "x86_64", nr_cpus=2, slab_freelist_random=False, slab_freelist_hardened=False
+    )
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(
+        parse_script(["create v 64", "xs = alloc_bulk v 3", "info xs[2]", "free_bulk xs", "map v"])
+    )
+    assert sim.events[1].data["addresses"] == [f"{PO_618 + 64 * i:#x}" for i in range(3)]
+    info = sim.events[2].data["object"]
+    assert info["object_index"] == 2 and info["allocated"] is True
+    assert info["cache"] == "v"
+    # after the bulk free every object is free again: a map of one slab, none used
+    (line,) = sim.events[4].view
+    assert "#" not in line.split()[-1]
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("frob x", "script line 1: unknown operation 'frob'"),
+        ("create c 64\nfree nothing", "script line 2: no variable 'nothing'"),
+        ("a = alloc nocache", "script line 1: no cache 'nocache'"),
+        ("create c 64\nwrite 0x10 zz", "script line 2: 'zz' is not hex bytes"),
+        ("create c 64\na = alloc c cpu=7", "script line 2: cpu 7 is not online"),
+        ("create c", "script line 1: usage: create CACHE SIZE"),
+        ("x = free y", "script line 1: free gives no value to assign"),
+        ("create c 64 color=1", "script line 1: create takes no option 'color'"),
+    ],
+)
+def test_script_mistakes_name_the_line(
+    script: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rc, _, err = run_main(["simulate", "-", *PLAIN_618], capsys, monkeypatch, script)
+    assert rc == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bulk_needs_slub(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = "create c 64\nxs = alloc_bulk c 4\n"
+    rc, _, err = run_main(
+        ["simulate", "-", "--kernel", "v3.16", "--nr-cpus", "1"], capsys, monkeypatch, script
+    )
+    assert rc == 2 and "added in 4.2" in err
+
+
+def test_unreadable_script(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rc, _, err = run_main(["simulate", "/nonexistent/script"], capsys)
+    assert rc == 2 and "cannot read /nonexistent/script" in err
+
+
+def test_arena_size_is_checked() -> None:
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=1)
+    with pytest.raises(InputError, match="order-10 block"):
+        Simulation(cfg, mem=1 << 20)
+
+
+def test_slab_316_lifo_reuse() -> None:
+    """3.16 SLAB, test_cache (110 bytes, HWCACHE_ALIGN: size 128, 31 objects, the
+    on-slab freelist of 31 + padding = 64 bytes first): the first alloc refills 16
+    objects (BATCHREFILL_LIMIT) from a new slab at PFN 0 and returns the top one,
+    object 15 at s_mem + 15 * 128 = PO + 64 + 0x780 = PO + 0x7c0.  free puts it
+    back on the per-CPU array (LIFO), so the next alloc returns it again."""
+    cfg = KernelConfig.build("v3.16", "x86_64", nr_cpus=1, mem=64 << 20)
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(
+        parse_script(
+            [
+                "create test_cache 110 flags=SLAB_HWCACHE_ALIGN",
+                "a = alloc test_cache",
+                "free a",
+                "b = alloc test_cache",
+                "info b",
+            ]
+        )
+    )
+    assert sim.vars["a"] == sim.vars["b"] == PO_316 + 0x7C0
+    assert sim.events[-1].data["object"]["index"] == 15
