@@ -545,7 +545,28 @@ class Simulation:
                 value = self.hex(value)
             shown[key] = value
         ev.data["object"] = shown
-        ev.result = " ".join(f"{k}={v}" for k, v in shown.items())
+        ev.result = self._info_text(addr, info)
+
+    def _info_text(self, addr: int, info: dict[str, Any]) -> str:
+        """One line from either runtime's object_info (their keys differ)."""
+        if not info.get("cache"):
+            if info.get("large_kmalloc"):
+                return f"{self.hex(addr)}: a large kmalloc of order {info['order']}"
+            return f"{self.hex(addr)}: not in a slab"
+        slab = info.get("slab_address", info.get("slab"))
+        where = f" ({info['slab_list']})" if info.get("slab_list") else ""
+        index = info.get("object_index", info.get("index"))
+        if index is None:
+            slab_text = f"{info['cache']} slab {self.hex(slab)}{where}"
+            return f"{self.hex(addr)}: {slab_text}, outside the objects"
+        obj = info.get("object_address", info.get("object"))
+        state = info.get("state")
+        if state is None:
+            state = "allocated" if info["allocated"] else f"free ({info['free_on']})"
+        return (
+            f"{info['cache']} object {index} at {self.hex(obj)} +{info['offset']}: {state}; "
+            f"slab {self.hex(slab)}{where}"
+        )
 
     def op_map(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])

@@ -8,6 +8,7 @@ test_slab_runtime.py and test_slub_runtime.py.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,28 @@ def test_slab_316_lifo_reuse() -> None:
     )
     assert sim.vars["a"] == sim.vars["b"] == PO_316 + 0x7C0
     assert sim.events[-1].data["object"]["index"] == 15
+
+
+def test_readme_example_is_what_the_command_prints(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The README's use-after-free example, script and output, run as written."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ cat uaf.slab\n", 1)[1].split("```", 1)[0]
+    script, rest = block.split("$ slabhw simulate uaf.slab ", 1)
+    argv, expected = rest.split("\n", 1)
+    (tmp_path / "uaf.slab").write_text(script, encoding="utf-8")
+    rc, out, err = run_main(["simulate", str(tmp_path / "uaf.slab"), *argv.split()], capsys)
+    assert rc == 0, err
+    assert out == expected
+
+
+def test_readme_redzone_example() -> None:
+    """The README's words on a red-zone overwrite under --slab-debug FZPU."""
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2, slub_debug="FZPU")
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(parse_script(["create victim 100", "a = alloc victim", "write a+100 41", "free a"]))
+    log = sim.events[-1].log
+    assert log[0].startswith("[Right Redzone overwritten] ")
+    assert "BUG victim (Not tainted): Object corrupt" in log
+    assert log[-1].startswith("FIX victim: Object at ") and log[-1].endswith(" not freed")
