@@ -553,13 +553,13 @@ class Simulation:
             if info.get("large_kmalloc"):
                 return f"{self.hex(addr)}: a large kmalloc of order {info['order']}"
             return f"{self.hex(addr)}: not in a slab"
-        slab = info.get("slab_address", info.get("slab"))
+        slab = int(info.get("slab_address", info.get("slab")) or 0)
         where = f" ({info['slab_list']})" if info.get("slab_list") else ""
         index = info.get("object_index", info.get("index"))
         if index is None:
             slab_text = f"{info['cache']} slab {self.hex(slab)}{where}"
             return f"{self.hex(addr)}: {slab_text}, outside the objects"
-        obj = info.get("object_address", info.get("object"))
+        obj = int(info.get("object_address", info.get("object")) or 0)
         state = info.get("state")
         if state is None:
             state = "allocated" if info["allocated"] else f"free ({info['free_on']})"
