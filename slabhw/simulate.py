@@ -634,11 +634,13 @@ class Simulation:
         return render(self.kernel.slab_caches, self.config.on("debug_slab"))
 
     def final_counts(self) -> dict[str, dict[str, int]]:
-        """The slabinfo counts of every cache the run used."""
+        """The slabinfo counts of the script's caches and of every cache with slabs."""
         out = {}
         for st in self.runtime.by_id:
             cache: KmemCache | SlubCache = st.cache
-            out[cache.name] = self.runtime.counts(cache)  # type: ignore[arg-type]
+            counts = self.runtime.counts(cache)  # type: ignore[arg-type]
+            if counts["num_slabs"] or cache.name in self.caches:
+                out[cache.name] = counts
         return out
 
 

@@ -113,6 +113,9 @@ class SlubKernel:
         self.errno = 0
         self.random_kmalloc_seed = caller_seed  # random_kmalloc_seed (a boot random)
         self.debug_key = bool(self.params.debug_key)  # the slub_debug_enabled static key
+        # a run-time allocator (slabhw.slub_runtime.SlubRuntime) running this kernel
+        # registers itself here; sysfs and slabinfo then show its counts
+        self.runtime: Any = None
         self._boot()
 
     # ---- helpers -----------------------------------------------------------------------
@@ -491,6 +494,8 @@ class SlubKernel:
             "slabs": "0",
             "partial": "0",
         }
+        if self.runtime is not None:
+            attrs.update(self.runtime.sysfs_counts(s))
         for attr, name in FLAG_ATTRIBUTES:
             if attr == "cache_dma" and not self.config.has_zone_dma:
                 continue
@@ -500,9 +505,25 @@ class SlubKernel:
         return attrs
 
     def slabinfo(self) -> str:
-        """/proc/slabinfo of SLUB: one row per cache under its creator's name; the
-        tunables are 0 0 0 and the counts those of a kernel with no objects yet."""
+        """/proc/slabinfo of SLUB (get_slabinfo): one row per cache under its creator's
+        name; the tunables are 0 0 0; the counts are the run time's, else zero."""
         lines = [header(False)]
         for s in self.slab_caches:
-            lines.append(row(s.name, 0, 0, s.size, s.objects, 1 << s.order) + "\n")
+            active = num = slabs = 0
+            if self.runtime is not None:
+                c = self.runtime.counts(s)
+                active, num, slabs = c["active_objs"], c["num_objs"], c["num_slabs"]
+            lines.append(
+                row(
+                    s.name,
+                    active,
+                    num,
+                    s.size,
+                    s.objects,
+                    1 << s.order,
+                    (0, 0, 0),
+                    (slabs, slabs, 0),
+                )
+                + "\n"
+            )
         return "".join(lines)

@@ -70,7 +70,6 @@ from . import errors
 from . import reference_slub as rs
 from .arena import PG_HEAD, PG_SLAB, PG_TAIL, PageArena
 from .errors import InputError, KernelHang, KernelTrap
-from .slabinfo import header, row
 from .slub import SlubCache, SlubKernel
 
 # include/linux/poison.h
@@ -374,6 +373,7 @@ class SlubRuntime:
         self._pg_frozen = arena.pages["frozen"]
         self._pg_list = arena.pages["list"]
         self.kmalloc_max_cache_size = 1 << kernel.config.slub_kmalloc_shift_high
+        kernel.runtime = self  # sysfs and slabinfo of the kernel now show these counts
 
     # ==== per-cache state ============================================================
     def state(self, cache: SlubCache) -> CacheState:
@@ -1729,14 +1729,7 @@ class SlubRuntime:
 
     def print_section(self, text: str, addr: int, length: int) -> list[str]:
         """print_hex_dump(KERN_ERR, text, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, 1)."""
-        data = self.arena.read(addr, length) if length > 0 else b""
-        lines = []
-        for i in range(0, len(data), 16):
-            chunk = data[i : i + 16]
-            hexpart = " ".join(f"{b:02x}" for b in chunk)
-            text_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-            lines.append(f"{text}{addr + i:016x}: {hexpart:<49}{text_part}")
-        return lines
+        return self.arena.hex_dump(text, addr, length)
 
     def print_tracking(self, st: CacheState, obj: int) -> list[str]:
         """print_tracking(): the alloc and free tracks of a store-user cache."""
@@ -1977,28 +1970,7 @@ class SlubRuntime:
 
     def slabinfo(self) -> str:
         """/proc/slabinfo with the live counts (caches never used show zeros)."""
-        lines = [header(False)]
-        for cache in self.kernel.slab_caches:
-            st = self.states.get(id(cache))
-            active = num = slabs = 0
-            if st is not None:
-                n = st.node
-                num, slabs = n.total_objects, n.nr_slabs
-                active = num - self.count_partial_free_approx(st)
-            lines.append(
-                row(
-                    cache.name,
-                    active,
-                    num,
-                    cache.size,
-                    cache.objects,
-                    1 << cache.order,
-                    (0, 0, 0),
-                    (slabs, slabs, 0),
-                )
-                + "\n"
-            )
-        return "".join(lines)
+        return self.kernel.slabinfo()
 
     # ==== validation =================================================================
     def validate(self, cache: SlubCache, *, flush: bool = False) -> list[str]:
