@@ -221,3 +221,22 @@ def test_readme_redzone_example() -> None:
     assert log[0].startswith("[Right Redzone overwritten] ")
     assert "BUG victim (Not tainted): Object corrupt" in log
     assert log[-1].startswith("FIX victim: Object at ") and log[-1].endswith(" not freed")
+
+
+def test_sysfs_and_slabinfo_of_the_kernel_follow_the_run() -> None:
+    """One object allocated from a 32-object slab: the whole slab is the CPU's
+    (frozen, on no node list), so show_slab_objects(SO_ALL | SO_OBJECTS) counts
+    total_objects minus the free objects of node-partial slabs: 32 - 0 = 32, and
+    get_slabinfo says 32 active of 32 in 1 slab.  Untouched caches stay at 0."""
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(parse_script(["create victim 128", "a = alloc victim"]))
+    kernel = sim.kernel
+    victim = sim.caches["victim"]
+    attrs = kernel.sysfs_attributes(victim)  # type: ignore[union-attr]
+    assert attrs["objects"] == "32 N0=32" and attrs["slabs"] == "1 N0=1"
+    assert attrs["partial"] == "0" and attrs["cpu_slabs"] == "1 N0=1"
+    rows = {r.name: r for r in slabinfo.parse(kernel.slabinfo())}  # type: ignore[union-attr]
+    assert (rows["victim"].active_objs, rows["victim"].num_objs) == (32, 32)
+    assert rows["victim"].num_slabs == 1
+    assert rows["kmalloc-64"].num_objs == 0
