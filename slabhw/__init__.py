@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _core
 from ._core import ALIGN_HANG
+from .arena import PageArena
 from .config import KernelConfig
 from .errors import (
     HANG,
@@ -30,7 +31,10 @@ from .errors import (
     SlabError,
 )
 from .kernel import ZERO_SIZE, Kernel
+from .simulate import Simulation
 from .slab import KmemCache
+from .slab_runtime import SlabRuntime
+from .slub_runtime import SlubRuntime
 from .sweep import SWEEP_DTYPE, sweep
 
 __version__ = "0.1.0"
@@ -75,8 +79,12 @@ __all__ = [
     "KernelPanic",
     "KernelTrap",
     "KmemCache",
+    "PageArena",
     "SWEEP_DTYPE",
     "SlabError",
+    "SlabRuntime",
+    "Simulation",
+    "SlubRuntime",
     "ZERO_SIZE",
     "calculate_alignment",
     "sweep",

@@ -240,3 +240,21 @@ def test_sysfs_and_slabinfo_of_the_kernel_follow_the_run() -> None:
     assert (rows["victim"].active_objs, rows["victim"].num_objs) == (32, 32)
     assert rows["victim"].num_slabs == 1
     assert rows["kmalloc-64"].num_objs == 0
+
+
+def test_wild_free_pointer_kills_the_kernel(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """c (64 bytes, 6.18, plain pointers): the free pointer is at ALIGN_DOWN(64 / 2,
+    8) = 32.  After a = object 0, c->freelist is object 1 (a + 64); its free pointer
+    at a + 96 is overwritten with 0xdead000000000000.  The next alloc returns object 1
+    and loads that value as the new c->freelist (get_freepointer_safe is a plain
+    load without debug_pagealloc); the one after dereferences 0xdead000000000000 + 32:
+    a general protection fault on x86_64 (non-canonical address).  simulate prints
+    the events up to it and exits 1."""
+    script = "create c 64\na = alloc c\nwrite a+96 000000000000adde\nb = alloc c\nx = alloc c\n"
+    rc, out, err = run_main(["simulate", "-", *PLAIN_618], capsys, monkeypatch, script)
+    assert rc == 1
+    assert f"b = {PO_618 + 64:#018x} (c)" in out
+    fault = "general protection fault, probably for non-canonical address 0xdead000000000020"
+    assert fault in out and fault in err
