@@ -17,7 +17,7 @@ from typing import Any
 from . import _core, errors
 from . import reference as ref
 from .config import KernelConfig
-from .errors import InputError, KernelPanic, kernel_error_for, report_create_failure
+from .errors import InputError, KernelPanic, c_str, kernel_error_for, report_create_failure
 from .slab import KmemCache
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
@@ -70,11 +70,6 @@ def _as_int(value: Any, what: str) -> int:
     if v < 0:
         raise InputError(f"{what} must not be negative, not {v}")
     return v
-
-
-def _c_str(name: str | None) -> str:
-    """How printk's %s shows a name (NULL prints as "(null)")."""
-    return "(null)" if name is None else name
 
 
 class Kernel:
@@ -206,7 +201,7 @@ class Kernel:
             self._fail_outcome(c)
             raise KernelPanic(
                 c.error,
-                f"Kernel panic - not syncing: Creation of kmalloc slab {_c_str(name)} "
+                f"Kernel panic - not syncing: Creation of kmalloc slab {c_str(name)} "
                 f"size={size} failed. Reason -{c.error}",
             )
         return self._finish_descriptor(name or "", c, flags, None)
@@ -257,7 +252,7 @@ class Kernel:
             report_create_failure(
                 self.log,
                 "kmem_cache_create",
-                _c_str(name),
+                c_str(name),
                 err,
                 bool(masked & self.flags["SLAB_PANIC"]),
             )
@@ -273,7 +268,7 @@ class Kernel:
         # kmem_cache_sanity_check (CONFIG_DEBUG_VM only)
         if self.config.debug_vm:
             if name is None or c.error == errors.EINVAL:
-                self.log.append(f"kmem_cache_create({_c_str(name)}) integrity check failed")
+                self.log.append(f"kmem_cache_create({c_str(name)}) integrity check failed")
                 return errors.EINVAL
             if any(s.name == name for s in self.slab_caches):  # !CONFIG_SLUB
                 self.log.append(f"kmem_cache_sanity_check ({name}): Cache name already exists.")

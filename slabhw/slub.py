@@ -321,7 +321,7 @@ class SlubKernel:
             report_create_failure(
                 self.log,
                 "__kmem_cache_create_args",
-                str(name),
+                name,
                 err,
                 bool(flags & self.flags["SLAB_PANIC"]),
             )

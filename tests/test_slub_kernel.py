@@ -292,3 +292,11 @@ def test_kasan_generic_layouts() -> None:
     assert rcu.size == 168  # 144 < optimal 164 -> 168
     with pytest.raises(InputError, match="KASAN"):
         Kernel("v6.18", "x86_64", kasan_generic=True)
+
+
+def test_null_name_prints_as_null() -> None:
+    """6.18 without DEBUG_VM: kstrdup_const(NULL) returns NULL, so
+    __kmem_cache_create_args fails with -ENOMEM and pr_warn's %s prints "(null)"."""
+    k = Kernel("v6.18", "x86_64", nr_cpus=2)
+    assert k.kmem_cache_create(None, 64) is None
+    assert k.log[-1] == "__kmem_cache_create_args((null)) failed with error -12"
