@@ -41,7 +41,7 @@ from typing import Any
 
 from .arena import PageArena
 from .config import KernelConfig
-from .errors import InputError, KernelBug, KernelError, SlabError
+from .errors import InputError, KernelError, SlabError
 from .kernel import Kernel
 from .parse import parse_size, parse_uint
 from .slab import KmemCache
@@ -399,7 +399,7 @@ class Simulation:
         if isinstance(rt, SlubRuntime):
             addr = rt.alloc(cache, cpu, caller)
         else:
-            addr = rt.kmem_cache_alloc(cache, cpu)
+            addr = rt.kmem_cache_alloc(cache, cpu, caller)
         self._addr_result(op, ev, addr, cache)
 
     def _free_cache(self, op: Op, addr: int, var: str | None) -> Any:
@@ -420,7 +420,7 @@ class Simulation:
         if isinstance(rt, SlubRuntime):
             rt.free(cache, addr, cpu, caller)
         else:
-            rt.kmem_cache_free(cache, addr, cpu)
+            rt.kmem_cache_free(cache, addr, cpu, caller)
         ev.result = f"freed {self.hex(addr)} to {cache.name}"
         ev.data.update(address=self.hex(addr), cache=cache.name)
 
@@ -436,7 +436,7 @@ class Simulation:
         else:
             if gfp not in ("", "dma"):
                 raise _err(op, f"gfp={gfp} is a v6.18 kmalloc type")
-            addr = rt.kmalloc(size, cpu, dma=gfp == "dma")
+            addr = rt.kmalloc(size, cpu, gfp == "dma", caller)
         cache = None
         if addr and addr > 16:
             info = rt.object_info(addr)
@@ -455,7 +455,7 @@ class Simulation:
         if isinstance(rt, SlubRuntime):
             rt.kfree(addr, cpu, caller)
         else:
-            rt.kfree(addr, cpu)
+            rt.kfree(addr, cpu, caller)
         ev.result = f"kfree({self.hex(addr)})"
         ev.data["address"] = self.hex(addr)
 
@@ -588,16 +588,9 @@ class Simulation:
 
     def op_validate(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            reports = rt.validate(cache)
-        else:
-            try:
-                rt.check(cache)
-                reports = []
-            except KernelBug as exc:
-                reports = [exc.message]
-                ev.log.extend(reports)  # the SLUB runtime logs its own reports
+        reports = self.runtime.validate(cache)
+        if isinstance(self.runtime, SlabRuntime):  # SLUB's validate logs its reports
+            ev.log.extend(reports)
         ev.result = f"{cache.name}: " + ("no errors" if not reports else f"{len(reports)} lines")
         ev.data["clean"] = not reports
 

@@ -258,3 +258,29 @@ def test_wild_free_pointer_kills_the_kernel(
     assert f"b = {PO_618 + 64:#018x} (c)" in out
     fault = "general protection fault, probably for non-canonical address 0xdead000000000020"
     assert fault in out and fault in err
+
+
+def test_slab_debug_write_after_free_is_caught_at_the_next_alloc(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3.16 with CONFIG_DEBUG_SLAB, a 32-byte cache on x86_64: red zone words before
+    and after the object and a user word at the end make the slot 56 bytes, the
+    object at obj_offset 8; 71 objects after a 72-byte index freelist.  The first
+    alloc refills 16 objects and returns object 15: 72 + 15 * 56 + 8 = 0x398.  free
+    poisons it with 0x6b (0xa5 last); a byte written at a + 4 after the free is
+    found by check_poison_obj when the LIFO array hands the slot out again:
+    "Slab corruption (Not tainted): c start=<object>, len=32" and the damaged row.
+    Freeing it twice then trips verify_redzone_free (red zone 1 already inactive)."""
+    script = "create c 32\na = alloc c\nfree a\nwrite a+4 41\nb = alloc c\nfree b\nfree b\n"
+    argv = ["simulate", "-", "--kernel", "v3.16", "--nr-cpus", "1", "--debug", "--json"]
+    rc, out, err = run_main(argv, capsys, monkeypatch, script)
+    assert rc == 0, err
+    events = json.loads(out)["events"]
+    obj = PO_316 + 0x398
+    assert events[1]["address"] == events[4]["address"] == f"{obj:#x}"
+    log = events[4]["log"]
+    assert log[0] == f"Slab corruption (Not tainted): c start={obj:016x}, len=32"
+    assert "000: 6b 6b 6b 6b 41 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b  kkkkAkkkkkkkkkkk" in log
+    assert events[6]["log"][0] == (
+        "slab error in verify_redzone_free(): cache `c': double free detected"
+    )
