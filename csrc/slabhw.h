@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 7 };
+enum { SLABHW_ABI_VERSION = 8 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -241,6 +241,58 @@ void slabhw_slub618_create_array(const struct slabhw_slub618_params *p,
                                  const uint64_t *ctor, size_t ctor_stride,
                                  const int64_t *freeptr_offset, size_t freeptr_stride,
                                  struct slabhw_slub618_cache *out, size_t n);
+
+/* The SLUB run time's free pointers (csrc/runtime.c): one cache in one arena. */
+struct slabhw_fp {
+    uint64_t memsize;              /* bytes of arena memory */
+    uint64_t page_offset;          /* the direct-map address of memory[0] */
+    uint64_t page_shift;
+    uint64_t offset;               /* s->offset */
+    uint64_t random;               /* s->random */
+    uint64_t hardened;             /* CONFIG_SLAB_FREELIST_HARDENED */
+    uint64_t swap;                 /* the target's byte order is not the host's */
+    uint64_t cache_key;            /* the high half of this cache's slab keys */
+    uint64_t span;                 /* bytes of the largest slab (a multiple of 8) */
+};
+
+/* One detached freelist, reversed by slab_free_freelist_hook. */
+struct slabhw_detached {
+    uint64_t size;                 /* what build_detached_freelist returns */
+    uint64_t head;
+    uint64_t tail;
+    uint64_t cnt;
+    uint64_t key;                  /* the slab's key (slab_key of its pages) */
+};
+
+enum slabhw_detach_result {
+    SLABHW_DETACH_OK = 0,
+    SLABHW_DETACH_NOT_SLAB = 1,    /* p[size-1] is not in a slab page */
+    SLABHW_DETACH_OTHER_CACHE = 2, /* p[size-1] is in a slab of another cache (key) */
+    SLABHW_DETACH_IRREGULAR = 3    /* free pointer words repeat, overlap or stray */
+};
+
+/* Up to n objects of the freelist at head into out; *next is the rest (0: the end;
+ * else where the walk stopped, perhaps an object whose free pointer is outside the
+ * arena).  Returns how many were taken. */
+size_t slabhw_fp_walk(const struct slabhw_fp *f, const uint8_t *mem, uint64_t head,
+                      uint64_t *out, size_t n, uint64_t *next);
+/* The objects start, start + stride, ... (n of them) chained in that order, the last
+ * one's free pointer set to last.  -1 (nothing written) if any word is outside. */
+int slabhw_fp_link_range(const struct slabhw_fp *f, uint8_t *mem, uint64_t start,
+                         uint64_t stride, size_t n, uint64_t last);
+/* shuffle_freelist(): n objects start + seq[...] from position pos on, skipping
+ * offsets >= page_limit, chained; *first is the freelist head.  -1 on bad input. */
+int slabhw_fp_link_shuffled(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *seq,
+                            size_t count, size_t pos, uint64_t page_limit, uint64_t start,
+                            size_t n, uint64_t *first);
+/* build_detached_freelist() on p[0..size) (look-ahead 3, swapping p as the kernel
+ * does) and slab_free_freelist_hook()'s reversal, for a cache without init_on_free.
+ * slab_key holds a key per PFN (0: no slab); scratch has room for cap positions;
+ * bitmap (span / 8 bits) is all zero and left so.  Anything but SLABHW_DETACH_OK
+ * leaves p and the memory untouched. */
+int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *slab_key,
+                     uint64_t *p, size_t size, uint64_t *scratch, size_t cap,
+                     uint64_t *bitmap, struct slabhw_detached *out);
 /* CDEF-END */
 
 #endif /* SLABHW_H */

@@ -12,6 +12,7 @@ twin (slabhw.reference) instead of C: slow, readable, and the oracle in tests.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -23,7 +24,7 @@ from . import reference as ref
 from . import reference_slub as rs
 from .errors import BuildError, InputError
 
-ABI_VERSION = 7  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 8  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -434,6 +435,284 @@ def slub618_create_array(
     return result
 
 
+# ---- the SLUB run time's free pointers (csrc/runtime.c) --------------------------------
+DETACH_OK = int(lib.SLABHW_DETACH_OK)
+DETACH_NOT_SLAB = int(lib.SLABHW_DETACH_NOT_SLAB)  # p[size-1] is not in a slab page
+DETACH_OTHER_CACHE = int(lib.SLABHW_DETACH_OTHER_CACHE)  # ... in a slab of another cache
+DETACH_IRREGULAR = int(lib.SLABHW_DETACH_IRREGULAR)  # free pointer words repeat/overlap/stray
+_KEY_PFN_BITS = 32
+_MASK64 = (1 << 64) - 1
+
+
+def slab_key(cache_id: int, pfn: int) -> int:
+    """The key FreePointers.detach knows a slab by: the cache and the head PFN."""
+    if not 0 <= pfn < 1 << _KEY_PFN_BITS or not 0 <= cache_id < (1 << 31) - 1:
+        raise InputError(f"slab key out of range: cache {cache_id}, PFN {pfn}")
+    return ((cache_id + 1) << _KEY_PFN_BITS) | pfn
+
+
+def _swab64(x: int) -> int:
+    return int.from_bytes((x & _MASK64).to_bytes(8, "little"), "big")
+
+
+class FreePointers:
+    """One SLUB cache's free pointers in a PageArena's memory: the word at
+    ``object + offset``, encoded ``ptr ^ random ^ swab(ptr_addr)`` when ``hardened``,
+    in the target's byte order (``swap``: not the host's).
+
+    ``slab_keys`` has one uint64 per page of the arena: ``slab_key(cache_id, head
+    PFN)`` for every page of a slab, 0 elsewhere (the caller keeps it current).
+    ``span`` is the byte size of the cache's largest slab; ``random_seq`` the cache's
+    s->random_seq (byte offsets) when it has one.  The methods do, for many
+    objects in one call, what slabhw.slub_runtime does object by object; under
+    ``SLABHW_BACKEND=reference`` they run the Python twins below.
+    """
+
+    def __init__(
+        self,
+        memory: np.ndarray[Any, Any],
+        slab_keys: np.ndarray[Any, Any],
+        *,
+        page_offset: int,
+        page_shift: int,
+        offset: int,
+        random: int,
+        hardened: bool,
+        swap: bool,
+        cache_id: int,
+        span: int,
+        random_seq: Any = None,
+    ) -> None:
+        for arr, dtype, name in ((memory, np.uint8, "memory"), (slab_keys, np.uint64, "slab_keys")):
+            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.ndim != 1:
+                raise TypeError(f"{name} must be a 1-D {np.dtype(dtype)} array")
+            if not (arr.flags.c_contiguous and arr.flags.writeable):
+                raise ValueError(f"{name} must be C-contiguous and writeable")
+        if slab_keys.size != memory.size >> page_shift:
+            raise ValueError("slab_keys must have one entry per page of memory")
+        if span < 8 or span % 8:
+            raise ValueError(f"span {span} is not a positive multiple of 8")
+        self.memory = memory
+        self.slab_keys = slab_keys
+        self.page_offset = _scalar(page_offset, "page_offset", 64)
+        self.page_shift = page_shift
+        self.offset = _scalar(offset, "offset", 32)
+        self.random = _scalar(random, "random", 64)
+        self.hardened = bool(hardened)
+        self.swap = bool(swap)
+        self.cache_key = slab_key(cache_id, 0)
+        self.span = span
+        self.memsize = int(memory.size)
+        self.random_seq = None
+        if random_seq is not None:
+            self.random_seq = np.array(random_seq, dtype=np.uint64).reshape(-1)
+            if not self.random_seq.size:
+                raise ValueError("random_seq is empty")
+            self._seq = _ptr(self.random_seq, "uint64_t *")
+        self._below: dict[int, int] = {}  # page_limit -> offsets of the sequence below it
+        self.byteorder: Any = (
+            sys.byteorder if not swap else ("big" if sys.byteorder == "little" else "little")
+        )
+        # positions of one detached freelist; a bit per word of a slab
+        self.scratch = np.empty(span // 8, dtype=np.uint64)
+        self.bitmap = np.zeros((span // 8 + 63) // 64, dtype=np.uint64)
+        self._f = ffi.new(
+            "struct slabhw_fp *",
+            {
+                "memsize": self.memsize,
+                "page_offset": self.page_offset,
+                "page_shift": page_shift,
+                "offset": self.offset,
+                "random": self.random,
+                "hardened": int(self.hardened),
+                "swap": int(self.swap),
+                "cache_key": self.cache_key,
+                "span": span,
+            },
+        )
+        self._mem = ffi.cast("uint8_t *", ffi.from_buffer(memory))
+        self._keys = _ptr(slab_keys, "uint64_t *")
+        self._scratch = _ptr(self.scratch, "uint64_t *")
+        self._bitmap = _ptr(self.bitmap, "uint64_t *")
+        self._out = ffi.new("struct slabhw_detached *")
+        self._word = ffi.new("uint64_t *")
+        self._arrays: tuple[Any, Any] = (None, None)  # (last array, its pointer)
+
+    def _array(self, arr: np.ndarray[Any, Any]) -> Any:
+        last, ptr = self._arrays
+        if arr is not last:
+            if arr.dtype != np.uint64 or arr.ndim != 1 or not arr.flags.c_contiguous:
+                raise TypeError("expected a 1-D C-contiguous uint64 array")
+            if not arr.flags.writeable:
+                raise ValueError("the array must be writeable")
+            ptr = _ptr(arr, "uint64_t *")
+            self._arrays = (arr, ptr)
+        return ptr
+
+    # -- get_freepointer / set_freepointer on one word (the twins' primitives) -----
+    def _index(self, obj: int) -> int | None:
+        i = obj + self.offset - self.page_offset
+        return i if obj + self.offset <= _MASK64 and 0 <= i <= self.memsize - 8 else None
+
+    def load(self, obj: int) -> int:
+        """get_freepointer(obj); the word must be inside the arena."""
+        i = self._index(obj)
+        if i is None:
+            raise InputError(f"free pointer of {obj:#x} is outside the arena")
+        v = int.from_bytes(self.memory[i : i + 8].tobytes(), self.byteorder)
+        if self.hardened:
+            v ^= self.random ^ _swab64(obj + self.offset)
+        return v
+
+    def store(self, obj: int, fp: int) -> None:
+        """set_freepointer(obj, fp) without the BUG_ON; the word must be inside."""
+        i = self._index(obj)
+        if i is None:
+            raise InputError(f"free pointer of {obj:#x} is outside the arena")
+        v = fp ^ self.random ^ _swab64(obj + self.offset) if self.hardened else fp
+        self.memory[i : i + 8] = np.frombuffer(v.to_bytes(8, self.byteorder), dtype=np.uint8)
+
+    # -- the loops -------------------------------------------------------------------
+    def walk(self, head: int, out: np.ndarray[Any, Any], start: int, n: int) -> tuple[int, int]:
+        """Take up to ``n`` objects of the freelist at ``head`` into ``out[start:]``
+        (c->freelist = get_freepointer(object), object by object).  Returns (how many,
+        the rest of the list): the rest is 0 at the end of the list, or the object
+        whose free pointer is outside the arena when the walk stopped there."""
+        ptr = self._array(out)
+        if not 0 <= start <= start + n <= out.size:
+            raise ValueError(f"out[{start}:{start + n}] is outside the array")
+        if BACKEND == "reference":
+            return self._walk_ref(head, out, start, n)
+        k = lib.slabhw_fp_walk(self._f, self._mem, head, ptr + start, n, self._word)
+        return int(k), int(self._word[0])
+
+    def _walk_ref(
+        self, head: int, out: np.ndarray[Any, Any], start: int, n: int
+    ) -> tuple[int, int]:
+        k, cur = 0, head
+        while k < n and cur and self._index(cur) is not None:
+            out[start + k] = cur
+            k += 1
+            cur = self.load(cur)
+        return k, cur
+
+    def link_range(self, start: int, stride: int, n: int, last: int = 0) -> None:
+        """The objects ``start + stride * j`` (j < n) chained in address order, the last
+        one's free pointer ``last``: allocate_slab without shuffling or setup_object."""
+        if n <= 0:
+            return
+        if stride < 8 or any(self._index(x) is None for x in (start, start + (n - 1) * stride)):
+            raise InputError(f"objects {start:#x} + {stride} * {n} leave the arena")
+        if BACKEND == "reference":
+            for j in range(n):
+                obj = start + j * stride
+                self.store(obj, obj + stride if j + 1 < n else last)
+            return
+        if lib.slabhw_fp_link_range(self._f, self._mem, start, stride, n, last):
+            raise InputError(f"objects {start:#x} + {stride} * {n} leave the arena")
+
+    def link_shuffled(self, pos: int, page_limit: int, start: int, n: int) -> int:
+        """shuffle_freelist() without setup_object: ``n`` objects ``start + seq[k]``
+        of the random sequence, k from ``pos`` on (cyclically), offsets ``>=
+        page_limit`` skipped, chained in that order.  Returns the first object (the
+        slab's freelist).  ``n`` must not exceed the offsets below ``page_limit``."""
+        seq = self.random_seq
+        if seq is None:
+            raise InputError("shuffle_freelist: the cache has no random sequence")
+        count = int(seq.size)
+        below = self._below.get(page_limit)
+        if below is None:
+            below = self._below[page_limit] = int(np.count_nonzero(seq < page_limit))
+        if not (0 <= pos < count and 0 < n <= below):
+            raise InputError("shuffle_freelist: bad position, object count or page limit")
+        if BACKEND == "reference":
+            objs: list[int] = []
+            while len(objs) < n:
+                idx = int(seq[pos])
+                pos = pos + 1 if pos + 1 < count else 0
+                if idx < page_limit:
+                    objs.append(start + idx)
+            if any(self._index(x) is None for x in objs):
+                raise InputError("shuffle_freelist: objects outside the arena")
+            for a, b in zip(objs, objs[1:] + [0]):
+                self.store(a, b)
+            return objs[0]
+        rc = lib.slabhw_fp_link_shuffled(
+            self._f, self._mem, self._seq, count, pos, page_limit, start, n, self._word
+        )
+        if rc:
+            raise InputError("shuffle_freelist: objects outside the arena")
+        return int(self._word[0])
+
+    def detach(self, p: np.ndarray[Any, Any], size: int) -> tuple[int, int, int, int, int, int]:
+        """build_detached_freelist(p, size) with slab_free_freelist_hook's reversal:
+        (result, new size, head, tail, cnt, slab key).  The chain head -> ... -> tail
+        -> NULL is written, ``p`` swapped as the kernel swaps it.  Any result but
+        DETACH_OK leaves ``p`` and the memory as they were (``key`` is the slab of
+        p[size-1] for DETACH_OTHER_CACHE)."""
+        ptr = self._array(p)
+        if not 0 < size <= p.size:
+            raise ValueError(f"size {size} is not in 1..{p.size}")
+        if BACKEND == "reference":
+            return self._detach_ref(p, size)
+        out = self._out
+        rc = lib.slabhw_fp_detach(
+            self._f,
+            self._mem,
+            self._keys,
+            ptr,
+            size,
+            self._scratch,
+            self.scratch.size,
+            self._bitmap,
+            out,
+        )
+        if rc:
+            return int(rc), size, 0, 0, 0, int(out.key)
+        return 0, int(out.size), int(out.head), int(out.tail), int(out.cnt), int(out.key)
+
+    def _key_of(self, obj: int) -> int:
+        i = obj - self.page_offset
+        return int(self.slab_keys[i >> self.page_shift]) if 0 <= i < self.memsize else 0
+
+    def _detach_ref(
+        self, p: np.ndarray[Any, Any], size: int
+    ) -> tuple[int, int, int, int, int, int]:
+        last = size - 1
+        key = self._key_of(int(p[last]))
+        if not key:
+            return DETACH_NOT_SLAB, size, 0, 0, 0, key
+        if key >> _KEY_PFN_BITS << _KEY_PFN_BITS != self.cache_key:
+            return DETACH_OTHER_CACHE, size, 0, 0, 0, key
+        positions = [last]
+        lookahead = 3
+        j = last
+        while j:
+            j -= 1
+            if self._key_of(int(p[j])) == key:
+                positions.append(j)
+                continue
+            lookahead -= 1
+            if not lookahead:
+                break
+        base = self.page_offset + ((key & ((1 << _KEY_PFN_BITS) - 1)) << self.page_shift)
+        objs = [int(p[q]) for q in positions]
+        words = [obj + self.offset for obj in objs]
+        if len(set(words)) != len(words) or any(
+            self._index(obj) is None or not 0 <= w - base <= self.span - 8 or (w - base) % 8
+            for obj, w in zip(objs, words)
+        ):
+            return DETACH_IRREGULAR, size, 0, 0, 0, key
+        for a, b in zip(objs, objs[1:] + [0]):
+            self.store(a, b)
+        same = last
+        for q in positions[1:]:
+            same -= 1
+            if q != same:
+                p[q], p[same] = p[same], p[q]
+        return DETACH_OK, same, objs[0], objs[-1], len(objs), key
+
+
 __all__: Sequence[str] = (
     "ALIGN_HANG",
     "BACKEND",
@@ -447,4 +726,6 @@ __all__: Sequence[str] = (
     "get_order",
     "fls",
     "kernel_align",
+    "FreePointers",
+    "slab_key",
 )

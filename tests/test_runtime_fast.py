@@ -1,0 +1,289 @@
+"""The SLUB run time's C loops (csrc/runtime.c through _core.FreePointers) against
+the Python code they stand in for: each FreePointers method, C against its
+pure-Python twin, on random memory, slab maps, free-pointer encodings (hardened or
+not, either byte order) and inputs that include the irregular: repeated and foreign
+objects, pointers outside the arena.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import slabhw
+from slabhw import _core
+
+PO = 0xFFFF888000000000
+MASK64 = (1 << 64) - 1
+
+
+@contextmanager
+def reference_backend() -> Iterator[None]:
+    """Run _core's Python twins (what SLABHW_BACKEND=reference selects)."""
+    saved = _core.BACKEND
+    _core.BACKEND = "reference"
+    try:
+        yield
+    finally:
+        _core.BACKEND = saved
+
+
+needs_c = pytest.mark.skipif(_core.BACKEND != "c", reason="compares C with the reference")
+
+
+# ---- FreePointers: C against the Python twin -----------------------------------------
+PAGE_SHIFT = 8  # small pages keep the arrays small; the code does not care
+NR_PAGES = 32
+MEMSIZE = NR_PAGES << PAGE_SHIFT
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> dict[str, Any]:
+    """Random memory, a slab map of two caches, and one cache's encoding."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    memory = rng.integers(0, 256, MEMSIZE, dtype=np.uint8)
+    keys = np.zeros(NR_PAGES, dtype=np.uint64)
+    max_order = draw(st.integers(0, 2))
+    pfn = 0
+    slabs: list[tuple[int, int, int]] = []  # (cache id, head pfn, order)
+    while pfn < NR_PAGES:
+        order = int(rng.integers(0, max_order + 1))
+        if pfn + (1 << order) > NR_PAGES or pfn & ((1 << order) - 1):
+            order = 0
+        kind = int(rng.integers(0, 3))  # no slab, cache 0, cache 1
+        if kind:
+            keys[pfn : pfn + (1 << order)] = _core.slab_key(kind - 1, pfn)
+            slabs.append((kind - 1, pfn, order))
+        pfn += 1 << order
+    size = draw(st.sampled_from([8, 16, 24, 40, 64, 96, 256]))
+    return {
+        "memory": memory,
+        "keys": keys,
+        "slabs": slabs,
+        "size": size,
+        "offset": draw(st.sampled_from([0, 8, 16, size - 8, size, 3])),
+        "random": draw(st.integers(0, MASK64)),
+        "hardened": draw(st.booleans()),
+        "swap": draw(st.booleans()),
+        "span": (1 << PAGE_SHIFT) << max_order,
+        "rng": rng,
+    }
+
+
+def make_pair(w: dict[str, Any], random_seq: Any = None) -> tuple[Any, Any]:
+    """Two FreePointers over two copies of the same memory and slab map."""
+
+    def one() -> _core.FreePointers:
+        return _core.FreePointers(
+            w["memory"].copy(),
+            w["keys"].copy(),
+            page_offset=PO,
+            page_shift=PAGE_SHIFT,
+            offset=w["offset"],
+            random=w["random"],
+            hardened=w["hardened"],
+            swap=w["swap"],
+            cache_id=0,
+            span=w["span"],
+            random_seq=random_seq,
+        )
+
+    return one(), one()
+
+
+def outcome(fn: Callable[[], Any]) -> Any:
+    try:
+        return ("ok", fn())
+    except slabhw.InputError as exc:
+        return ("error", str(exc))
+
+
+def addresses(w: dict[str, Any], n: int) -> list[int]:
+    """Object starts in slabs of both caches, and strays: other offsets, outside the
+    arena, around its edges, NULL."""
+    rng = w["rng"]
+    out: list[int] = []
+    for _ in range(n):
+        r = int(rng.integers(0, 10))
+        if r < 7 and w["slabs"]:
+            cid, head, order = w["slabs"][int(rng.integers(0, len(w["slabs"])))]
+            nobj = max(((1 << PAGE_SHIFT) << order) // w["size"], 1)
+            out.append(PO + (head << PAGE_SHIFT) + int(rng.integers(0, nobj)) * w["size"])
+        elif r == 7:
+            out.append(PO + int(rng.integers(0, MEMSIZE)))
+        else:
+            strays = [0, PO - 8, PO + MEMSIZE - 8, PO + MEMSIZE, MASK64 - 4, 16]
+            out.append(strays[int(rng.integers(0, len(strays)))])
+    return out
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(w=worlds(), n=st.integers(0, 80), which=st.integers(0, 10**6))
+def test_walk_c_vs_reference(w: dict[str, Any], n: int, which: int) -> None:
+    a, b = make_pair(w)
+    heads = addresses(w, 4)
+    head = heads[which % 4]
+    out_a = np.zeros(n + 3, dtype=np.uint64)
+    out_b = out_a.copy()
+    ra = a.walk(head, out_a, 2, n)
+    with reference_backend():
+        rb = b.walk(head, out_b, 2, n)
+    assert ra == rb
+    assert np.array_equal(out_a, out_b)
+    assert np.array_equal(a.memory, w["memory"]) and np.array_equal(b.memory, w["memory"])
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(w=worlds(), n=st.integers(0, 40), last=st.integers(0, MASK64), which=st.integers(0, 9))
+def test_link_range_c_vs_reference(w: dict[str, Any], n: int, last: int, which: int) -> None:
+    a, b = make_pair(w)
+    start = addresses(w, 10)[which]
+    stride = w["size"] if which % 3 else 8
+    ra = outcome(lambda: a.link_range(start, stride, n, last))
+    with reference_backend():
+        rb = outcome(lambda: b.link_range(start, stride, n, last))
+    assert ra == rb
+    assert np.array_equal(a.memory, b.memory)
+    if ra[0] == "ok" and n:  # and it reads back in the same order
+        got = np.zeros(n, dtype=np.uint64)
+        k, nxt = a.walk(start, got, 0, n)
+        assert (k, nxt) == (n, last)
+        assert got.tolist() == [start + j * stride for j in range(n)]
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(
+    w=worlds(),
+    count=st.integers(1, 40),
+    limit=st.integers(0, 45),
+    n=st.integers(1, 45),
+    pos=st.integers(0, 10**6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_link_shuffled_c_vs_reference(
+    w: dict[str, Any], count: int, limit: int, n: int, pos: int, seed: int
+) -> None:
+    size = w["size"]
+    seq = np.random.default_rng(seed).permutation(count).astype(np.uint64) * size
+    a, b = make_pair(w, seq)
+    start = PO + size * (seed % 4)
+    ra = outcome(lambda: a.link_shuffled(pos % count, limit * size, start, n))
+    with reference_backend():
+        rb = outcome(lambda: b.link_shuffled(pos % count, limit * size, start, n))
+    assert ra == rb
+    assert np.array_equal(a.memory, b.memory)
+
+
+def shuffle_freelist_python(
+    seq: list[int], pos: int, page_limit: int, start: int, n: int
+) -> list[int]:
+    """next_freelist_entry() as slub_runtime.shuffle_freelist writes it."""
+    out = []
+    count = len(seq)
+    while len(out) < n:
+        idx = seq[pos]
+        pos = pos + 1 if pos + 1 < count else 0
+        if idx < page_limit:
+            out.append(start + idx)
+    return out
+
+
+@needs_c
+def test_link_shuffled_order() -> None:
+    """The chain follows the sequence from pos, wrapping, skipping big offsets."""
+    w = {
+        "memory": np.zeros(MEMSIZE, dtype=np.uint8),
+        "keys": np.zeros(NR_PAGES, dtype=np.uint64),
+        "offset": 8,
+        "random": 0x1234,
+        "hardened": True,
+        "swap": False,
+        "span": 1 << PAGE_SHIFT,
+    }
+    seq = [5 * 32, 1 * 32, 7 * 32, 0, 3 * 32, 6 * 32, 2 * 32, 4 * 32]
+    a, _ = make_pair(w, np.array(seq, dtype=np.uint64))
+    first = a.link_shuffled(6, 5 * 32, PO, 5)
+    want = shuffle_freelist_python(seq, 6, 5 * 32, PO, 5)
+    assert first == want[0]
+    got = np.zeros(5, dtype=np.uint64)
+    assert a.walk(first, got, 0, 5) == (5, 0)
+    assert got.tolist() == want == [PO + 64, PO + 128, PO + 32, PO, PO + 96]
+
+
+@needs_c
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(w=worlds(), n=st.integers(1, 60), dups=st.integers(0, 3))
+def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int) -> None:
+    """One build_detached_freelist + reversal after another over the same array, C
+    and twin in step: results, swaps, bytes; the bitmap is left clear."""
+    a, b = make_pair(w)
+    objs = addresses(w, n)
+    rng = w["rng"]
+    for _ in range(dups):
+        objs.insert(int(rng.integers(0, len(objs) + 1)), objs[int(rng.integers(0, len(objs)))])
+    pa = np.array(objs, dtype=np.uint64)
+    pb = pa.copy()
+    size = pa.size
+    while size:
+        before, p_before = a.memory.copy(), pa.copy()
+        ra = a.detach(pa, size)
+        with reference_backend():
+            rb = b.detach(pb, size)
+        assert ra == rb
+        assert np.array_equal(pa, pb)
+        assert np.array_equal(a.memory, b.memory)
+        assert not a.bitmap.any()
+        if ra[0] != _core.DETACH_OK:
+            assert np.array_equal(a.memory, before) and np.array_equal(pa, p_before)
+            size -= 1  # skip that object, as the runtime's fallback would handle it
+            continue
+        _, size, head, tail, cnt, key = ra
+        chain = np.zeros(cnt, dtype=np.uint64)
+        assert a.walk(head, chain, 0, cnt) == (cnt, 0)
+        assert chain[-1] == tail and key & 0xFFFFFFFF00000000 == _core.slab_key(0, 0)
+
+
+@needs_c
+def test_detach_follows_build_detached_freelist() -> None:
+    """p = [x0, y0, x1, z, u, v, x2] (x: slab A, the rest other slabs): from the end,
+    x2 starts the list; v, u, z are three others, so the look-ahead ends before x1:
+    the detached list is x2 alone, and 6 objects remain.  Then p = [x0, y0, x1, z,
+    x2]: z (2 look-ahead left), x1 of A (swapped with z, just below the boundary),
+    y0 (1 left), x0 of A (swapped with the z now at 2): 2 objects remain."""
+    memory = np.zeros(MEMSIZE, dtype=np.uint8)
+    keys = np.zeros(NR_PAGES, dtype=np.uint64)
+    for pfn in range(5):
+        keys[pfn] = _core.slab_key(0, pfn)
+    fp = _core.FreePointers(
+        memory,
+        keys,
+        page_offset=PO,
+        page_shift=PAGE_SHIFT,
+        offset=0,
+        random=0,
+        hardened=False,
+        swap=False,
+        cache_id=0,
+        span=1 << PAGE_SHIFT,
+    )
+    pg = 1 << PAGE_SHIFT
+    x0, x1, x2 = PO, PO + 64, PO + 128
+    y0, z, u, v = PO + pg, PO + 2 * pg, PO + 3 * pg, PO + 4 * pg
+    p = np.array([x0, y0, x1, z, u, v, x2], dtype=np.uint64)
+    assert fp.detach(p, 7) == (0, 6, x2, x2, 1, _core.slab_key(0, 0))
+    assert fp.load(x2) == 0
+    p = np.array([x0, y0, x1, z, x2], dtype=np.uint64)
+    assert fp.detach(p, 5) == (0, 2, x2, x0, 3, _core.slab_key(0, 0))
+    assert p.tolist() == [z, y0, x0, x1, x2]
+    # the chain after slab_free_freelist_hook: x2 -> x1 -> x0 -> NULL
+    assert [fp.load(x2), fp.load(x1), fp.load(x0)] == [x1, x0, 0]
