@@ -25,6 +25,12 @@ and ``nr_partial``; the bytes of free pointers, poison, red zones, tracks, orig_
 the page allocator calls (so the PFNs, given the buddy allocator of the arena); the
 order of ``setup_object`` (and so of ctor calls); the tid arithmetic.
 
+Speed: the per-object byte work of ``alloc_bulk``/``free_bulk`` and of a new slab's
+freelist (without debug bytes or a constructor) runs in csrc/runtime.c through
+``_core.FreePointers``, with the control flow and per-slab books kept here; the
+object-by-object Python code stays as the reference (``fast = False``), and
+tests/test_runtime_fast.py holds the two to the same bytes, addresses and lists.
+
 Simplified (documented):
 
 * one CPU runs at a time: no preemption, no cmpxchg retries, no interrupts; the
@@ -66,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-from . import errors
+from . import _core, errors
 from . import reference_slub as rs
 from .arena import PG_HEAD, PG_SLAB, PG_TAIL, PageArena
 from .errors import InputError, KernelHang, KernelTrap
@@ -249,6 +255,11 @@ class CacheState:
         self.random_seq: list[int] | None = None
         if cfg.on("slab_freelist_random"):
             self.random_seq = self._init_cache_random_seq()
+        self.fp: _core.FreePointers | None = None  # for csrc/runtime.c (made on first use)
+        # setup_object() does nothing: no debug bytes to write, no constructor to call
+        self.no_setup = self.ctor is None and not (
+            self.red_zone or self.object_poison or self.store_user
+        )
         self.cpus = [KmemCacheCpu(cpu) for cpu in range(rt.nr_cpus)]
         self.node = KmemCacheNode()
         self.slabs: dict[int, Slab] = {}  # head PFN -> slab (the model's own index)
@@ -373,6 +384,14 @@ class SlubRuntime:
         self._pg_frozen = arena.pages["frozen"]
         self._pg_list = arena.pages["list"]
         self.kmalloc_max_cache_size = 1 << kernel.config.slub_kmalloc_shift_high
+        # The bulk calls and new slabs do their per-object byte work in csrc/runtime.c
+        # (through _core.FreePointers) when that gives the bytes of the Python code
+        # below; ``fast = False`` runs the Python code only (the readable reference).
+        # _slab_keys mirrors _page_slab for it: _core.slab_key of each slab page, else
+        # 0 (zero pages cost nothing until touched).
+        self._keyed = arena.nr_pages <= 1 << 32
+        self.fast = self._keyed
+        self._slab_keys = np.zeros(arena.nr_pages, dtype=np.uint64)
         kernel.runtime = self  # sysfs and slabinfo of the kernel now show these counts
 
     # ==== per-cache state ============================================================
@@ -475,6 +494,8 @@ class SlubRuntime:
             self._pg_head[tail] = pfn
         for page in range(pfn, pfn + (1 << order)):
             self._page_slab[page] = slab
+        if self._keyed:
+            self._slab_keys[pfn : pfn + (1 << order)] = _core.slab_key(st.cache_id, pfn)
         self._pg_cache[pfn] = st.cache_id
         self._pg_objects[pfn] = objects
         st.slabs[pfn] = slab
@@ -493,7 +514,9 @@ class SlubRuntime:
         slab.frozen = 0
         if st.poison:  # setup_slab_debug()
             self.arena.fill(slab.addr, slab.end - slab.addr, POISON_INUSE)
-        if not self.shuffle_freelist(st, slab):
+        if self.fast and st.no_setup:
+            self._link_new_slab(st, slab)
+        elif not self.shuffle_freelist(st, slab):
             p = slab.addr + st.left
             self.setup_object(st, p)
             slab.freelist = p
@@ -505,6 +528,37 @@ class SlubRuntime:
             self.set_freepointer(st, p, 0)
         self._sync(slab)
         return slab
+
+    def freepointers(self, st: CacheState) -> _core.FreePointers:
+        """The cache's free pointers for csrc/runtime.c (made on first use)."""
+        if st.fp is None:
+            st.fp = _core.FreePointers(
+                self._mem,
+                self._slab_keys,
+                page_offset=self._po,
+                page_shift=self.arena.page_shift,
+                offset=st.offset,
+                random=st.random,
+                hardened=st.hardened,
+                swap=self.swap,
+                cache_id=st.cache_id,
+                span=st.page_size << max(st.order, st.min_order),
+                random_seq=st.random_seq,
+            )
+        return st.fp
+
+    def _link_new_slab(self, st: CacheState, slab: Slab) -> None:
+        """The freelist of a new slab when setup_object does nothing: the free
+        pointers shuffle_freelist or the address-order loop of allocate_slab write,
+        written by one C call (the same random draw, the same bytes)."""
+        fp = st.fp or self.freepointers(st)
+        start = slab.addr + st.left
+        if slab.objects >= 2 and st.random_seq is not None:
+            pos = st.get_random_u32_below(st.objects)
+            slab.freelist = fp.link_shuffled(pos, slab.objects * st.size, start, slab.objects)
+        else:
+            fp.link_range(start, st.size, slab.objects)
+            slab.freelist = start
 
     def shuffle_freelist(self, st: CacheState, slab: Slab) -> bool:
         """shuffle_freelist(): walk the cache's random sequence from a random start,
@@ -555,6 +609,7 @@ class SlubRuntime:
             self._pg_flags[page] &= ~(PG_SLAB | PG_HEAD | PG_TAIL) & 0xFFFFFFFF
             self._pg_head[page] = 0
             del self._page_slab[page]
+        self._slab_keys[pfn : pfn + (1 << order)] = 0
         self._pg_cache[pfn] = -1
         self._pg_objects[pfn] = 0
         self._pg_inuse[pfn] = 0
@@ -1219,6 +1274,54 @@ class SlubRuntime:
         st = self.state(cache)
         if n <= 0:
             return []
+        if self.fast and not st.init_on_free:
+            return self.alloc_bulk_array(cache, n, cpu, caller).tolist()  # type: ignore[no-any-return]
+        return self._alloc_bulk(st, n, cpu, caller)
+
+    def alloc_bulk_array(
+        self, cache: SlubCache, n: int, cpu: int, caller: int = 0
+    ) -> np.ndarray[Any, np.dtype[np.uint64]]:
+        """alloc_bulk() as a uint64 array (empty on failure).  The same kernel loop,
+        with each run of c->freelist taken by one C call (FreePointers.walk): the
+        objects, c->freelist and the tid come out as in the loop of _alloc_bulk."""
+        self._cpu(cpu)
+        st = self.state(cache)
+        none = np.zeros(0, dtype=np.uint64)
+        if n <= 0:
+            return none
+        if not self.fast or st.init_on_free:  # maybe_wipe_obj_freeptr has work to do
+            return np.array(self._alloc_bulk(st, n, cpu, caller), dtype=np.uint64)
+        fp = st.fp or self.freepointers(st)
+        c = st.cpus[cpu]
+        p = np.empty(n, dtype=np.uint64)
+        i = 0
+        try:
+            while i < n:
+                obj = c.freelist
+                if not obj:
+                    c.tid += self.tid_step
+                    obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
+                    if not obj:
+                        self._free_bulk(st, p[:i].tolist(), cpu, caller, hooks=False)
+                        return none
+                    p[i] = obj
+                    i += 1
+                    continue
+                k, c.freelist = fp.walk(obj, p, i, n - i)
+                i += k
+                if i < n and c.freelist:  # a free pointer outside the arena: the trap
+                    c.freelist = self.get_freepointer(st, c.freelist)
+            c.tid += self.tid_step
+        except _Oops as oops:
+            self._emit([str(oops)])
+            return none
+        init = st.want_init_on_alloc(False)
+        if init:
+            self.slab_post_alloc_hook(st, p.tolist(), init, st.object_size)
+        return p
+
+    def _alloc_bulk(self, st: CacheState, n: int, cpu: int, caller: int) -> list[int]:
+        """The loop of kmem_cache_alloc_bulk, object by object (the reference)."""
         c = st.cpus[cpu]
         p: list[int] = []
         try:
@@ -1253,11 +1356,63 @@ class SlubRuntime:
         self._cpu(cpu)
         start = len(self.log)
         st = None if cache is None else self.state(cache)
+        p = self._bulk_array(addrs) if self.fast and self._keyed else None
         try:
-            self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
+            if p is None:
+                self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
+            else:
+                self._free_bulk_fast(st, p, cpu, caller)
         except _Oops as oops:
             self._emit([str(oops)])
         return self.log[start:]
+
+    @staticmethod
+    def _bulk_array(addrs: Iterable[int]) -> np.ndarray[Any, np.dtype[np.uint64]] | None:
+        """A private uint64 copy of the addresses, None when they are not all 64-bit
+        unsigned integers (the reference loop then sees them as given)."""
+        if isinstance(addrs, np.ndarray):
+            if addrs.dtype.kind != "u" and not (
+                addrs.dtype.kind == "i" and (not addrs.size or int(addrs.min()) >= 0)
+            ):
+                return None
+            return np.array(addrs, dtype=np.uint64).reshape(-1)
+        if not isinstance(addrs, (list, tuple)):
+            return None
+        try:
+            p = np.array(addrs, dtype=np.uint64)
+        except (OverflowError, TypeError, ValueError):
+            return None
+        if p.ndim != 1 or not set(map(type, addrs)) <= {int}:  # no floats, bools
+            return None
+        return p
+
+    def _free_bulk_fast(
+        self, s: CacheState | None, p: np.ndarray[Any, np.dtype[np.uint64]], cpu: int, caller: int
+    ) -> None:
+        """The loop of kmem_cache_free_bulk with build_detached_freelist and
+        slab_free_freelist_hook done by one C call per detached freelist
+        (FreePointers.detach), do_slab_free here.  Where the C call declines (an
+        object that is not in a slab of the cache, words that repeat or overlap, a
+        cache with init_on_free), the reference loop goes on from the same point."""
+        size = int(p.size)
+        st = s
+        if st is None and size:
+            slab = self.virt_to_slab(int(p[size - 1]))
+            st = slab.state if slab is not None else None
+        while size:
+            if st is None or st.init_on_free:
+                break
+            fp = st.fp or self.freepointers(st)
+            rc, new_size, head, tail, cnt, key = fp.detach(p, size)
+            if rc == _core.DETACH_OTHER_CACHE and s is None:  # kfree_bulk: that cache
+                st = self.by_id[(key >> 32) - 1]
+                continue
+            if rc != _core.DETACH_OK:
+                break
+            size = new_size
+            self.do_slab_free(st, st.slabs[key & 0xFFFFFFFF], head, tail, cnt, cpu, caller)
+        if size:
+            self._free_bulk(s, p[:size].tolist(), cpu, caller, hooks=True)
 
     def _free_bulk(
         self, s: CacheState | None, p: list[int], cpu: int, caller: int, *, hooks: bool

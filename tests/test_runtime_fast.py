@@ -1,8 +1,18 @@
 """The SLUB run time's C loops (csrc/runtime.c through _core.FreePointers) against
-the Python code they stand in for: each FreePointers method, C against its
-pure-Python twin, on random memory, slab maps, free-pointer encodings (hardened or
-not, either byte order) and inputs that include the irregular: repeated and foreign
-objects, pointers outside the arena.
+the Python code they stand in for.
+
+Two levels:
+
+* each FreePointers method, C against its pure-Python twin, on random memory, slab
+  maps, free-pointer encodings (hardened or not, either byte order) and inputs that
+  include the irregular: repeated and foreign objects, pointers outside the arena;
+* SlubRuntime with ``fast`` on against the same runtime with ``fast`` off (the
+  per-object Python code, the reference): random caches, seeds and configurations
+  (hardened and shuffled freelists or not, slab_debug, init_on_alloc/free, a
+  big-endian target) and random sequences of bulk and single calls, double frees
+  included.  After every call the arena bytes, struct pages, buddy free lists,
+  returned addresses, reports, exceptions, CPU and node lists, every slab's state
+  and the counts must be identical.
 """
 
 from __future__ import annotations
@@ -18,6 +28,9 @@ from hypothesis import strategies as st
 
 import slabhw
 from slabhw import _core
+from slabhw.arena import PageArena
+from slabhw.slub import SlubCache, SlubKernel
+from slabhw.slub_runtime import SlubRuntime
 
 PO = 0xFFFF888000000000
 MASK64 = (1 << 64) - 1
@@ -287,3 +300,259 @@ def test_detach_follows_build_detached_freelist() -> None:
     assert p.tolist() == [z, y0, x0, x1, x2]
     # the chain after slab_free_freelist_hook: x2 -> x1 -> x0 -> NULL
     assert [fp.load(x2), fp.load(x1), fp.load(x0)] == [x1, x0, 0]
+
+
+# ---- SlubRuntime: fast against the per-object Python code -----------------------------
+def snapshot(rt: SlubRuntime) -> dict[str, Any]:
+    a = rt.arena
+    caches = {}
+    for stt in rt.by_id:
+        slabs = sorted(
+            (
+                s.pfn,
+                s.order,
+                s.objects,
+                s.inuse,
+                s.freelist,
+                s.frozen,
+                s.node_partial,
+                s.slabs,
+                s.where,
+                s.cpu,
+                s.counted,
+            )
+            for s in stt.slabs.values()
+        )
+        caches[stt.name] = {
+            "cpus": [rt.cpu_state(stt.cache, cpu) for cpu in range(rt.nr_cpus)],
+            "node": rt.node_state(stt.cache),
+            "counts": rt.counts(stt.cache),
+            "slabs": slabs,
+        }
+    return {
+        "caches": caches,
+        "free_lists": [a.free_block_pfns(o) for o in range(a.max_order + 1)],
+        "nr_free": list(a.nr_free),
+        "log": list(rt.log),
+        "large": dict(rt.large),
+        "tainted": rt.tainted,
+    }
+
+
+def assert_same(fast: SlubRuntime, ref: SlubRuntime) -> None:
+    assert np.array_equal(fast.arena.memory, ref.arena.memory), "arena bytes differ"
+    assert fast.arena.pages.tobytes() == ref.arena.pages.tobytes(), "struct pages differ"
+    assert snapshot(fast) == snapshot(ref)
+    # the slab key map mirrors the slab index
+    keys = fast._slab_keys
+    slab_pages = {pfn: s for pfn, s in fast._page_slab.items()}
+    assert set(np.flatnonzero(keys).tolist()) == set(slab_pages)
+    for pfn, s in slab_pages.items():
+        assert int(keys[pfn]) == _core.slab_key(s.state.cache_id, s.pfn)
+
+
+def call(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return ("ok", fn(*args))
+    except slabhw.SlabError as exc:
+        return (type(exc).__name__, str(exc))
+
+
+@st.composite
+def setups(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "arch": draw(st.sampled_from(["x86_64", "x86_64", "x86_64", "s390x", "arm64"])),
+        "nr_cpus": draw(st.integers(1, 2)),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+        "hardened": draw(st.booleans()),
+        "random": draw(st.booleans()),
+        "debug": draw(st.sampled_from(["", "", "", "FZPU", "Z", "U", "P"])),
+        "init_on_alloc": draw(st.integers(0, 4)) == 0,
+        "init_on_free": draw(st.integers(0, 4)) == 0,
+        "size": draw(st.integers(1, 3000)),
+        "align": draw(st.sampled_from([0, 8, 64, 256])),
+        "hwcache": draw(st.booleans()),
+        "ctor": draw(st.integers(0, 3)) == 0,
+        "mem": draw(st.sampled_from([1 << 20, 4 << 20])),
+    }
+
+
+def build(setup: dict[str, Any], fast: bool) -> tuple[SlubRuntime, list[SlubCache], list[int]]:
+    options: dict[str, Any] = {
+        "slab_freelist_hardened": setup["hardened"],
+        "slab_freelist_random": setup["random"],
+    }
+    if setup["debug"]:
+        options["slub_debug"] = setup["debug"]
+    k = slabhw.Kernel("v6.18", setup["arch"], nr_cpus=setup["nr_cpus"], **options)
+    assert isinstance(k, SlubKernel)
+    arch = k.config.arch
+    a = PageArena(setup["mem"], arch, page_offset=PO, max_order=arch.max_page_order)
+    rt = SlubRuntime(
+        k,
+        a,
+        nr_cpus=setup["nr_cpus"],
+        seed=setup["seed"],
+        init_on_alloc=setup["init_on_alloc"],
+        init_on_free=setup["init_on_free"],
+    )
+    rt.fast = fast
+    ctor_calls: list[int] = []
+    user = k.kmem_cache_create(
+        "fast_test",
+        setup["size"],
+        setup["align"],
+        "SLAB_HWCACHE_ALIGN" if setup["hwcache"] else 0,
+        ctor_calls.append if setup["ctor"] else None,
+    )
+    assert user is not None
+    caches = [user]
+    for size in (64, 512):
+        c = k.kmalloc_slab(size)
+        assert c is not None
+        caches.append(c)
+    return rt, caches, ctor_calls
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["alloc_bulk", "free_bulk", "kfree_bulk", "alloc", "free", "flush"]),
+        st.integers(0, 2),  # cache
+        st.integers(0, 1),  # cpu
+        st.integers(0, 300),  # count
+        st.integers(0, 2**32 - 1),  # choice seed
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+def run_ops(setup: dict[str, Any], ops: list[tuple[str, int, int, int, int]]) -> None:
+    fast, caches_f, ctor_f = build(setup, True)
+    ref, caches_r, ctor_r = build(setup, False)
+
+    def both(method: str, ci: int | None, *args: Any) -> Any:
+        """The same call on both runtimes (cache index ci, None for no cache)."""
+        got = [
+            call(getattr(rt, method), None if ci is None else caches[ci], *args)
+            for rt, caches in ((fast, caches_f), (ref, caches_r))
+        ]
+        assert got[0] == got[1]
+        return got[0]
+
+    held: list[tuple[int, int]] = []  # (address, cache index), in allocation order
+    for op, ci, cpu, count, seed in ops:
+        cpu %= setup["nr_cpus"]
+        rng = np.random.default_rng(seed)
+        if op == "alloc_bulk":
+            got = both("alloc_bulk", ci, count, cpu)
+            if got[0] == "ok":
+                held += [(x, ci) for x in got[1]]
+        elif op in ("free_bulk", "kfree_bulk"):
+            if not held:
+                continue
+            mine = [h for h in held if op == "kfree_bulk" or h[1] == ci]
+            k = min(len(mine), count)
+            order = rng.permutation(len(mine))[:k]
+            chosen = [mine[i] for i in order]
+            for h in set(chosen):
+                held.remove(h)
+            addrs = [x for x, _ in chosen]
+            odd = int(rng.integers(0, 12))
+            where = int(rng.integers(0, len(addrs) + 1))
+            if odd == 0 and addrs:  # a double free
+                addrs.insert(where, addrs[int(rng.integers(0, len(addrs)))])
+            elif odd == 1 and held:  # an object of another cache, or the same
+                h = held[int(rng.integers(0, len(held)))]
+                held.remove(h)
+                addrs.insert(where, h[0])
+            elif odd == 2:  # not a slab object: outside the arena, or a free page
+                addrs.insert(where, PO + setup["mem"] + 4096 * int(rng.integers(0, 2)))
+            elif odd == 3 and addrs:  # inside an object, not at its start
+                addrs.insert(where, addrs.pop(where % len(addrs)) + 8)
+            both("free_bulk", None if op == "kfree_bulk" else ci, addrs, cpu)
+        elif op == "alloc":
+            got = both("alloc", ci, cpu)
+            if got[0] == "ok" and got[1]:
+                held.append((got[1], ci))
+        elif op == "free":
+            mine = [h for h in held if h[1] == ci]
+            if not mine:
+                continue
+            h = mine[int(rng.integers(0, len(mine)))]
+            held.remove(h)
+            both("free", ci, h[0], cpu)
+        else:
+            both("flush_cpu_slab", ci, cpu)
+        assert ctor_f == ctor_r
+        assert_same(fast, ref)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(setup=setups(), ops=OPS)
+def test_fast_runtime_equals_reference(
+    setup: dict[str, Any], ops: list[tuple[str, int, int, int, int]]
+) -> None:
+    run_ops(setup, ops)
+
+
+def test_fast_runtime_big_bulk() -> None:
+    """Thousands of objects of a plain cache and of a shuffled, hardened kmalloc cache:
+    alloc_bulk, a partial free_bulk out of order, alloc_bulk again, free the rest."""
+    setup = {
+        "arch": "x86_64",
+        "nr_cpus": 2,
+        "seed": 5,
+        "hardened": True,
+        "random": True,
+        "debug": "",
+        "init_on_alloc": False,
+        "init_on_free": False,
+        "size": 100,
+        "align": 0,
+        "hwcache": False,
+        "ctor": False,
+        "mem": 8 << 20,
+    }
+    ops = [
+        ("alloc_bulk", 0, 0, 3000, 0),
+        ("alloc_bulk", 1, 1, 2000, 0),
+        ("free_bulk", 0, 1, 1700, 1),
+        ("kfree_bulk", 0, 0, 1500, 2),
+        ("alloc_bulk", 0, 1, 2500, 3),
+        ("alloc_bulk", 2, 0, 900, 4),
+        ("free_bulk", 0, 0, 10000, 5),
+        ("kfree_bulk", 0, 1, 10000, 6),
+    ]
+    run_ops(setup, ops)
+
+
+def test_alloc_bulk_array_and_array_input() -> None:
+    """alloc_bulk_array gives the addresses of alloc_bulk as uint64; free_bulk takes
+    an array as well as a list."""
+    setup = {
+        "arch": "x86_64",
+        "nr_cpus": 1,
+        "seed": 1,
+        "hardened": True,
+        "random": True,
+        "debug": "",
+        "init_on_alloc": False,
+        "init_on_free": False,
+        "size": 64,
+        "align": 0,
+        "hwcache": False,
+        "ctor": False,
+        "mem": 4 << 20,
+    }
+    fast, cf, _ = build(setup, True)
+    ref, cr, _ = build(setup, False)
+    arr = fast.alloc_bulk_array(cf[0], 500, 0)
+    assert arr.dtype == np.uint64 and arr.tolist() == ref.alloc_bulk(cr[0], 500, 0)
+    assert fast.free_bulk(cf[0], arr[::-1], 0) == ref.free_bulk(cr[0], arr[::-1].tolist(), 0)
+    assert_same(fast, ref)
+    assert fast.alloc_bulk_array(cf[0], 0, 0).size == 0
