@@ -20,6 +20,17 @@ RATIOS = [
     ("sweep_c", "sweep_reference", None),
 ]
 
+# (name, target elements per second, what an element is): the run-time layer
+TARGETS = [
+    ("slub_pairs", 200_000, "alloc+free pairs"),
+    ("slab_pairs", 200_000, "alloc+free pairs"),
+    ("slub_alloc_bulk", 2_000_000, "objects"),
+    ("slub_free_bulk", 2_000_000, "objects"),
+    ("slub_alloc_bulk_cold", 2_000_000, "objects"),
+]
+# (name, target seconds): one run must take less
+TIME_TARGETS = [("arena_4g", 1.0)]
+
 
 @pytest.fixture
 def record(benchmark: Any) -> Any:
@@ -43,7 +54,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     tr = terminalreporter
     tr.section("slabhw throughput (best of rounds)")
-    for name in sorted(RESULTS):
+    timed = {name for name, _ in TIME_TARGETS}
+    for name in sorted(RESULTS.keys() - timed):
         tr.write_line(f"{name:<32} {_rate(name) / 1e6:10.2f} M elements/s")
     for num, den, target in RATIOS:
         if num in RESULTS and den in RESULTS:
@@ -59,3 +71,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             rate = _rate(name)
             verdict = "met" if rate >= 5e6 else "MISSED"
             tr.write_line(f"{name}: {rate / 1e6:.2f} M rows/s  target >= 5: {verdict}")
+    for name, target, unit in TARGETS:
+        if name in RESULTS:
+            rate = _rate(name)
+            verdict = "met" if rate >= target else "MISSED"
+            tr.write_line(
+                f"{name}: {rate:,.0f} {unit}/s = {rate / target:.2f}x the target "
+                f"{target:,}/s: {verdict}"
+            )
+    for name, limit in TIME_TARGETS:
+        if name in RESULTS:
+            seconds = RESULTS[name][0]
+            verdict = "met" if seconds < limit else "MISSED"
+            tr.write_line(f"{name}: {seconds:.3f} s  target < {limit} s: {verdict}")
