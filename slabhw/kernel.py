@@ -117,6 +117,7 @@ class Kernel:
         self.params = config.slab_params()
         self.flags = config.flags
         self.slab_caches: list[KmemCache] = []  # index 0 is the list head (newest)
+        self.runtime: Any = None  # a SlabRuntime running this kernel registers itself
         self.kmalloc_caches: dict[int, KmemCache] = {}
         self.kmalloc_dma_caches: dict[int, KmemCache] = {}
         self.log: list[str] = []
@@ -290,7 +291,9 @@ class Kernel:
         cache.refcount -= 1
         if cache.refcount:
             return
-        if cache.stats.get("active_objs", 0):
+        # __kmem_cache_shutdown: the run time shrinks the cache; a kernel that has
+        # allocated nothing has nothing to shrink
+        if self.runtime is not None and self.runtime.shutdown(cache):
             self.log.append(f"kmem_cache_destroy {cache.name}: Slab cache still has objects")
             return
         self.slab_caches.remove(cache)

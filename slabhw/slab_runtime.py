@@ -123,6 +123,7 @@ class SlabRuntime:
         if kernel.config.preset.allocator != "SLAB":
             raise InputError("SlabRuntime runs SLAB kernels")
         self.kernel = kernel
+        kernel.runtime = self  # kmem_cache_destroy asks it whether objects remain
         self.arena = arena
         self.nr_cpus = kernel.config.nr_cpus
         self.idx_size = kernel.config.freelist_idx_size
@@ -138,7 +139,7 @@ class SlabRuntime:
         cfg = kernel.config
         self.debug = cfg.on("debug_slab")  # DEBUG (and FORCED_DEBUG) in mm/slab.c
         self.leak = cfg.on("debug_slab_leak")
-        self.log: list[str] = []  # dmesg of the allocator (debug reports)
+        self.log: list[str] = kernel.log  # dmesg: one log for the kernel and its run time
         self.taint: set[str] = set()  # taint letters (slab_error adds "B")
         self.symbols: dict[int, str] = {}  # caller address -> what %pS prints
         self._bpw = cfg.bytes_per_word
@@ -724,6 +725,12 @@ class SlabRuntime:
         self.kmem_cache_free(self.by_id[int(self._page_slab_cache[pfn])].cache, objp, cpu, caller)
 
     # ---- shrink ----------------------------------------------------------------------
+    def shutdown(self, cache: KmemCache) -> int:
+        """__kmem_cache_shutdown() (3.16): __kmem_cache_shrink; non-zero while slabs
+        with objects remain (the per-CPU and node arrays it then frees are not in the
+        arena)."""
+        return self.kmem_cache_shrink(cache)
+
     def kmem_cache_shrink(self, cache: KmemCache, cpu: int = 0) -> int:
         """__kmem_cache_shrink(): drain every CPU's array and the shared array to the
         slabs, free the free slabs; 1 if full or partial slabs remain."""

@@ -376,12 +376,21 @@ class SlubKernel:
         s.layout.inuse = max(s.layout.inuse, (size + self.word - 1) & ~(self.word - 1))
         s.alias_names.append(name)
 
-    def kmem_cache_destroy(self, s: SlubCache) -> None:
+    def kmem_cache_destroy(self, s: SlubCache, caller: int = 0) -> None:
+        """kmem_cache_destroy() (mm/slab_common.c 6.18): drop a reference; the last one
+        shuts the cache down and takes it off slab_caches even when objects remain
+        (after a WARN; its slabs are then leaked)."""
         if s not in self.slab_caches:
             raise InputError(f"cache {s.name!r} is not on this kernel's slab_caches list")
         s.refcount -= 1
-        if s.refcount == 0:
-            self.slab_caches.remove(s)
+        if s.refcount:
+            return
+        if self.runtime is not None and self.runtime.shutdown(s):
+            self.log.append(
+                f"kmem_cache_destroy {s.name}: Slab cache still has objects when called "
+                f"from {caller:#x}"
+            )
+        self.slab_caches.remove(s)
 
     def kmem_buckets_create(
         self, name: str, flags: int | str = 0, useroffset: int = 0, usersize: int = 0

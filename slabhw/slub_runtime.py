@@ -356,7 +356,7 @@ class SlubRuntime:
         self.init_on_alloc = init_on_alloc
         self.init_on_free = init_on_free
         self.tid_step = tid_step
-        self.log: list[str] = []  # dmesg
+        self.log: list[str] = kernel.log  # dmesg: one log for the kernel and its run time
         self.pid = 1  # current->pid stored in tracks
         self.jiffies = 0  # stored in tracks ("when"); advance it to age objects
         self.tainted = 0
@@ -1511,6 +1511,39 @@ class SlubRuntime:
         for cpu, c in enumerate(st.cpus):
             if c.slab is not None or c.partial:
                 self.flush_cpu_slab(cache, cpu)
+
+    def shutdown(self, cache: SlubCache) -> int:
+        """__kmem_cache_shutdown(): flush_all, then free_partial: empty node-partial
+        slabs are discarded (collected with list_add, so in reverse order), the others
+        reported by list_slab_objects; 1 when any slab remains."""
+        self.flush_all(cache)
+        st = self.state(cache)
+        n = st.node
+        discard: list[Slab] = []
+        for slab in list(n.partial):
+            if not slab.inuse:
+                self.remove_partial(st, slab)
+                discard.insert(0, slab)
+            else:
+                self.list_slab_objects(st, slab)
+        for slab in discard:
+            self.discard_slab(st, slab)
+        return 1 if n.nr_partial or n.nr_slabs else 0
+
+    def list_slab_objects(self, st: CacheState, slab: Slab) -> None:
+        """list_slab_objects() (CONFIG_SLUB_DEBUG): the banner, each allocated object
+        with its tracks, then __slab_err (the slab, taint B and W)."""
+        if not self.kernel.config.on("slub_debug_config"):
+            return
+        lines = self.slab_bug(st, "Objects remaining on __kmem_cache_shutdown()")
+        free = self._free_objects(st, slab)
+        for obj in self._objects(st, slab):
+            if obj not in free:
+                lines.append(f"Object 0x{obj:016x} @offset={obj - slab.addr}")
+                lines.extend(self.print_tracking(st, obj))
+        lines.append(self.print_slab_info(slab))
+        self._taint()
+        self._emit(lines)
 
     def shrink(self, cache: SlubCache) -> int:
         """__kmem_cache_shrink(): flush_all, discard the empty node-partial slabs and

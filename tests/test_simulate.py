@@ -284,3 +284,47 @@ def test_slab_debug_write_after_free_is_caught_at_the_next_alloc(
     assert events[6]["log"][0] == (
         "slab error in verify_redzone_free(): cache `c': double free detected"
     )
+
+
+def test_destroy_with_objects_left() -> None:
+    """3.16 kmem_cache_destroy: refcount 1 -> 0, __kmem_cache_shutdown shrinks (the
+    per-CPU array's free object goes back; the slab with a still holds it), so it
+    fails: "kmem_cache_destroy c: Slab cache still has objects" and the cache stays
+    listed.  A second destroy takes refcount to -1 and returns at once.
+    6.18: the shutdown lists the remaining object ("Objects remaining on
+    __kmem_cache_shutdown()", then the slab), the WARN follows, and the cache is
+    taken off the list anyway, its slab leaked."""
+    script = ["create c 64", "a = alloc c", "b = alloc c", "free b", "destroy c", "destroy c"]
+    sim = Simulation(KernelConfig.build("v3.16", "x86_64", nr_cpus=1), mem=64 << 20)
+    sim.run(parse_script(script))
+    assert sim.events[4].log == ["kmem_cache_destroy c: Slab cache still has objects"]
+    assert sim.events[4].result == "c: still has objects, not destroyed"
+    assert sim.events[5].result == "c: refcount now -1, not destroyed"
+    assert sim.events[5].log == []
+
+    cfg = KernelConfig.build(
+        "v6.18", "x86_64", nr_cpus=1, slab_freelist_random=False, slab_freelist_hardened=False
+    )
+    sim = Simulation(cfg, mem=64 << 20)
+    sim.run(parse_script(script[:5]))
+    log = sim.events[4].log
+    assert log[1] == "BUG c (Not tainted): Objects remaining on __kmem_cache_shutdown()"
+    assert log[4] == f"Object {PO_618:#x} @offset=0"
+    assert log[5].startswith("Slab 0xffffea0000000000 objects=64 used=1 ")
+    assert log[-1] == "kmem_cache_destroy c: Slab cache still has objects when called from 0x0"
+    assert sim.events[4].data["destroyed"] is True and "c" not in sim.caches
+    assert sim.final_counts()["c"]["num_slabs"] == 1
+
+
+def test_destroy_of_an_empty_cache_frees_its_slabs() -> None:
+    """6.18: flush_all deactivates the cpu slab onto the node partial list (it has
+    free objects); free_partial discards it, so the page goes back to the buddy
+    allocator and the next slab of another cache reuses PFN 0."""
+    cfg = KernelConfig.build(
+        "v6.18", "x86_64", nr_cpus=1, slab_freelist_random=False, slab_freelist_hardened=False
+    )
+    sim = Simulation(cfg, mem=64 << 20)
+    script = ["create c 64", "a = alloc c", "free a", "destroy c", "create d 64", "x = alloc d"]
+    sim.run(parse_script(script))
+    assert sim.events[3].result == "c destroyed" and sim.events[3].log == []
+    assert sim.vars["x"] == PO_618
