@@ -1,6 +1,9 @@
 """SLUB (Linux 6.18) at run time: slabs in the page arena, the per-CPU slab and
-freelist, per-CPU and per-node partial lists, kmalloc/kfree, bulk operations, and
-the slab_debug checks, over a :class:`~slabhw.arena.PageArena`.
+freelist, per-CPU and per-node partial lists, kmalloc/kfree, bulk operations, over
+a :class:`~slabhw.arena.PageArena`.  The slab_debug checks and reports are the mixin
+:class:`~slabhw.slub_checks.SlubChecks` (slabhw/slub_checks.py) and the structs
+(``Slab``, ``CacheState``, ...) are in slabhw/slub_state.py; their public names are
+re-exported here (``__all__``).
 
 Follows mm/slub.c of 6.18.2 function by function (the names in the docstrings are
 the kernel's): ``allocate_slab``/``shuffle_freelist``/``setup_object`` build a slab,
@@ -17,7 +20,8 @@ one object at a time under the node lock (``alloc_single_from_partial``,
 ``alloc_single_from_new_slab``) and free through ``free_to_partial_list`` with
 ``alloc_debug_processing`` / ``free_debug_processing``: poison, red zones, tracks,
 the kmalloc original size, and the checks of ``check_object``, ``on_freelist``,
-``check_slab`` and ``slab_pad_check``, reported in the kernel's words.
+``check_slab`` and ``slab_pad_check``, reported in the kernel's words (see
+slabhw/slub_checks.py).
 
 Exact: list order (head/tail insertion), when slabs are frozen, discarded, moved
 between lists; the counters of CONFIG_SLUB_DEBUG (``nr_slabs``, ``total_objects``)
@@ -45,14 +49,7 @@ Simplified (documented):
   no KASAN, no kmemleak, no per-CPU sheaves (a cache with ``sheaf_capacity`` uses
   the classic per-CPU slab path here), no CONFIG_SLUB_STATS counters.
 * ``SLAB_TYPESAFE_BY_RCU`` slabs are freed at once (no RCU grace period).
-* tracks store the caller address given to alloc/free, stack-depot handle 0 (so
-  reports say "object allocation/free stack trace missing"), ``pid`` and
-  ``jiffies`` taken from the runtime's attributes of those names (defaults 1 and
-  0), and the CPU of the operation.
-* reports print pointers unhashed (as with ``no_hash_pointers``), the struct slab
-  address as ``vmemmap`` of x86_64 without KASLR (0xffffea0000000000 + 64 * pfn),
-  page flags as the arena's PG_* bits, symbols as hex addresses; the ``WARNING:``
-  and stack dumps of ``WARN_ON`` are not printed; rate limits are not modelled.
+* tracks and reports: simplified as slabhw/slub_checks.py lists.
 * the "slab leaked" and "wrong cache" paths of broken callers keep the model's
   books consistent where the kernel would corrupt memory; a freelist cycle that
   would make the kernel loop for ever raises ``KernelHang``, a free pointer to
@@ -67,7 +64,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,13 +74,69 @@ from . import reference_slub as rs
 from .arena import PG_HEAD, PG_SLAB, PG_TAIL, PageArena
 from .errors import InputError, KernelHang, KernelTrap
 from .slub import SlubCache, SlubKernel
+from .slub_checks import (
+    POISON_END,
+    POISON_FREE,
+    POISON_INUSE,
+    SLUB_RED_ACTIVE,
+    SLUB_RED_INACTIVE,
+    STRUCT_PAGE_SIZE,
+    TAINT_BAD_PAGE,
+    TAINT_WARN,
+    TRACK_ALLOC,
+    TRACK_FREE,
+    VMEMMAP_START,
+    SlubChecks,
+)
+from .slub_state import (
+    _MASK64,
+    LIST_CPU_PARTIAL,
+    LIST_CPU_SLAB,
+    LIST_FULL,
+    LIST_NAMES,
+    LIST_NODE_PARTIAL,
+    LIST_NONE,
+    CacheState,
+    KmemCacheCpu,
+    KmemCacheNode,
+    Slab,
+    _Oops,
+)
 
-# include/linux/poison.h
-POISON_INUSE = 0x5A
-POISON_FREE = 0x6B
-POISON_END = 0xA5
-SLUB_RED_INACTIVE = 0xBB
-SLUB_RED_ACTIVE = 0xCC
+__all__ = [
+    "CacheState",
+    "DEACTIVATE_TO_HEAD",
+    "DEACTIVATE_TO_TAIL",
+    "GFP_KERNEL",
+    "KmemCacheCpu",
+    "KmemCacheNode",
+    "LIST_CPU_PARTIAL",
+    "LIST_CPU_SLAB",
+    "LIST_FULL",
+    "LIST_NAMES",
+    "LIST_NODE_PARTIAL",
+    "LIST_NONE",
+    "MAX_PARTIAL_TO_SCAN",
+    "NUMA_NO_NODE",
+    "POISON_END",
+    "POISON_FREE",
+    "POISON_INUSE",
+    "SET_FREEPOINTER_BUG",
+    "SHRINK_PROMOTE_MAX",
+    "SLUB_RED_ACTIVE",
+    "SLUB_RED_INACTIVE",
+    "STRUCT_PAGE_SIZE",
+    "Slab",
+    "SlubRuntime",
+    "TAINT_BAD_PAGE",
+    "TAINT_WARN",
+    "TID_STEP",
+    "TRACK_ALLOC",
+    "TRACK_FREE",
+    "VMEMMAP_START",
+    "ZERO_SIZE_PTR",
+    "swab64",
+]
 
 ZERO_SIZE_PTR = 16  # include/linux/slab.h
 NUMA_NO_NODE = -1
@@ -91,33 +144,8 @@ GFP_KERNEL = 0xCC0  # for slab_out_of_memory's message
 SHRINK_PROMOTE_MAX = 32
 MAX_PARTIAL_TO_SCAN = 10000
 TID_STEP = 256  # roundup_pow_of_two(CONFIG_NR_CPUS = 256) with CONFIG_PREEMPTION
-VMEMMAP_START = 0xFFFFEA0000000000  # x86_64, 4-level paging, no KASLR
-STRUCT_PAGE_SIZE = 64
-TRACK_ALLOC, TRACK_FREE = 0, 1
 DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL = 0, 1
 SET_FREEPOINTER_BUG = "kernel BUG at mm/slub.c:634!"  # BUG_ON(object == fp)
-
-# Where a slab is (the struct page field ``list``)
-LIST_NONE = 0  # full (or leaked) and on no list
-LIST_NODE_PARTIAL = 1  # n->partial
-LIST_CPU_SLAB = 2  # c->slab of a CPU (frozen)
-LIST_CPU_PARTIAL = 3  # c->partial of a CPU
-LIST_FULL = 4  # n->full (SLAB_STORE_USER caches only)
-LIST_NAMES = {
-    LIST_NONE: "full",
-    LIST_NODE_PARTIAL: "node partial",
-    LIST_CPU_SLAB: "cpu slab",
-    LIST_CPU_PARTIAL: "cpu partial",
-    LIST_FULL: "node full",
-}
-
-# taint flags set by the slab reports (kernel/panic.c taint_flags[])
-TAINT_BAD_PAGE = 5
-TAINT_WARN = 9
-_TAINT_CHARS = "PFSRMBUDAWCIOELKXTNJ"
-_TAINT_FALSE = "G" + " " * 19
-
-_MASK64 = (1 << 64) - 1
 
 
 def swab64(x: int) -> int:
@@ -125,203 +153,7 @@ def swab64(x: int) -> int:
     return int.from_bytes((x & _MASK64).to_bytes(8, "little"), "big")
 
 
-class _Oops(Exception):
-    """A BUG()/BUG_ON() fired: the operation ends and the message is reported."""
-
-
-class Slab:
-    """struct slab as the model keeps it (mirrored into the arena's struct pages)."""
-
-    __slots__ = (
-        "pfn",
-        "addr",
-        "end",
-        "order",
-        "objects",
-        "inuse",
-        "freelist",
-        "frozen",
-        "node_partial",
-        "slabs",
-        "where",
-        "cpu",
-        "counted",
-        "state",
-    )
-
-    def __init__(self, state: CacheState, pfn: int, addr: int, order: int, objects: int):
-        self.state = state
-        self.pfn = pfn
-        self.addr = addr  # slab_address()
-        self.end = addr + (state.page_size << order)
-        self.order = order
-        self.objects = objects
-        self.inuse = 0
-        self.freelist = 0  # address of the first free object, 0 for NULL
-        self.frozen = 0
-        self.node_partial = False  # SL_partial: on n->partial
-        self.slabs = 0  # CPU partial list: slabs from here to the list's end
-        self.where = LIST_NONE
-        self.cpu = -1  # which CPU for LIST_CPU_SLAB / LIST_CPU_PARTIAL
-        self.counted = False  # inc_slabs_node() was done
-
-
-class KmemCacheCpu:
-    """struct kmem_cache_cpu: the lockless freelist, its slab, the partial list."""
-
-    __slots__ = ("freelist", "slab", "partial", "tid", "lo", "hi")
-
-    def __init__(self, cpu: int) -> None:
-        self.freelist = 0
-        self.slab: Slab | None = None
-        self.partial: list[Slab] = []  # head first (c->partial, then ->next ...)
-        self.tid = cpu  # init_tid()
-        self.lo = 0  # [lo, hi): the address range of ``slab`` (empty when none)
-        self.hi = 0
-
-
-class KmemCacheNode:
-    """struct kmem_cache_node of node 0 with the CONFIG_SLUB_DEBUG counters."""
-
-    __slots__ = ("partial", "nr_partial", "nr_slabs", "total_objects", "full")
-
-    def __init__(self) -> None:
-        self.partial: list[Slab] = []  # head first
-        self.nr_partial = 0
-        self.nr_slabs = 0
-        self.total_objects = 0
-        self.full: list[Slab] = []  # only SLAB_STORE_USER caches (add_full)
-
-
-class CacheState:
-    """The run-time half of one struct kmem_cache: what the kernel keeps beside the
-    layout (s->random, s->random_seq, cpu_slab, node[0]), plus the model's set of
-    the cache's slabs."""
-
-    def __init__(self, rt: SlubRuntime, cache: SlubCache, cache_id: int) -> None:
-        cfg = rt.kernel.config
-        f = rt.kernel.flags
-        self.cache = cache
-        self.cache_id = cache_id
-        self.name = cache.name
-        self.page_size = cfg.page_size
-        lay = cache.layout
-        self.size = int(lay.size)
-        self.offset = int(lay.offset)
-        self.red_left_pad = int(lay.red_left_pad)
-        self.order = int(lay.order)
-        self.objects = int(lay.objects)
-        self.min_order = int(lay.min_order)
-        self.min_objects = int(lay.min_objects)
-        flags = int(lay.flags)
-        self.flags = flags
-        debug_flags = sum(
-            f.get(n)
-            for n in (
-                "SLAB_RED_ZONE",
-                "SLAB_POISON",
-                "SLAB_STORE_USER",
-                "SLAB_TRACE",
-                "SLAB_CONSISTENCY_CHECKS",
-            )
-        )
-        # kmem_cache_debug_flags(): the slub_debug_enabled key is on whenever a cache
-        # has debug flags (__kmem_cache_create_args turns it on), so the flag test is it
-        self.debug = bool(flags & debug_flags)  # kmem_cache_debug()
-        # CONFIG_SLUB_TINY has no cpu slabs: like debug caches, one object at a time
-        self.tiny = cfg.on("slub_tiny")
-        self.single = self.debug or self.tiny
-        self.checks = bool(flags & f.get("SLAB_CONSISTENCY_CHECKS"))
-        self.red_zone = bool(flags & f.get("SLAB_RED_ZONE"))
-        self.poison = bool(flags & f.get("SLAB_POISON"))
-        self.object_poison = bool(flags & f.get("__OBJECT_POISON"))
-        self.store_user = bool(flags & f.get("SLAB_STORE_USER"))
-        self.trace = bool(flags & f.get("SLAB_TRACE"))
-        self.kmalloc = bool(flags & f.get("SLAB_KMALLOC"))
-        self.rcu = bool(flags & f.get("SLAB_TYPESAFE_BY_RCU"))
-        self.orig_size_debug = self.store_user and self.kmalloc  # slub_debug_orig_size()
-        self.left = self.red_left_pad if self.red_zone else 0  # fixup_red_left()
-        self.has_cpu_partial = cfg.on("slub_cpu_partial") and not self.single
-        self.hardened = cfg.on("slab_freelist_hardened")
-        self.track_size = rt.kernel.params.track_size
-        # the kmalloc orig_size word: unsigned int in 6.18.2 (unsigned long after the
-        # stable fix b85f369b81ae), as the layout computation has it
-        self.orig_size_size = rt.kernel.params.orig_size_size
-        self.ctor: Callable[[Any], None] | None = cache.ctor
-        # s->random, then s->random_seq (do_kmem_cache_create's order)
-        entropy = [rt.seed & _MASK64, *cache.name.encode()]
-        self.rng = np.random.default_rng(entropy)
-        self.random = int(self.rng.integers(0, 1 << 64, dtype=np.uint64)) if self.hardened else 0
-        self.random_seq: list[int] | None = None
-        if cfg.on("slab_freelist_random"):
-            self.random_seq = self._init_cache_random_seq()
-        self.fp: _core.FreePointers | None = None  # for csrc/runtime.c (made on first use)
-        # setup_object() does nothing: no debug bytes to write, no constructor to call
-        self.no_setup = self.ctor is None and not (
-            self.red_zone or self.object_poison or self.store_user
-        )
-        self.cpus = [KmemCacheCpu(cpu) for cpu in range(rt.nr_cpus)]
-        self.node = KmemCacheNode()
-        self.slabs: dict[int, Slab] = {}  # head PFN -> slab (the model's own index)
-        # slab_want_init_on_alloc() without __GFP_ZERO, slab_want_init_on_free()
-        self.init_on_alloc_static = rt.init_on_alloc
-        self.init_on_alloc = rt.init_on_alloc and not (self.ctor or self.rcu or self.poison)
-        self.init_on_free = rt.init_on_free and not (self.ctor or self.rcu or self.poison)
-        # the fast paths apply when nothing else has to happen to the object
-        self.plain = not self.init_on_alloc and not self.init_on_free and not rt.swap
-
-    def want_init_on_alloc(self, zero: bool) -> bool:
-        """slab_want_init_on_alloc(): with init_on_alloc, never for ctor caches and only
-        with __GFP_ZERO for RCU or poisoned caches; else just __GFP_ZERO."""
-        if self.init_on_alloc_static:
-            if self.ctor is not None:
-                return False
-            if self.rcu or self.poison:
-                return zero
-            return True
-        return zero
-
-    # live values (__kmem_cache_alias may grow object_size and inuse)
-    @property
-    def object_size(self) -> int:
-        return int(self.cache.layout.object_size)
-
-    @property
-    def inuse(self) -> int:
-        return int(self.cache.layout.inuse)
-
-    @property
-    def min_partial(self) -> int:
-        return int(self.cache.layout.min_partial)
-
-    @property
-    def cpu_partial_slabs(self) -> int:
-        """slub_get_cpu_partial(); 0 without CONFIG_SLUB_CPU_PARTIAL."""
-        return int(self.cache.layout.cpu_partial_slabs) if self.has_cpu_partial else 0
-
-    def info_end(self) -> int:
-        """get_info_end(): inuse, plus the free pointer when it is outside the object."""
-        inuse = self.inuse
-        return inuse + 8 if self.offset >= inuse else inuse
-
-    def _init_cache_random_seq(self) -> list[int] | None:
-        """init_cache_random_seq() / cache_random_seq_create() / freelist_randomize():
-        a Fisher-Yates shuffle of 0..count-1 (swap list[i] with list[rand(i + 1)] for
-        i = count-1 .. 1), scaled to byte offsets; none for fewer than 2 objects."""
-        count = self.objects
-        if count < 2:
-            return None
-        seq = list(range(count))
-        draws = self.rng.integers(0, np.arange(count, 1, -1))  # bounds i+1, i = count-1..1
-        for i, r in zip(range(count - 1, 0, -1), draws.tolist()):
-            seq[i], seq[r] = seq[r], seq[i]
-        return [x * self.size for x in seq]
-
-    def get_random_u32_below(self, n: int) -> int:
-        return int(self.rng.integers(0, n))
-
-
-class SlubRuntime:
+class SlubRuntime(SlubChecks):
     """The SLUB allocator of a simulated 6.18 kernel running over a PageArena.
 
     ``alloc``/``free`` are kmem_cache_alloc/kmem_cache_free, ``kmalloc``/``kfree``
@@ -985,14 +817,6 @@ class SlubRuntime:
         self.init_object(st, obj, SLUB_RED_ACTIVE)
         return True
 
-    def alloc_consistency_checks(self, st: CacheState, slab: Slab, obj: int) -> bool:
-        if not self.check_slab(st, slab):
-            return False
-        if not self.check_valid_pointer(st, slab, obj):
-            self.object_err(st, slab, obj, "Freelist Pointer check fails")
-            return False
-        return self.check_object(st, slab, obj, SLUB_RED_INACTIVE)
-
     def slab_out_of_memory(self, st: CacheState, cpu: int) -> None:
         """slab_out_of_memory() (no rate limit)."""
         cache = st.cache
@@ -1183,15 +1007,6 @@ class SlubRuntime:
         if not ok:
             self.slab_fix(st, f"Object at 0x{obj:016x} not freed")
         return ok, cnt
-
-    def free_consistency_checks(self, st: CacheState, slab: Slab, obj: int) -> bool:
-        if not self.check_valid_pointer(st, slab, obj):
-            self.slab_err(st, slab, f"Invalid object pointer 0x{obj:016x}")
-            return False
-        if self.on_freelist(st, slab, obj):
-            self.object_err(st, slab, obj, "Object already free")
-            return False
-        return self.check_object(st, slab, obj, SLUB_RED_ACTIVE)
 
     # ==== kmalloc / kfree ============================================================
     def kmalloc(
@@ -1530,21 +1345,6 @@ class SlubRuntime:
             self.discard_slab(st, slab)
         return 1 if n.nr_partial or n.nr_slabs else 0
 
-    def list_slab_objects(self, st: CacheState, slab: Slab) -> None:
-        """list_slab_objects() (CONFIG_SLUB_DEBUG): the banner, each allocated object
-        with its tracks, then __slab_err (the slab, taint B and W)."""
-        if not self.kernel.config.on("slub_debug_config"):
-            return
-        lines = self.slab_bug(st, "Objects remaining on __kmem_cache_shutdown()")
-        free = self._free_objects(st, slab)
-        for obj in self._objects(st, slab):
-            if obj not in free:
-                lines.append(f"Object 0x{obj:016x} @offset={obj - slab.addr}")
-                lines.extend(self.print_tracking(st, obj))
-        lines.append(self.print_slab_info(slab))
-        self._taint()
-        self._emit(lines)
-
     def shrink(self, cache: SlubCache) -> int:
         """__kmem_cache_shrink(): flush_all, discard the empty node-partial slabs and
         sort the others, fullest first (SHRINK_PROMOTE_MAX buckets).  1 when slabs
@@ -1571,416 +1371,6 @@ class SlubRuntime:
         for slab in discard:
             self.free_slab(st, slab)
         return 1 if n.nr_slabs else 0
-
-    # ==== debug: object layout helpers ===============================================
-    def init_object(self, st: CacheState, obj: int, val: int) -> None:
-        """init_object(): left red zone, poison (limited to the kmalloc request when
-        red-zoning an active kmalloc object), right red zone up to inuse."""
-        poison_size = st.object_size
-        if st.red_zone:
-            self.arena.fill(obj - st.red_left_pad, st.red_left_pad, val)
-            if st.orig_size_debug and val == SLUB_RED_ACTIVE:
-                poison_size = self.get_orig_size(st, obj)
-        if st.object_poison:
-            self.arena.fill(obj, poison_size - 1, POISON_FREE)
-            self.arena.fill(obj + poison_size - 1, 1, POISON_END)
-        if st.red_zone:
-            self.arena.fill(obj + poison_size, st.inuse - poison_size, val)
-
-    def _orig_size_addr(self, st: CacheState, obj: int) -> int:
-        return obj + st.info_end() + 2 * st.track_size
-
-    def set_orig_size(self, st: CacheState, obj: int, orig_size: int) -> None:
-        """set_orig_size(): the requested size after the tracks (kmalloc + store-user)."""
-        if st.orig_size_debug:
-            self.arena.write_word(self._orig_size_addr(st, obj), orig_size, st.orig_size_size)
-
-    def get_orig_size(self, st: CacheState, obj: int) -> int:
-        if not st.orig_size_debug:
-            return st.object_size
-        return self.arena.read_word(self._orig_size_addr(st, obj), st.orig_size_size)
-
-    def set_track(self, st: CacheState, obj: int, alloc: int, addr: int, cpu: int) -> None:
-        """set_track_update(): addr, handle (0), cpu, pid, when, field by field."""
-        p = obj + st.info_end() + alloc * st.track_size
-        stackdepot = self._track_head.size == 20
-        fields = (addr, 0, cpu, self.pid) if stackdepot else (addr, cpu, self.pid)
-        self.arena.write(p, self._track_head.pack(*fields))
-        self.arena.write_word(p + (24 if stackdepot else 16), self.jiffies, 8)
-
-    def get_track(self, st: CacheState, obj: int, alloc: int) -> dict[str, int]:
-        """A struct track, decoded."""
-        p = obj + st.info_end() + alloc * st.track_size
-        raw = self.arena.read(p, self._track_head.size)
-        vals = self._track_head.unpack(raw)
-        stackdepot = self._track_head.size == 20
-        when = self.arena.read_word(p + (24 if stackdepot else 16), 8)
-        if stackdepot:
-            return {
-                "addr": vals[0],
-                "handle": vals[1],
-                "cpu": vals[2],
-                "pid": vals[3],
-                "when": when,
-            }
-        return {"addr": vals[0], "handle": 0, "cpu": vals[1], "pid": vals[2], "when": when}
-
-    def trace(self, st: CacheState, slab: Slab, obj: int, alloc: bool) -> None:
-        """trace() for SLAB_TRACE caches (the object dump and stack are left out)."""
-        if st.trace:
-            self.log.append(
-                f"TRACE {st.name} {'alloc' if alloc else 'free'} 0x{obj:016x} "
-                f"inuse={slab.inuse} fp=0x{slab.freelist:016x}"
-            )
-
-    # ==== debug: checks ==============================================================
-    def check_valid_pointer(self, st: CacheState, slab: Slab, obj: int) -> bool:
-        """check_valid_pointer(): NULL, or the start of an object of this slab."""
-        if not obj:
-            return True
-        base = slab.addr
-        if st.red_zone:
-            obj -= st.red_left_pad
-        return base <= obj < base + slab.objects * st.size and not (obj - base) % st.size
-
-    def _memchr_inv(self, start: int, value: int, length: int) -> tuple[int, int] | None:
-        """memchr_inv() and the trimmed end of the bad bytes: (fault, end) or None."""
-        if length <= 0:
-            return None
-        off = start - self._po
-        bad = np.flatnonzero(self._mem[off : off + length] != value)
-        if not bad.size:
-            return None
-        return start + int(bad[0]), start + int(bad[-1]) + 1
-
-    def check_bytes_and_report(
-        self,
-        st: CacheState,
-        slab: Slab,
-        obj: int,
-        what: str,
-        start: int,
-        value: int,
-        length: int,
-        slab_obj_print: bool,
-        fix: bool = True,
-    ) -> bool:
-        """check_bytes_and_report(): report bytes that lost their pattern and restore
-        them."""
-        found = self._memchr_inv(start, value, length)
-        if found is None:
-            return True
-        fault, end = found
-        first = int(self._mem[fault - self._po])
-        head = (
-            f"[{what} overwritten] 0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}. "
-            f"First byte 0x{first:x} instead of 0x{value:x}"
-        )
-        lines = [head]
-        if slab_obj_print:
-            lines += self.object_err_lines(st, slab, obj, "Object corrupt")
-        self._emit(lines)
-        if fix:
-            self.slab_fix(st, f"Restoring {what} 0x{fault:016x}-0x{end - 1:016x}=0x{value:x}")
-            self.arena.fill(fault, end - fault, value)
-        return False
-
-    def check_pad_bytes(self, st: CacheState, slab: Slab, p: int, fix: bool = True) -> bool:
-        """check_pad_bytes(): POISON_INUSE between the metadata and the next slot."""
-        off = st.info_end()
-        if st.store_user:
-            off += 2 * st.track_size
-            if st.kmalloc:
-                off += st.orig_size_size
-        size_from_object = st.size - st.red_left_pad if st.red_zone else st.size
-        if size_from_object == off:
-            return True
-        return self.check_bytes_and_report(
-            st, slab, p, "Object padding", p + off, POISON_INUSE, size_from_object - off, True, fix
-        )
-
-    def slab_pad_check(self, st: CacheState, slab: Slab, fix: bool = True) -> None:
-        """slab_pad_check(): the left-over at the end of a poisoned slab."""
-        if not st.poison:
-            return
-        length = slab.end - slab.addr
-        remainder = length % st.size
-        if not remainder:
-            return
-        pad = slab.end - remainder
-        found = self._memchr_inv(pad, POISON_INUSE, remainder)
-        if found is None:
-            return
-        fault, end = found
-        lines = self.slab_bug(
-            st, f"Padding overwritten. 0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}"
-        )
-        lines += self.print_section("Padding ", pad, remainder)
-        lines += [self.print_slab_info(slab)]
-        self._taint()
-        self._emit(lines)
-        if fix:
-            self.slab_fix(st, f"Restoring slab padding 0x{fault:016x}-0x{end - 1:016x}=0x5a")
-            self.arena.fill(fault, end - fault, POISON_INUSE)
-
-    def check_object(
-        self, st: CacheState, slab: Slab, obj: int, val: int, fix: bool = True
-    ) -> bool:
-        """check_object(): red zones (and the kmalloc red zone past orig_size), or the
-        alignment padding; poison of a free object; padding; the free pointer."""
-        ret = True
-        object_size, inuse = st.object_size, st.inuse
-        endobject = obj + object_size
-        if st.red_zone:
-            if not self.check_bytes_and_report(
-                st,
-                slab,
-                obj,
-                "Left Redzone",
-                obj - st.red_left_pad,
-                val,
-                st.red_left_pad,
-                ret,
-                fix,
-            ):
-                ret = False
-            if not self.check_bytes_and_report(
-                st, slab, obj, "Right Redzone", endobject, val, inuse - object_size, ret, fix
-            ):
-                ret = False
-            if st.orig_size_debug and val == SLUB_RED_ACTIVE:
-                orig_size = self.get_orig_size(st, obj)
-                if object_size > orig_size and not self.check_bytes_and_report(
-                    st,
-                    slab,
-                    obj,
-                    "kmalloc Redzone",
-                    obj + orig_size,
-                    val,
-                    object_size - orig_size,
-                    ret,
-                    fix,
-                ):
-                    ret = False
-        elif st.poison and object_size < inuse:
-            if not self.check_bytes_and_report(
-                st,
-                slab,
-                obj,
-                "Alignment padding",
-                endobject,
-                POISON_INUSE,
-                inuse - object_size,
-                ret,
-                fix,
-            ):
-                ret = False
-        if st.poison:
-            if val != SLUB_RED_ACTIVE and st.object_poison:
-                if object_size > 1 and not self.check_bytes_and_report(
-                    st, slab, obj, "Poison", obj, POISON_FREE, object_size - 1, ret, fix
-                ):
-                    ret = False
-                if not self.check_bytes_and_report(
-                    st, slab, obj, "End Poison", obj + object_size - 1, POISON_END, 1, ret, fix
-                ):
-                    ret = False
-            if not self.check_pad_bytes(st, slab, obj, fix):
-                ret = False
-        if (st.offset >= inuse or val != SLUB_RED_ACTIVE) and not self.check_valid_pointer(
-            st, slab, self.get_freepointer(st, obj)
-        ):
-            self.object_err(st, slab, obj, "Freepointer corrupt")
-            if fix:
-                self.set_freepointer(st, obj, 0)
-            ret = False
-        return ret
-
-    def check_slab(self, st: CacheState, slab: Slab, fix: bool = True) -> bool:
-        """check_slab(): object count limits, the consistency-failure mark, padding."""
-        maxobj = (st.page_size << slab.order) // st.size
-        if slab.objects > maxobj:
-            self.slab_err(st, slab, f"objects {slab.objects} > max {maxobj}")
-            return False
-        if slab.inuse > slab.objects:
-            self.slab_err(st, slab, f"inuse {slab.inuse} > max {slab.objects}")
-            return False
-        if slab.frozen:
-            self.slab_err(st, slab, "Slab disabled since SLUB metadata consistency check failed")
-            return False
-        self.slab_pad_check(st, slab, fix)
-        return True
-
-    def on_freelist(self, st: CacheState, slab: Slab, search: int, fix: bool = True) -> bool:
-        """on_freelist(): whether ``search`` is on the slab's freelist, checking the
-        chain (corrupt pointers, cycles) and the object count on the way."""
-        nr = 0
-        fp = slab.freelist
-        obj = 0
-        while fp and nr <= slab.objects:
-            if fp == search:
-                return True
-            if not self.check_valid_pointer(st, slab, fp):
-                if obj:
-                    self.object_err(st, slab, obj, "Freechain corrupt")
-                    if fix:
-                        self.set_freepointer(st, obj, 0)
-                    break
-                self.slab_err(st, slab, "Freepointer corrupt")
-                if fix:
-                    slab.freelist = 0
-                    slab.inuse = slab.objects
-                    self._sync(slab)
-                    self.slab_fix(st, "Freelist cleared")
-                return False
-            obj = fp
-            fp = self.get_freepointer(st, obj)
-            nr += 1
-        if nr > slab.objects:
-            self.slab_err(st, slab, "Freelist cycle detected")
-            if fix:
-                slab.freelist = 0
-                slab.inuse = slab.objects
-                self._sync(slab)
-                self.slab_fix(st, "Freelist cleared")
-            return False
-        max_objects = min((st.page_size << slab.order) // st.size, rs.MAX_OBJS_PER_PAGE)
-        if slab.objects != max_objects:
-            self.slab_err(
-                st,
-                slab,
-                f"Wrong number of objects. Found {slab.objects} but should be {max_objects}",
-            )
-            if fix:
-                slab.objects = max_objects
-                self._pg_objects[slab.pfn] = max_objects
-                self.slab_fix(st, "Number of objects adjusted")
-        if slab.inuse != slab.objects - nr:
-            self.slab_err(
-                st,
-                slab,
-                f"Wrong object count. Counter is {slab.inuse} but counted were {slab.objects - nr}",
-            )
-            if fix:
-                slab.inuse = slab.objects - nr
-                self._sync(slab)
-                self.slab_fix(st, "Object count adjusted")
-        return search == 0
-
-    # ==== debug: report text =========================================================
-    def print_tainted(self) -> str:
-        if not self.tainted:
-            return "Not tainted"
-        chars = [_TAINT_CHARS[i] if self.tainted >> i & 1 else _TAINT_FALSE[i] for i in range(20)]
-        return "Tainted: " + "".join(chars)
-
-    def _taint(self) -> None:
-        """add_taint(TAINT_BAD_PAGE) and the WARN_ON(1) that follows."""
-        self.tainted |= 1 << TAINT_BAD_PAGE | 1 << TAINT_WARN
-
-    def _emit(self, lines: list[str]) -> list[str]:
-        """One report (several printk lines) into the log."""
-        text = "\n".join(lines)
-        self.log.append(text)
-        return [text]
-
-    def _warn(self, message: str) -> None:
-        """WARN(): the message (the WARNING banner and stack are not modelled)."""
-        self.tainted |= 1 << TAINT_WARN
-        self.log.append(message)
-
-    def slab_bug(self, st: CacheState | None, message: str) -> list[str]:
-        """__slab_bug(): the banner."""
-        name = st.name if st is not None else "<unknown>"
-        return [
-            "=" * 77,
-            f"BUG {name} ({self.print_tainted()}): {message}",
-            "-" * 77,
-            "",
-        ]
-
-    def slab_fix(self, st: CacheState, message: str) -> None:
-        """slab_fix(): the FIX line, appended to the report it belongs to."""
-        line = f"FIX {st.name}: {message}"
-        if self.log:
-            self.log[-1] += "\n" + line
-        else:
-            self.log.append(line)
-
-    def print_slab_info(self, slab: Slab) -> str:
-        flags = int(self._pg_flags[slab.pfn])
-        names = [n for bit, n in ((PG_SLAB, "slab"), (PG_HEAD, "head")) if flags & bit]
-        return (
-            f"Slab 0x{VMEMMAP_START + STRUCT_PAGE_SIZE * slab.pfn:016x} objects={slab.objects} "
-            f"used={slab.inuse} fp=0x{slab.freelist:016x} flags={flags:#x}({'|'.join(names)})"
-        )
-
-    def print_section(self, text: str, addr: int, length: int) -> list[str]:
-        """print_hex_dump(KERN_ERR, text, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, 1)."""
-        return self.arena.hex_dump(text, addr, length)
-
-    def print_tracking(self, st: CacheState, obj: int) -> list[str]:
-        """print_tracking(): the alloc and free tracks of a store-user cache."""
-        if not st.store_user:
-            return []
-        lines = []
-        for what, item in (("Allocated", TRACK_ALLOC), ("Freed", TRACK_FREE)):
-            t = self.get_track(st, obj, item)
-            if not t["addr"]:
-                continue
-            lines.append(
-                f"{what} in 0x{t['addr']:x} age={(self.jiffies - t['when']) & _MASK64} "
-                f"cpu={t['cpu']} pid={t['pid']}"
-            )
-            if self._track_head.size == 20 and not t["handle"]:
-                lines.append("object allocation/free stack trace missing")
-        return lines
-
-    def print_trailer(self, st: CacheState, slab: Slab, p: int) -> list[str]:
-        """print_trailer(): tracks, slab, object and its surroundings."""
-        lines = self.print_tracking(st, p)
-        lines.append(self.print_slab_info(slab))
-        lines.append(
-            f"Object 0x{p:016x} @offset={p - slab.addr} fp=0x{self.get_freepointer(st, p):016x}"
-        )
-        lines.append("")
-        if st.red_zone:
-            lines += self.print_section("Redzone  ", p - st.red_left_pad, st.red_left_pad)
-        elif p > slab.addr + 16:
-            lines += self.print_section("Bytes b4 ", p - 16, 16)
-        lines += self.print_section("Object   ", p, min(st.object_size, st.page_size))
-        if st.red_zone:
-            lines += self.print_section("Redzone  ", p + st.object_size, st.inuse - st.object_size)
-        off = st.info_end()
-        if st.store_user:
-            off += 2 * st.track_size
-        if st.orig_size_debug:
-            off += st.orig_size_size
-        size_from_object = st.size - st.red_left_pad if st.red_zone else st.size
-        if off != size_from_object:
-            lines += self.print_section("Padding  ", p + off, size_from_object - off)
-        return lines
-
-    def object_err_lines(self, st: CacheState, slab: Slab, obj: int, reason: str) -> list[str]:
-        """object_err(): the banner, then the object (print_trailer) or, for a bad
-        pointer, the slab; taints the kernel."""
-        lines = self.slab_bug(st, reason)
-        if not obj or not self.check_valid_pointer(st, slab, obj):
-            lines += [self.print_slab_info(slab), f"Invalid pointer 0x{obj:016x}"]
-        else:
-            lines += self.print_trailer(st, slab, obj)
-        self._taint()
-        return lines
-
-    def object_err(self, st: CacheState, slab: Slab, obj: int, reason: str) -> None:
-        self._emit(self.object_err_lines(st, slab, obj, reason))
-
-    def slab_err(self, st: CacheState, slab: Slab, message: str) -> None:
-        """slab_err(): the banner and the slab."""
-        lines = self.slab_bug(st, message.rstrip("\n"))
-        lines.append(self.print_slab_info(slab))
-        self._taint()
-        self._emit(lines)
 
     # ==== views ======================================================================
     def _cpu_freelist(self, st: CacheState, c: KmemCacheCpu) -> list[int]:
@@ -2159,92 +1549,3 @@ class SlubRuntime:
     def slabinfo(self) -> str:
         """/proc/slabinfo with the live counts (caches never used show zeros)."""
         return self.kernel.slabinfo()
-
-    # ==== validation =================================================================
-    def validate(self, cache: SlubCache, *, flush: bool = False) -> list[str]:
-        """Check every slab of a cache: check_slab, the freelist (on_freelist: bad
-        pointers, cycles, object count), each object of a debug cache (check_object,
-        by whether it is free), the CPU freelists, and the node counters; reports in
-        the kernel's words, nothing repaired.
-
-        ``flush=True`` is validate_slab_cache (sysfs ``validate``): flush_all first,
-        then the node lists only (partial, and full for store-user caches), with the
-        kernel's repairs."""
-        st = self.state(cache)
-        start = len(self.log)
-        if flush:
-            self.flush_all(cache)
-            slabs = list(st.node.partial) + (list(st.node.full) if st.store_user else [])
-        else:
-            slabs = [st.slabs[pfn] for pfn in sorted(st.slabs)]
-        fix = flush
-        try:
-            for slab in slabs:
-                self.validate_slab(st, slab, fix)
-            if not flush:
-                self._validate_cpu_freelists(st)
-            self._validate_counters(st, flush)
-        except _Oops as oops:
-            self._emit([str(oops)])
-        return self.log[start:]
-
-    def validate_slab(self, st: CacheState, slab: Slab, fix: bool) -> None:
-        """validate_slab(): check_slab, on_freelist(NULL), then check_object of every
-        object with the red-zone value of its state (debug caches)."""
-        frozen = slab.frozen
-        if slab.where == LIST_CPU_SLAB:
-            slab.frozen = 0  # a frozen cpu slab is not a consistency failure
-        try:
-            ok = self.check_slab(st, slab, fix)
-        finally:
-            slab.frozen = frozen
-        if not ok or not self.on_freelist(st, slab, 0, fix):
-            return
-        if not st.debug:
-            return
-        free = set(self._slab_freelist(st, slab))
-        for obj in self._objects(st, slab):
-            val = SLUB_RED_INACTIVE if obj in free else SLUB_RED_ACTIVE
-            if not self.check_object(st, slab, obj, val, fix):
-                break
-
-    def _validate_cpu_freelists(self, st: CacheState) -> None:
-        for cpu, c in enumerate(st.cpus):
-            slab = c.slab
-            if slab is None:
-                if c.freelist:
-                    self.log.append(f"SLUB {st.name}: cpu {cpu} has a freelist but no slab")
-                continue
-            nr, fp, obj = 0, c.freelist, 0
-            seen: set[int] = set()
-            while fp:
-                if not self.check_valid_pointer(st, slab, fp):
-                    if obj:
-                        self.object_err(st, slab, obj, "Freechain corrupt")
-                    else:
-                        self.slab_err(st, slab, "Freepointer corrupt")
-                    break
-                if fp in seen or nr > slab.objects:
-                    self.slab_err(st, slab, "Freelist cycle detected")
-                    break
-                seen.add(fp)
-                obj = fp
-                fp = self.get_freepointer(st, obj)
-                nr += 1
-
-    def _validate_counters(self, st: CacheState, flush: bool) -> None:
-        """validate_slab_node()'s counter checks."""
-        n = st.node
-        if len(n.partial) != n.nr_partial:
-            self.log.append(
-                f"SLUB {st.name}: {len(n.partial)} partial slabs counted but counter={n.nr_partial}"
-            )
-        if flush and not st.store_user:
-            return
-        counted = (
-            len(n.partial) + len(n.full)
-            if flush
-            else sum(1 for s in st.slabs.values() if s.counted)
-        )
-        if counted != n.nr_slabs:
-            self.log.append(f"SLUB: {st.name} {counted} slabs counted but counter={n.nr_slabs}")
