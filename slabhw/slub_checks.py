@@ -318,6 +318,16 @@ class SlubChecks:
         self.slab_pad_check(st, slab, fix)
         return True
 
+    def _freelist_broken(self, st: CacheState, slab: Slab, message: str, fix: bool) -> None:
+        """on_freelist()'s report of an unusable freelist, and its repair: the
+        freelist cleared and every object counted in use."""
+        self.slab_err(st, slab, message)
+        if fix:
+            slab.freelist = 0
+            slab.inuse = slab.objects
+            self._sync(slab)
+            self.slab_fix(st, "Freelist cleared")
+
     def on_freelist(self, st: CacheState, slab: Slab, search: int, fix: bool = True) -> bool:
         """on_freelist(): whether ``search`` is on the slab's freelist, checking the
         chain (corrupt pointers, cycles) and the object count on the way."""
@@ -333,23 +343,13 @@ class SlubChecks:
                     if fix:
                         self.set_freepointer(st, obj, 0)
                     break
-                self.slab_err(st, slab, "Freepointer corrupt")
-                if fix:
-                    slab.freelist = 0
-                    slab.inuse = slab.objects
-                    self._sync(slab)
-                    self.slab_fix(st, "Freelist cleared")
+                self._freelist_broken(st, slab, "Freepointer corrupt", fix)
                 return False
             obj = fp
             fp = self.get_freepointer(st, obj)
             nr += 1
         if nr > slab.objects:
-            self.slab_err(st, slab, "Freelist cycle detected")
-            if fix:
-                slab.freelist = 0
-                slab.inuse = slab.objects
-                self._sync(slab)
-                self.slab_fix(st, "Freelist cleared")
+            self._freelist_broken(st, slab, "Freelist cycle detected", fix)
             return False
         max_objects = min((st.page_size << slab.order) // st.size, rs.MAX_OBJS_PER_PAGE)
         if slab.objects != max_objects:
