@@ -302,7 +302,7 @@ class Simulation:
                     ev.log.extend(line for entry in log[n:] for line in entry.split("\n"))
         return self.events
 
-    def _set(self, op: Op, ev: Event, value: int | list[int] | None, cache: Any) -> None:
+    def _set(self, op: Op, value: int | list[int] | None, cache: Any) -> None:
         if op.assign:
             self.vars[op.assign] = value or 0
             if cache is not None:
@@ -320,7 +320,7 @@ class Simulation:
             ev.result += f" ({cache.name})"
         if op.assign:
             ev.result = f"{op.assign} = {ev.result}"
-        self._set(op, ev, addr, cache)
+        self._set(op, addr, cache)
 
     # ---- operations --------------------------------------------------------------------
     def op_create(self, op: Op, ev: Event) -> None:
@@ -446,7 +446,7 @@ class Simulation:
         if addr == 16:
             ev.result = f"{op.assign + ' = ' if op.assign else ''}ZERO_SIZE_PTR (0x10)"
             ev.data["address"] = "0x10"
-            self._set(op, ev, addr, None)
+            self._set(op, addr, None)
             return
         self._addr_result(op, ev, addr, cache)
 

@@ -194,11 +194,7 @@ class SlubChecks:
 
     def check_pad_bytes(self, st: CacheState, slab: Slab, p: int, fix: bool = True) -> bool:
         """check_pad_bytes(): POISON_INUSE between the metadata and the next slot."""
-        off = st.info_end()
-        if st.store_user:
-            off += 2 * st.track_size
-            if st.kmalloc:
-                off += st.orig_size_size
+        off = st.pad_start()
         size_from_object = st.size - st.red_left_pad if st.red_zone else st.size
         if size_from_object == off:
             return True
@@ -475,11 +471,7 @@ class SlubChecks:
         lines += self.print_section("Object   ", p, min(st.object_size, st.page_size))
         if st.red_zone:
             lines += self.print_section("Redzone  ", p + st.object_size, st.inuse - st.object_size)
-        off = st.info_end()
-        if st.store_user:
-            off += 2 * st.track_size
-        if st.orig_size_debug:
-            off += st.orig_size_size
+        off = st.pad_start()
         size_from_object = st.size - st.red_left_pad if st.red_zone else st.size
         if off != size_from_object:
             lines += self.print_section("Padding  ", p + off, size_from_object - off)

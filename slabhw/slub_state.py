@@ -129,19 +129,9 @@ class CacheState:
         self.min_objects = int(lay.min_objects)
         flags = int(lay.flags)
         self.flags = flags
-        debug_flags = sum(
-            f.get(n)
-            for n in (
-                "SLAB_RED_ZONE",
-                "SLAB_POISON",
-                "SLAB_STORE_USER",
-                "SLAB_TRACE",
-                "SLAB_CONSISTENCY_CHECKS",
-            )
-        )
         # kmem_cache_debug_flags(): the slub_debug_enabled key is on whenever a cache
         # has debug flags (__kmem_cache_create_args turns it on), so the flag test is it
-        self.debug = bool(flags & debug_flags)  # kmem_cache_debug()
+        self.debug = bool(flags & rt.kernel.params.flag_debug_flags)  # kmem_cache_debug()
         # CONFIG_SLUB_TINY has no cpu slabs: like debug caches, one object at a time
         self.tiny = cfg.on("slub_tiny")
         self.single = self.debug or self.tiny
@@ -217,6 +207,17 @@ class CacheState:
         """get_info_end(): inuse, plus the free pointer when it is outside the object."""
         inuse = self.inuse
         return inuse + 8 if self.offset >= inuse else inuse
+
+    def pad_start(self) -> int:
+        """Where the padding of a debug slot starts (check_pad_bytes, print_trailer):
+        after get_info_end(), the two tracks of SLAB_STORE_USER and the original size
+        of a kmalloc cache (slub_debug_orig_size())."""
+        off = self.info_end()
+        if self.store_user:
+            off += 2 * self.track_size
+        if self.orig_size_debug:
+            off += self.orig_size_size
+        return off
 
     def _init_cache_random_seq(self) -> list[int] | None:
         """init_cache_random_seq() / cache_random_seq_create() / freelist_randomize():
