@@ -220,9 +220,6 @@ class Simulation:
     def hex(self, addr: int) -> str:
         return f"0x{addr:0{self.word_hex}x}"
 
-    def _logs(self) -> list[list[str]]:
-        return [self.kernel.log]  # the run time writes to the kernel's log (one dmesg)
-
     def _cache(self, op: Op, name: str) -> Any:
         cache = self.caches.get(name)
         if cache is None:
@@ -284,7 +281,8 @@ class Simulation:
         kernel that dies (BUG, hang, trap) raises its KernelError after the event
         that caused it is recorded."""
         for op in ops:
-            before = [len(log) for log in self._logs()]
+            log = self.kernel.log  # the run time writes here too: one dmesg
+            before = len(log)
             ev = Event(op)
             self.events.append(ev)
             try:
@@ -298,8 +296,8 @@ class Simulation:
                 msg = str(exc)
                 raise exc if msg.startswith("script line") else _err(op, msg) from None
             finally:
-                for log, n in zip(self._logs(), before):  # entries may span lines
-                    ev.log.extend(line for entry in log[n:] for line in entry.split("\n"))
+                # a report is one entry of several lines
+                ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
         return self.events
 
     def _set(self, op: Op, value: int | list[int] | None, cache: Any) -> None:
