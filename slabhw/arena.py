@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import Arch
 from .errors import InputError
+from .versions import Arch
 
 # struct page flags (a subset, as bits of our own)
 PG_BUDDY = 1 << 0  # free, the head of a buddy block of page.order

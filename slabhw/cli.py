@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from . import __version__, kconfig, slabinfo, slub_render, snapshot
-from .config import ALL_SWITCHES, PRESETS, KernelConfig, get_preset
+from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
 from .errors import KernelError, SlabError, outcome_name
 from .kernel import Kernel, ZeroSizePtr
@@ -34,6 +34,7 @@ from .sweep import (
     to_records,
     write_csv,
 )
+from .versions import PRESETS, get_preset
 
 
 def default_nr_cpus() -> int:

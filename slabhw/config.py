@@ -1,380 +1,23 @@
-"""Kernel versions, architectures and configuration switches, as data.
+"""``KernelConfig``: one configured kernel.
 
-``Arch`` holds what an architecture's headers define for one kernel version;
-``KernelPreset`` what a kernel version is (allocator, flag values, which
-architectures exist); ``KernelConfig`` one configured kernel: preset + arch +
+A version preset (slabhw.versions: its rules, flags and architectures) + an arch +
 CONFIG_* switches + boot parameters + CPU count.  Every derived constant the
-allocator uses (KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, ...) is a property here, with
-the header it comes from.
+allocator uses (KMALLOC_MIN_SIZE, OFF_SLAB_MIN_SIZE, the C core's parameters, ...)
+is a property here, with the header it comes from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from . import reference as ref
 from . import slub_debug
 from .errors import InputError
-from .flags import FLAGS_V3_16, FLAGS_V6_18, FlagDef, FlagTable
+from .flags import FlagTable
 from .reference_slub import SlubParams
 from .slub_debug import SlubDebug
-
-
-@dataclass(frozen=True)
-class Arch:
-    """What one architecture's headers define, for one kernel version."""
-
-    name: str
-    description: str
-    word_bits: int  # 8 * sizeof(void *) == 8 * sizeof(unsigned long)
-    page_shift: int  # PAGE_SHIFT
-    cache_line_size: int  # cache_line_size() as a typical machine returns it
-    l1_cache_bytes: int  # L1_CACHE_BYTES
-    max_order: int  # MAX_ORDER (CONFIG_FORCE_MAX_ZONEORDER or 11)
-    arch_dma_minalign: int | None = None  # ARCH_DMA_MINALIGN, None if undefined
-    arch_slab_minalign: int | None = None  # ARCH_SLAB_MINALIGN, None: __alignof__(u64)
-    ull_align: int = 8  # __alignof__(unsigned long long) as GCC reports it
-    zone_dma: bool = True  # CONFIG_ZONE_DMA in a distribution build
-    runtime_cache_line: bool = False  # cache_line_size() read from the CPU at boot
-    zone_dma32: bool = False  # CONFIG_ZONE_DMA32 (6.x presets)
-    arch_kmalloc_minalign: int | None = None  # an explicit ARCH_KMALLOC_MINALIGN (6.x)
-    kmalloc_minalign: int | None = None  # __kmalloc_minalign() at boot (6.x); None: 8
-    notes: str = ""
-
-    @property
-    def page_size(self) -> int:
-        return 1 << self.page_shift
-
-    @property
-    def bytes_per_word(self) -> int:
-        return self.word_bits // 8
-
-    @property
-    def max_page_order(self) -> int:
-        """MAX_PAGE_ORDER of 6.x = MAX_ORDER - 1 (``max_order`` counts the orders)."""
-        return self.max_order - 1
-
-
-# Linux 3.16 architecture constants.  Sources (3.16.41 tree): arch/*/include/asm/
-# cache.h, page.h, the Kconfig entries named in each note, include/linux/slab.h.
-ARCHES_V3_16: dict[str, Arch] = {
-    a.name: a
-    for a in (
-        Arch(
-            "x86_64",
-            "x86-64, 4K pages",
-            64,
-            12,
-            64,
-            64,
-            11,
-            runtime_cache_line=True,
-            notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
-        ),
-        Arch(
-            "i386",
-            "x86 32-bit, 4K pages",
-            32,
-            12,
-            64,
-            64,
-            11,
-            runtime_cache_line=True,
-            notes="cache_line_size() = boot_cpu_data.x86_cache_alignment (CLFLUSH size)",
-        ),
-        Arch(
-            "arm64",
-            "AArch64, 4K pages",
-            64,
-            12,
-            64,
-            64,
-            11,
-            arch_dma_minalign=64,
-            runtime_cache_line=True,
-            notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES (64) in 3.16; cache_line_size() "
-            "from CTR_EL0.CWG",
-        ),
-        Arch(
-            "arm64-64k",
-            "AArch64, 64K pages (ARM64_64K_PAGES)",
-            64,
-            16,
-            64,
-            64,
-            14,
-            arch_dma_minalign=64,
-            runtime_cache_line=True,
-            notes="FORCE_MAX_ZONEORDER 14 with 64K pages and TRANSPARENT_HUGEPAGE",
-        ),
-        Arch(
-            "arm",
-            "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages",
-            32,
-            12,
-            64,
-            64,
-            12,
-            arch_dma_minalign=64,
-            arch_slab_minalign=8,
-            notes="ARM_L1_CACHE_SHIFT 6 for CPU_V7; ARCH_DMA_MINALIGN = L1_CACHE_BYTES; "
-            "FORCE_MAX_ZONEORDER 12 (SOC_AM33XX in multi_v7_defconfig); ZONE_DMA via "
-            "ARCH_PRIMA2",
-        ),
-        Arch(
-            "ppc64",
-            "PowerPC 64-bit, 64K pages (PPC_64K_PAGES)",
-            64,
-            16,
-            128,
-            128,
-            9,
-            notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 9 with 64K pages",
-        ),
-        Arch(
-            "ppc64-4k",
-            "PowerPC 64-bit, 4K pages",
-            64,
-            12,
-            128,
-            128,
-            13,
-            notes="L1_CACHE_SHIFT 7; FORCE_MAX_ZONEORDER 13 with 4K pages",
-        ),
-        Arch(
-            "s390x",
-            "IBM z, 64-bit, 4K pages",
-            64,
-            12,
-            256,
-            256,
-            9,
-            notes="L1_CACHE_SHIFT 8; FORCE_MAX_ZONEORDER 9",
-        ),
-    )
-}
-
-
-@dataclass(frozen=True)
-class KernelPreset:
-    """One kernel version: its allocator, its flags, and the architectures it has."""
-
-    name: str
-    allocator: str
-    flags: tuple[FlagDef, ...]
-    arches: dict[str, Arch]
-    switches: dict[str, tuple[bool, str]]  # CONFIG_* switch -> (default, help)
-    options: frozenset[str]  # boot parameters and counts that apply to this version
-    flags_bits: int = 0  # width of the flags type; 0: unsigned long of the arch
-    # arch presets that appear only in a later version: name -> first version
-    later_arches: dict[str, str] = field(default_factory=dict)
-
-
-# The configuration switches that change what SLAB 3.16 computes, with their
-# defaults (a distribution-like SMP build).
-SWITCHES_V3_16: dict[str, tuple[bool, str]] = {
-    "debug_slab": (False, "CONFIG_DEBUG_SLAB: red zones, poison, store-user, stats"),
-    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
-    "debug_pagealloc": (False, "CONFIG_DEBUG_PAGEALLOC (with DEBUG_SLAB: page-sized objects)"),
-    "debug_slab_leak": (False, "CONFIG_DEBUG_SLAB_LEAK: one status byte per object"),
-    "page_poisoning": (False, "CONFIG_PAGE_POISONING"),
-    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
-    "kmemcheck": (False, "CONFIG_KMEMCHECK: defines SLAB_NOTRACK"),
-    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
-    "memcg_kmem": (False, "CONFIG_MEMCG_KMEM: struct kmem_cache grows by a pointer"),
-}
-
-V3_16 = KernelPreset(
-    name="v3.16",
-    allocator="SLAB",
-    flags=FLAGS_V3_16,
-    arches=ARCHES_V3_16,
-    switches=SWITCHES_V3_16,
-    options=frozenset(
-        {"nr_cpus", "mem", "slab_max_order_param", "cache_line_size_param", "zone_dma", "nr_nodes"}
-    ),
-    later_arches={"arm64-16k": "v4.4", "riscv64": "v4.15"},
-)
-
-# Linux 6.18 architecture constants (6.18.2 tree; see shared/spec/slub-v6.18.md b.3
-# and tests/data/README.md).  ``max_order`` is MAX_PAGE_ORDER + 1, the number of
-# buddy orders, so that it means the same as 3.16's MAX_ORDER.
-ARCHES_V6_18: dict[str, Arch] = {
-    a.name: a
-    for a in (
-        Arch(
-            "x86_64",
-            "x86-64, 4K pages",
-            64,
-            12,
-            64,
-            64,
-            11,
-            runtime_cache_line=True,
-            zone_dma32=True,
-            notes="no ARCH_FORCE_MAX_ORDER: MAX_PAGE_ORDER 10",
-        ),
-        Arch("i386", "x86 32-bit, 4K pages", 32, 12, 64, 64, 11, runtime_cache_line=True),
-        Arch(
-            "arm64",
-            "AArch64, 4K pages",
-            64,
-            12,
-            64,
-            64,
-            11,
-            arch_dma_minalign=128,
-            arch_kmalloc_minalign=8,
-            runtime_cache_line=True,
-            zone_dma32=True,
-            notes="ARCH_KMALLOC_MINALIGN 8 since 6.5; kmalloc minalign 8 with swiotlb",
-        ),
-        Arch(
-            "arm64-16k",
-            "AArch64, 16K pages",
-            64,
-            14,
-            64,
-            64,
-            12,
-            arch_dma_minalign=128,
-            arch_kmalloc_minalign=8,
-            runtime_cache_line=True,
-            zone_dma32=True,
-            notes="ARCH_FORCE_MAX_ORDER 11 with 16K pages",
-        ),
-        Arch(
-            "arm64-64k",
-            "AArch64, 64K pages",
-            64,
-            16,
-            64,
-            64,
-            14,
-            arch_dma_minalign=128,
-            arch_kmalloc_minalign=8,
-            runtime_cache_line=True,
-            zone_dma32=True,
-            notes="ARCH_FORCE_MAX_ORDER 13 with 64K pages",
-        ),
-        Arch(
-            "arm",
-            "ARM 32-bit (ARMv7 multi_v7, EABI), 4K pages",
-            32,
-            12,
-            64,
-            64,
-            12,
-            arch_dma_minalign=64,
-            arch_slab_minalign=8,
-            kmalloc_minalign=64,
-            notes="ARCH_DMA_MINALIGN = L1_CACHE_BYTES 64; MAX_PAGE_ORDER 11 (SOC_AM33XX)",
-        ),
-        Arch(
-            "ppc64",
-            "PowerPC 64-bit Book3S, 64K pages",
-            64,
-            16,
-            128,
-            128,
-            9,
-            zone_dma=False,
-            notes="L1_CACHE_BYTES 128; ARCH_FORCE_MAX_ORDER 8 (64K)",
-        ),
-        Arch(
-            "ppc64-4k",
-            "PowerPC 64-bit Book3S, 4K pages",
-            64,
-            12,
-            128,
-            128,
-            13,
-            zone_dma=False,
-            notes="ARCH_FORCE_MAX_ORDER 12 with 4K pages",
-        ),
-        Arch(
-            "s390x",
-            "IBM z, 64-bit, 4K pages",
-            64,
-            12,
-            256,
-            256,
-            11,
-            zone_dma32=False,
-            notes="L1_CACHE_BYTES 256",
-        ),
-        Arch(
-            "riscv64",
-            "RISC-V 64-bit, 4K pages",
-            64,
-            12,
-            64,
-            64,
-            11,
-            zone_dma=False,
-            zone_dma32=True,
-            notes="L1_CACHE_BYTES 64",
-        ),
-    )
-}
-
-# CONFIG_* switches of 6.18 that change what SLUB computes; the defaults are the
-# distribution-like configuration of the kernel this project runs on (6.18.44).
-SWITCHES_V6_18: dict[str, tuple[bool, str]] = {
-    "slub_debug_config": (True, "CONFIG_SLUB_DEBUG: debug support (off until slab_debug)"),
-    "slub_cpu_partial": (True, "CONFIG_SLUB_CPU_PARTIAL: per-CPU partial slab lists"),
-    "slub_tiny": (False, "CONFIG_SLUB_TINY: no per-CPU partials, max order 1, no sysfs"),
-    "hardened_usercopy": (True, "CONFIG_HARDENED_USERCOPY: usersize blocks merging"),
-    "memcg": (True, "CONFIG_MEMCG: SLAB_ACCOUNT, kmalloc-cg-* caches"),
-    "stackdepot": (True, "CONFIG_STACKDEPOT: struct track holds a stack handle"),
-    "kasan_generic": (False, "CONFIG_KASAN_GENERIC: metadata and red zones in every cache"),
-    "kfence": (False, "CONFIG_KFENCE: defines SLAB_SKIP_KFENCE"),
-    "slab_obj_ext": (True, "CONFIG_SLAB_OBJ_EXT: defines SLAB_NO_OBJ_EXT"),
-    "random_kmalloc_caches": (False, "CONFIG_RANDOM_KMALLOC_CACHES: kmalloc-rnd-NN-* copies"),
-    "slab_buckets": (True, "CONFIG_SLAB_BUCKETS: kmalloc_buckets and kmem_buckets"),
-    "slab_freelist_hardened": (True, "CONFIG_SLAB_FREELIST_HARDENED: encoded free pointers"),
-    "slab_freelist_random": (True, "CONFIG_SLAB_FREELIST_RANDOM: shuffled freelists"),
-    "debug_vm": (False, "CONFIG_DEBUG_VM: kmem_cache_sanity_check is compiled in"),
-    "debug_objects": (False, "CONFIG_DEBUG_OBJECTS: defines SLAB_DEBUG_OBJECTS"),
-    "failslab": (False, "CONFIG_FAILSLAB: defines SLAB_FAILSLAB"),
-}
-
-V6_18 = KernelPreset(
-    name="v6.18",
-    allocator="SLUB",
-    flags=FLAGS_V6_18,
-    arches=ARCHES_V6_18,
-    switches=SWITCHES_V6_18,
-    options=frozenset(
-        {
-            "nr_cpus",
-            "nr_present_cpus",
-            "cache_line_size_param",
-            "zone_dma",
-            "nr_nodes",
-            "mem",
-            "slub_min_order",
-            "slub_max_order",
-            "slub_min_objects",
-            "slab_nomerge",
-            "slub_debug",
-        }
-    ),
-    flags_bits=32,  # slab_flags_t is an unsigned int
-)
-
-PRESETS: dict[str, KernelPreset] = {V3_16.name: V3_16, V6_18.name: V6_18}
-
-
-def get_preset(version: str) -> KernelPreset:
-    key = version if version.startswith("v") else "v" + version
-    try:
-        return PRESETS[key]
-    except KeyError:
-        raise InputError(
-            f"unknown kernel version {version!r} (supported: {', '.join(PRESETS)})"
-        ) from None
+from .versions import Arch, KernelPreset, get_preset
 
 
 def get_arch(preset: KernelPreset, name: str) -> Arch:
@@ -407,6 +50,7 @@ ALL_SWITCHES: tuple[str, ...] = (
     "hardened_usercopy",
     "memcg",
     "stackdepot",
+    "stacktrace",
     "kasan_generic",
     "kfence",
     "slab_obj_ext",
@@ -418,33 +62,6 @@ ALL_SWITCHES: tuple[str, ...] = (
 
 MAX_NR_CPUS = 8192  # the largest CONFIG_NR_CPUS (x86 MAXSMP)
 DEFAULT_MEM = 4 << 30  # RAM of the simulated machine; > 32 MiB gives slab_max_order 1
-
-
-# Start of the direct map (PAGE_OFFSET) of a typical build without KASLR, where
-# the run-time model puts physical page 0.  Sources: arch/x86/include/asm/
-# page_64_types.h (3.16: __PAGE_OFFSET; 6.18: __PAGE_OFFSET_BASE_L4), arch/arm64/
-# include/asm/memory.h (3.16: ~0 << (VA_BITS - 1), VA_BITS 39 with 4K pages and 42
-# with 64K; 6.18: -(1 << VA_BITS), VA_BITS 52 by default in arch/arm64/Kconfig),
-# CONFIG_PAGE_OFFSET 0xC0000000 (i386, arm: VMSPLIT_3G), arch/powerpc/include/asm/
-# page.h (0xc000000000000000).  s390x maps physical memory at 0 (its lowcore
-# pages are never slab pages) and riscv64 picks its layout at boot; neither is here.
-DIRECT_MAP: dict[tuple[str, str], int] = {
-    ("v3.16", "x86_64"): 0xFFFF880000000000,
-    ("v3.16", "i386"): 0xC0000000,
-    ("v3.16", "arm64"): 0xFFFFFFC000000000,
-    ("v3.16", "arm64-64k"): 0xFFFFFE0000000000,
-    ("v3.16", "arm"): 0xC0000000,
-    ("v3.16", "ppc64"): 0xC000000000000000,
-    ("v3.16", "ppc64-4k"): 0xC000000000000000,
-    ("v6.18", "x86_64"): 0xFFFF888000000000,
-    ("v6.18", "i386"): 0xC0000000,
-    ("v6.18", "arm64"): 0xFFF0000000000000,
-    ("v6.18", "arm64-16k"): 0xFFF0000000000000,
-    ("v6.18", "arm64-64k"): 0xFFF0000000000000,
-    ("v6.18", "arm"): 0xC0000000,
-    ("v6.18", "ppc64"): 0xC000000000000000,
-    ("v6.18", "ppc64-4k"): 0xC000000000000000,
-}
 
 
 @dataclass(frozen=True)
@@ -482,6 +99,7 @@ class KernelConfig:
     hardened_usercopy: bool | None = None
     memcg: bool | None = None
     stackdepot: bool | None = None
+    stacktrace: bool | None = None
     kasan_generic: bool | None = None
     kfence: bool | None = None
     slab_obj_ext: bool | None = None
@@ -585,14 +203,13 @@ class KernelConfig:
 
     @property
     def page_offset(self) -> int:
-        """PAGE_OFFSET: the virtual address of physical page 0 (see DIRECT_MAP)."""
-        try:
-            return DIRECT_MAP[(self.version, self.arch.name)]
-        except KeyError:
+        """PAGE_OFFSET: the virtual address of physical page 0 (Arch.page_offset)."""
+        if self.arch.page_offset is None:
             raise InputError(
                 f"the run-time model has no direct map for {self.arch.name} on "
-                f"{self.version} (see slabhw.config.DIRECT_MAP)"
-            ) from None
+                f"{self.version} (see slabhw.versions.arches)"
+            )
+        return self.arch.page_offset
 
     @property
     def bytes_per_word(self) -> int:

@@ -26,58 +26,6 @@ class FlagDef:
     requires_not: str | None = None  # a switch that removes the flag when on
 
 
-# include/linux/slab.h (v3.16) lines 23-101; CFLGS_OFF_SLAB from mm/slab.c (v3.16).
-FLAGS_V3_16: tuple[FlagDef, ...] = (
-    FlagDef("SLAB_DEBUG_FREE", 0x00000100),
-    FlagDef("SLAB_RED_ZONE", 0x00000400),
-    FlagDef("SLAB_POISON", 0x00000800),
-    FlagDef("SLAB_HWCACHE_ALIGN", 0x00002000),
-    FlagDef("SLAB_CACHE_DMA", 0x00004000),
-    FlagDef("SLAB_STORE_USER", 0x00010000),
-    FlagDef("SLAB_RECLAIM_ACCOUNT", 0x00020000),
-    FlagDef("SLAB_TEMPORARY", 0x00020000, alias_of="SLAB_RECLAIM_ACCOUNT"),
-    FlagDef("SLAB_PANIC", 0x00040000),
-    FlagDef("SLAB_DESTROY_BY_RCU", 0x00080000),
-    FlagDef("SLAB_MEM_SPREAD", 0x00100000),
-    FlagDef("SLAB_TRACE", 0x00200000),
-    FlagDef("SLAB_DEBUG_OBJECTS", 0x00400000, requires="debug_objects"),
-    FlagDef("SLAB_NOLEAKTRACE", 0x00800000),
-    FlagDef("SLAB_NOTRACK", 0x01000000, requires="kmemcheck"),
-    FlagDef("SLAB_FAILSLAB", 0x02000000, requires="failslab"),
-    FlagDef("CFLGS_OFF_SLAB", 0x80000000, internal=True),
-)
-
-
-# include/linux/slab.h (v6.18.2) enum _slab_flag_bits: a flag compiled out takes no
-# bit, so later flags move down; mm/slub.c adds __OBJECT_POISON and __CMPXCHG_DOUBLE.
-FLAGS_V6_18: tuple[FlagDef, ...] = (
-    FlagDef("SLAB_CONSISTENCY_CHECKS", ENUM),
-    FlagDef("SLAB_RED_ZONE", ENUM),
-    FlagDef("SLAB_POISON", ENUM),
-    FlagDef("SLAB_KMALLOC", ENUM),
-    FlagDef("SLAB_HWCACHE_ALIGN", ENUM),
-    FlagDef("SLAB_CACHE_DMA", ENUM),
-    FlagDef("SLAB_CACHE_DMA32", ENUM),
-    FlagDef("SLAB_STORE_USER", ENUM),
-    FlagDef("SLAB_PANIC", ENUM),
-    FlagDef("SLAB_TYPESAFE_BY_RCU", ENUM),
-    FlagDef("SLAB_TRACE", ENUM),
-    FlagDef("SLAB_DEBUG_OBJECTS", ENUM, requires="debug_objects"),
-    FlagDef("SLAB_NOLEAKTRACE", ENUM),
-    FlagDef("SLAB_NO_MERGE", ENUM),
-    FlagDef("SLAB_FAILSLAB", ENUM, requires="failslab"),
-    FlagDef("SLAB_ACCOUNT", ENUM, requires="memcg"),
-    FlagDef("SLAB_KASAN", ENUM, requires="kasan_generic"),
-    FlagDef("SLAB_NO_USER_FLAGS", ENUM),
-    FlagDef("SLAB_SKIP_KFENCE", ENUM, requires="kfence"),
-    FlagDef("SLAB_RECLAIM_ACCOUNT", ENUM, requires_not="slub_tiny"),
-    FlagDef("SLAB_TEMPORARY", ENUM, alias_of="SLAB_RECLAIM_ACCOUNT", requires_not="slub_tiny"),
-    FlagDef("__OBJECT_POISON", ENUM, internal=True),
-    FlagDef("__CMPXCHG_DOUBLE", ENUM, internal=True),
-    FlagDef("SLAB_NO_OBJ_EXT", ENUM, requires="slab_obj_ext"),
-)
-
-
 class FlagTable:
     """The flag macros of one configured kernel: name -> value, parse, format."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .config import PRESETS, KernelConfig
+from .config import KernelConfig
 from .errors import InputError
+from .versions import PRESETS
 
 # KernelConfig switch -> the CONFIG_ option that sets it
 CONFIG_OPTIONS: dict[str, str] = {

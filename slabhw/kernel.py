@@ -52,7 +52,7 @@ def _build_config(
     kernel: str, arch: str, nr_cpus: int, debug: bool, options: dict[str, Any]
 ) -> KernelConfig:
     """``debug`` is CONFIG_DEBUG_SLAB for SLAB kernels, slab_debug (full) for SLUB."""
-    from .config import get_preset
+    from .versions import get_preset
 
     if get_preset(kernel).allocator == "SLUB":
         if debug:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from slabhw.config import ARCHES_V3_16
+from slabhw.versions import get_preset
 
 
-@pytest.fixture(params=sorted(ARCHES_V3_16))
+@pytest.fixture(params=sorted(get_preset("v3.16").arches))
 def arch_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)

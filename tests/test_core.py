@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from slabhw import _core
 from slabhw import reference as ref
-from slabhw.config import ARCHES_V3_16, KernelConfig
+from slabhw.config import KernelConfig
+from slabhw.versions import get_preset
 from tests.helpers import config
 
 pytestmark = pytest.mark.skipif(_core.BACKEND != "c", reason="compares C with the reference")
@@ -26,7 +27,7 @@ FLAG_BITS = [d.value for d in KernelConfig.build().preset.flags]
 
 @st.composite
 def configs(draw: st.DrawFn) -> KernelConfig:
-    arch = draw(st.sampled_from(sorted(ARCHES_V3_16)))
+    arch = draw(st.sampled_from(sorted(get_preset("v3.16").arches)))
     return config(
         arch,
         nr_cpus=draw(st.integers(1, 8)),

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from slabhw import _core
 from slabhw import reference_slub as rs
-from slabhw.config import ARCHES_V6_18, KernelConfig
+from slabhw.config import KernelConfig
 from slabhw.crosscheck import ATTRIBUTE_FLAGS
 from slabhw.errors import DIVIDE_ERROR, EINVAL, HANG, InputError
 from slabhw.slub_debug import parse as parse_slub_debug
+from slabhw.versions import get_preset
 
 SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
 
@@ -247,7 +248,7 @@ def test_options_must_apply_to_the_version() -> None:
 @st.composite
 def slub_configs(draw: st.DrawFn) -> KernelConfig:
     return cfg(
-        draw(st.sampled_from(sorted(ARCHES_V6_18))),
+        draw(st.sampled_from(sorted(get_preset("v6.18").arches))),
         nr_cpus=draw(st.integers(1, 300)),
         nr_present_cpus=draw(st.one_of(st.none(), st.integers(1, 8))),
         slub_tiny=draw(st.booleans()),

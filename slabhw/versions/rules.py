@@ -1,0 +1,299 @@
+"""The rules that change between kernel versions, as data.
+
+A version preset (slabhw/versions/v*.py) is a set of these records.  Two kinds of
+field:
+
+* ``has_<feature>``: a feature that arrived in some release (False before it);
+* an enum named after the kernel function whose algorithm changed, whose values
+  name the release that introduced each algorithm (``CalculateOrder.V6_7``).
+
+Every field cites the release, and the commit where it is known, in which it
+changed.  Code reads these fields; no code compares version numbers.  The enums
+that the C core switches on are mirrored in csrc/slabhw.h and checked against the
+compiled module at import (slabhw._core).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+# ---- enums the C core switches on (csrc/slabhw.h, enum slabhw_*) ----------------------
+
+
+class CalculateOrder(IntEnum):
+    """calculate_order() / slab_order() of mm/slub.c."""
+
+    # The min_objects loop: for min_objects down to 2, try waste fractions 16, 8, 4
+    # with slab_order() (which re-tests MAX_OBJS_PER_PAGE against slub_min_order on
+    # every call); then one object at any waste up to slub_max_order, then up to
+    # MAX_ORDER.  "slub: Calculate min_objects based on number of processors"
+    # (v2.6.26) gave it its final form.
+    V2_6_26 = 0
+    # branch slab/for-6.7/orders-cleanup (v6.7): "mm/slub: remove min_objects loop
+    # from calculate_order()", "attempt to find layouts up to 1/2 waste", "simplify
+    # the last resort slab order calculation": one MAX_OBJS test, fractions 16..2.
+    V6_7 = 1
+
+
+class OrderCpus(IntEnum):
+    """The CPU count calculate_order() derives min_objects from."""
+
+    NR_CPU_IDS_V2_6_26 = 0  # 4 * (fls(nr_cpu_ids) + 1)
+    # 3286222fc609 "mm, slub: better heuristic for number of cpus when calculating
+    # slab order" (v5.11): num_present_cpus(), nr_cpu_ids when that is 1
+    PRESENT_V5_11 = 1
+
+
+class FreePointerOffset(IntEnum):
+    """Where calculate_sizes() puts a free pointer that stays inside the object."""
+
+    # 3202fa62fb43 "slub: relocate freelist pointer to middle of object" (v5.7) with
+    # "slub: avoid redzone when choosing freepointer location" (v5.7): the middle of
+    # ALIGN(object_size, PTR), rounded up; 0 when that is one word.
+    V5_7 = 0
+    # e41a49fadbc8 "mm/slub: actually fix freelist pointer vs redzoning" (v5.13;
+    # 5.10.46 by backport): ALIGN_DOWN(object_size / 2, PTR).
+    V5_13 = 1
+
+
+class FreePointerOutside(IntEnum):
+    """When calculate_sizes() moves the free pointer behind the object."""
+
+    V2_6 = 0  # SLAB_TYPESAFE_BY_RCU, SLAB_POISON or a constructor
+    # 74c1d3e08153 "mm/slub: fix redzoning for small allocations" (v5.13; 5.10.46):
+    # also SLAB_RED_ZONE with an object smaller than a pointer
+    V5_13 = 1
+    # 946fa0dbf2d8 "mm/slub: extend redzone check to extra allocated kmalloc space
+    # than requested" (v6.2): also a kmalloc cache that keeps orig_size
+    V6_2 = 2
+    # "slab: don't put freepointer outside of object if only orig_size" (v6.11):
+    # orig_size moves it only together with SLAB_RED_ZONE
+    V6_11 = 3
+
+
+class SetCpuPartial(IntEnum):
+    """set_cpu_partial() of mm/slub.c."""
+
+    # "slub: per cpu cache for partial pages" (v3.1): 30/13/6/2 objects by size
+    OBJECTS_V3_1 = 0
+    # b47291ef02b0 "mm, slub: change percpu partial accounting from objects to
+    # pages", 23e98ad1ce89 "mm/slub: increase default cpu partial list sizes" (v5.16):
+    # 120/52/24/6 objects, kept as cpu_partial_slabs = DIV_ROUND_UP(2 * n, objects)
+    SLABS_V5_16 = 1
+
+
+C_ENUMS: tuple[type[IntEnum], ...] = (
+    CalculateOrder,
+    OrderCpus,
+    FreePointerOffset,
+    FreePointerOutside,
+    SetCpuPartial,
+)
+
+
+# ---- enums only Python reads -------------------------------------------------------------
+
+
+class BootCacheAlign(IntEnum):
+    """The starting alignment create_boot_cache() passes to calculate_alignment()."""
+
+    V2_6 = 0  # ARCH_KMALLOC_MINALIGN
+    # 59bb47985c1d "mm, sl[aou]b: guarantee natural alignment for kmalloc(power-of-
+    # two)" (v5.4): any boot cache of a power-of-two size is aligned to its size
+    POW2_V5_4 = 1
+    # ad59baa31695 "slab, rust: extend kmalloc() alignment guarantees to remove Rust
+    # padding" (v6.11): SLAB_KMALLOC caches only, 1 << (ffs(size) - 1)
+    FFS_V6_11 = 2
+
+
+class KmallocOrder(IntEnum):
+    """The order of sizes within one kmalloc type in create_kmalloc_caches()."""
+
+    # 8, 16, 32, 64, 96, 128, 192, 256, ...: 96 after 64 and 192 after 128
+    INTERLEAVED_V2_6 = 0
+    # 96 and 192 first, then 8, 16, 32, ... (v6.11, with the kmem_buckets series)
+    SMALL_FIRST_V6_11 = 1
+
+
+class KmallocDma(IntEnum):
+    """Where create_kmalloc_caches() makes the dma-kmalloc caches."""
+
+    # after slab_state = UP, in a loop of its own over the existing normal caches in
+    # index order: 96, 192, 8, 16, ...
+    AFTER_UP_V2_6 = 0
+    # in the main loop as one more type, "mm/slab_common: move dma-kmalloc caches
+    # creation into new_kmalloc_cache()" (v5.19)
+    IN_LOOP_V5_19 = 1
+
+
+class KmallocNormalMerge(IntEnum):
+    """How the KMALLOC_NORMAL caches are kept from merging under memcg."""
+
+    NONE_V2_6 = 0  # they merge like any cache without usersize
+    # "mm: memcg/slab: disable cache merging for KMALLOC_NORMAL caches" (v5.14):
+    # refcount -1 after creation, with CONFIG_MEMCG_KMEM
+    REFCOUNT_V5_14 = 1
+    # "mm/slab: introduce kmem_cache flag SLAB_NO_MERGE" (v6.5): SLAB_NO_MERGE with
+    # memcg, and for every copy with RANDOM_KMALLOC_CACHES
+    NO_MERGE_V6_5 = 2
+
+
+class KmallocType(IntEnum):
+    """kmalloc_type(): which GFP bits choose which kmalloc type."""
+
+    # GFP_DMA -> dma, __GFP_RECLAIMABLE -> rcl, else normal (__GFP_ACCOUNT too)
+    V5_0 = 0
+    # "mm: memcg/slab: create a new set of kmalloc-cg-<n> caches" (v5.14):
+    # __GFP_ACCOUNT -> cg (with memcg)
+    CG_V5_14 = 1
+    # "mm/slab: introduce kmalloc-rnd-" (RANDOM_KMALLOC_CACHES, v6.6): a plain
+    # request picks a copy from hash_64(caller ^ random_kmalloc_seed)
+    RANDOM_V6_6 = 2
+
+
+class KmallocSizeRoundup(IntEnum):
+    """kmalloc_size_roundup() of mm/slab_common.c."""
+
+    NONE = 0  # the function does not exist
+    # 05a940656e1e "slab: Introduce kmalloc_size_roundup()" (v6.1): sizes above the
+    # kmalloc caches round to whole page orders with no upper bound
+    V6_1 = 1
+    # "mm/slab: fix kmalloc_size_roundup() for sizes above KMALLOC_MAX_SIZE" form
+    # (present in 6.6): above KMALLOC_MAX_SIZE the size is returned unchanged
+    V6_6 = 2
+
+
+class SlubDebugParse(IntEnum):
+    """slub_debug= / slab_debug= parsing (setup_slub_debug, kmem_cache_flags)."""
+
+    # "mm, slub: extend slub_debug syntax for multiple blocks" (v5.9): ';' blocks;
+    # a parameter of lists only sets the global flags to 0
+    BLOCKS_V5_9 = 0
+    # "mm: slub: fix slub_debug disabling for list of slabs" (v5.14): lists alone
+    # leave the global flags as they were; "mm/slub: disable user tracing for
+    # kmemleak caches by default" (v5.12): SLAB_NOLEAKTRACE caches lose STORE_USER
+    KEEP_GLOBAL_V5_14 = 1
+
+
+class DeactivateSlab(IntEnum):
+    """The order deactivate_slab() leaves a CPU freelist in."""
+
+    # each object of the CPU freelist but the last is pushed onto the slab freelist
+    # head, then the last: the order is reversed
+    PUSH_V2_6 = 0
+    # "mm, slub: splice cpu and page freelists in deactivate_slab()" (v5.12): order kept
+    SPLICE_V5_12 = 1
+
+
+class DetachedFreelist(IntEnum):
+    """build_detached_freelist() of kmem_cache_free_bulk()."""
+
+    # the objects taken are set to NULL; the next round starts at the first skipped
+    NULL_MARK_V4_6 = 0
+    # the objects taken are swapped to the end; the next round takes the new end
+    # (present in 6.1.0, absent in 5.19)
+    SWAP_V6_1 = 1
+
+
+class ShuffleRandom(IntEnum):
+    """The random source of the freelist shuffle (init_cache_random_seq)."""
+
+    # a prandom (LFSR113) state seeded by get_random_long(); start get_random_int() % n
+    PRANDOM_V4_7 = 0
+    # "mm/slab: Replace invocation of weak PRNG" (v6.5): get_random_u32_below()
+    GET_RANDOM_V6_5 = 1
+
+
+@dataclass(frozen=True)
+class SlubRules:
+    """The SLUB of one kernel version: creation arithmetic, boot, kmalloc caches,
+    merging, what sysfs shows, and the run time."""
+
+    # -- kmem_cache_create (mm/slab_common.c) ------------------------------------------
+    # struct kmem_cache_args, __kmem_cache_create_args (v6.12, "slab: add struct
+    # kmem_cache_args"): the custom free pointer of SLAB_TYPESAFE_BY_RCU caches
+    has_freeptr_offset: bool
+    # kmem_cache_args.sheaf_capacity, per-CPU sheaves (v6.18)
+    has_sheaves: bool
+    # the flags filter: flags outside SLAB_FLAGS_PERMITTED fail with -EINVAL, the
+    # rest are masked with CACHE_CREATE_MASK (v2.6 .. 6.17); v6.18 "slab: remove
+    # CACHE_CREATE_MASK" keeps them, clearing only the debug flags without SLUB_DEBUG
+    has_create_mask: bool
+    # !HARDENED_USERCOPY drops usersize at creation, in boot caches and from
+    # slab_unmergeable: "mm, slab: ignore hardened usercopy parameters when
+    # disabled" (v6.2)
+    has_usercopy_gate: bool
+    # kmem_cache_sanity_check() rejects objects smaller than a pointer; dropped by
+    # 74c1d3e08153 "mm/slub: fix redzoning for small allocations" (v5.13; 5.10.46)
+    has_sanity_min_size: bool
+    # kmem_cache_create turns on the slub_debug_enabled static key for caches with
+    # debug flags: "mm, slub: enable slub_debug static key when creating cache with
+    # explicit debug flags" (v5.14)
+    has_create_debug_key: bool
+    # -- calculate_sizes / calculate_order / tunables (mm/slub.c) ------------------------
+    freeptr_offset: FreePointerOffset
+    freeptr_outside: FreePointerOutside
+    # struct track holds a stack depot handle: 5cf909c553e9 "mm/slub: use stackdepot
+    # to save stack trace in objects" (v5.19); before it, TRACK_ADDRS_COUNT (16)
+    # return addresses with CONFIG_STACKTRACE
+    has_track_stack_handle: bool
+    # bytes of the kmalloc original-size word behind the tracks (0: none):
+    # 6edf2576a6cc "mm/slub: enable debugging memory wasting of kmalloc" (v6.1,
+    # unsigned int); b85f369b81ae "mm/slab: use unsigned long for orig_size to
+    # ensure proper metadata align" (6.19; 6.12.7x by backport)
+    orig_size_bytes: int
+    calculate_order: CalculateOrder
+    order_cpus: OrderCpus
+    # slub_min_order= raises slub_max_order to match ("mm/slub: add sanity check for
+    # slub_min/max_order cmdline setup", v6.7); slub_max_order= lowers slub_min_order
+    has_order_param_check: bool
+    set_cpu_partial: SetCpuPartial
+    # KASAN generic layouts as slabhw knows them (kasan_cache_create of 6.18)
+    has_kasan_layout: bool
+    # -- boot, kmalloc caches, merging (mm/slab_common.c, mm/slub.c) ---------------------
+    boot_cache_align: BootCacheAlign
+    # SLAB_NO_OBJ_EXT on the two boot caches ("mm/slab: introduce SLAB_NO_OBJ_EXT to
+    # avoid obj_ext creation", v6.10)
+    has_boot_no_obj_ext: bool
+    # the kmalloc types in creation order (enum kmalloc_cache_type); a type whose
+    # switch is off is skipped: "cg" needs memcg, "rcl" !slub_tiny, "dma" ZONE_DMA,
+    # "rnd" RANDOM_KMALLOC_CACHES (15 copies)
+    kmalloc_types: tuple[str, ...]
+    kmalloc_order: KmallocOrder
+    kmalloc_dma: KmallocDma
+    kmalloc_normal_merge: KmallocNormalMerge
+    kmalloc_type: KmallocType
+    kmalloc_size_roundup: KmallocSizeRoundup
+    # the kmalloc_buckets cache and kmem_buckets_create (v6.11, SLAB_BUCKETS)
+    has_kmalloc_buckets: bool
+    # create_kmalloc_cache adds SLAB_KMALLOC (v6.1)
+    has_slab_kmalloc: bool
+    # __kmalloc_minalign(): kmalloc caches sized to the DMA minimum when a device
+    # may need it (v6.5, "mm/slab: decouple ARCH_KMALLOC_MINALIGN from
+    # ARCH_DMA_MINALIGN" and the arm64 series)
+    has_kmalloc_minalign: bool
+    # -- boot parameters --------------------------------------------------------------
+    slub_debug_parse: SlubDebugParse
+    # the slab_* spellings of the boot options (slab_debug=, slab_max_order=, ...):
+    # 671776b32b26 "mm/slub: unify all sl[au]b parameters with "slab_$param"" (v6.9)
+    has_slab_param_names: bool
+    # slab_merge / slub_merge (v5.15)
+    has_slab_merge_param: bool
+    # -- what user space sees -----------------------------------------------------------
+    # sysfs attribute names beyond the common set (see slabhw.slub SYSFS_COMMON)
+    sysfs_extra: tuple[str, ...]
+    # get_slabinfo samples nodes with many partial slabs: "mm/slub: avoid scanning
+    # all partial slabs in get_slabinfo()" (v6.10)
+    has_slabinfo_approx: bool
+    # -- the run time ---------------------------------------------------------------------
+    deactivate_slab: DeactivateSlab
+    # debug caches allocate one object at a time under the node lock, never through
+    # a CPU slab: "mm/slub: restrict sysfs validation to debug caches and make it
+    # safe" (v6.1)
+    has_debug_single_path: bool
+    detached_freelist: DetachedFreelist
+    shuffle_random: ShuffleRandom
+    # slabs on the per-CPU partial list are not frozen: "slub: Delay freezing of
+    # partial slabs" (v6.8)
+    has_unfrozen_partials: bool
