@@ -65,7 +65,7 @@ def test_sweep_slub_c(benchmark: Any, record: Any) -> None:
     flags = rng.choice(np.array([0, hw], dtype=np.uint64), N)
     out = np.empty(N, dtype=_core.SLUB_LAYOUT_DTYPE)
     benchmark.pedantic(
-        _core.slub618_create_array,
+        _core.slub_create_array,
         args=(p, sizes, 0, flags),
         kwargs={"out": out},
         rounds=5,

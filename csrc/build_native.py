@@ -14,7 +14,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(HERE, "slabhw.h")
-SOURCES = ["common.c", "slab316.c", "slub618.c", "runtime.c"]
+SOURCES = ["common.c", "slab316.c", "slub.c", "runtime.c"]
 
 
 def cdef_block(path: str = HEADER) -> str:

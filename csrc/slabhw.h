@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 8 };
+enum { SLABHW_ABI_VERSION = 9 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -106,8 +106,33 @@ struct slabhw_slab316_cache {
     int64_t reciprocal_sh2;
 };
 
-/* One configured Linux 6.18 SLUB kernel (reference_slub.SlubParams). */
-struct slabhw_slub618_params {
+/* The rules of SLUB that change between versions (slabhw/versions/rules.py names
+ * each value after the release that introduced it; checked at import). */
+enum slabhw_calculate_order {          /* calculate_order() */
+    SLABHW_CALCULATE_ORDER_V2_6_26 = 0, /* the min_objects loop, fractions 16/8/4 */
+    SLABHW_CALCULATE_ORDER_V6_7 = 1     /* one MAX_OBJS test, fractions 16..2 */
+};
+enum slabhw_order_cpus {               /* the CPU count behind min_objects */
+    SLABHW_ORDER_CPUS_NR_CPU_IDS_V2_6_26 = 0,
+    SLABHW_ORDER_CPUS_PRESENT_V5_11 = 1
+};
+enum slabhw_free_pointer_offset {       /* a free pointer inside the object */
+    SLABHW_FREE_POINTER_OFFSET_V5_7 = 0, /* middle of ALIGN(size, PTR), rounded up */
+    SLABHW_FREE_POINTER_OFFSET_V5_13 = 1 /* ALIGN_DOWN(object_size / 2, PTR) */
+};
+enum slabhw_free_pointer_outside {      /* when the free pointer goes behind it */
+    SLABHW_FREE_POINTER_OUTSIDE_V2_6 = 0,  /* RCU, POISON, ctor */
+    SLABHW_FREE_POINTER_OUTSIDE_V5_13 = 1, /* + RED_ZONE with object < PTR */
+    SLABHW_FREE_POINTER_OUTSIDE_V6_2 = 2,  /* + a kmalloc cache keeping orig_size */
+    SLABHW_FREE_POINTER_OUTSIDE_V6_11 = 3  /* orig_size only with RED_ZONE */
+};
+enum slabhw_set_cpu_partial {          /* set_cpu_partial() */
+    SLABHW_SET_CPU_PARTIAL_OBJECTS_V3_1 = 0,  /* 30/13/6/2 objects */
+    SLABHW_SET_CPU_PARTIAL_SLABS_V5_16 = 1    /* 120/52/24/6, cpu_partial_slabs */
+};
+
+/* One configured SLUB kernel of any version (reference_slub.SlubParams). */
+struct slabhw_slub_params {
     uint64_t word_bits;
     uint64_t page_shift;
     uint64_t cache_line_size;
@@ -125,12 +150,13 @@ struct slabhw_slub618_params {
     uint64_t slub_debug;           /* CONFIG_SLUB_DEBUG */
     uint64_t slub_tiny;            /* CONFIG_SLUB_TINY */
     uint64_t debug_vm;             /* CONFIG_DEBUG_VM */
-    uint64_t hardened_usercopy;    /* CONFIG_HARDENED_USERCOPY */
+    uint64_t drop_usersize;        /* usersize dropped: no HARDENED_USERCOPY (v6.2+) */
     uint64_t track_size;           /* sizeof(struct track) */
     uint64_t orig_size_size;       /* sizeof the kmalloc original-size word */
     uint64_t global_debug_flags;   /* slub_debug flags given without a cache list */
     uint64_t disable_higher_order_debug;  /* slab_debug=...O */
     uint64_t flags_permitted;      /* SLAB_FLAGS_PERMITTED */
+    uint64_t create_mask;          /* CACHE_CREATE_MASK (all ones where there is none) */
     uint64_t flag_debug_flags;     /* SLAB_DEBUG_FLAGS */
     uint64_t flag_red_zone;
     uint64_t flag_poison;
@@ -138,7 +164,7 @@ struct slabhw_slub618_params {
     uint64_t flag_hwcache_align;
     uint64_t flag_store_user;
     uint64_t flag_typesafe_by_rcu;
-    uint64_t flag_noleaktrace;
+    uint64_t flag_noleaktrace;     /* 0 where it does not drop STORE_USER (< 5.12) */
     uint64_t flag_no_user_flags;
     uint64_t flag_object_poison;   /* __OBJECT_POISON */
     uint64_t kasan_generic;        /* CONFIG_KASAN_GENERIC */
@@ -147,10 +173,17 @@ struct slabhw_slub618_params {
     uint64_t kasan_alloc_meta_size;  /* sizeof(struct kasan_alloc_meta) */
     uint64_t kasan_free_meta_size;   /* sizeof(struct kasan_free_meta) */
     uint64_t debug_key;            /* slub_debug_enabled already on at boot */
+    uint64_t create_debug_key;     /* kmem_cache_create turns the key on (v5.14) */
+    uint64_t sanity_min_size;      /* DEBUG_VM rejects smaller objects (0: none) */
+    uint64_t calculate_order;      /* enum slabhw_calculate_order */
+    uint64_t order_cpus;           /* enum slabhw_order_cpus */
+    uint64_t freeptr_inside;       /* enum slabhw_free_pointer_offset */
+    uint64_t freeptr_outside;      /* enum slabhw_free_pointer_outside */
+    uint64_t set_cpu_partial;      /* enum slabhw_set_cpu_partial */
 };
 
 /* The arguments of one kmem_cache_create (struct kmem_cache_args and friends). */
-struct slabhw_slub618_args {
+struct slabhw_slub_args {
     uint64_t object_size;
     uint64_t align;
     uint64_t flags;
@@ -166,7 +199,7 @@ struct slabhw_slub618_args {
 };
 
 /* What SLUB computes for one cache (reference_slub.SlubLayout). */
-struct slabhw_slub618_cache {
+struct slabhw_slub_cache {
     int64_t error;
     int64_t site;
     int64_t flags;
@@ -227,20 +260,20 @@ int slabhw_slab316_kmalloc_size(const struct slabhw_slab316_params *p, int n);
 int slabhw_slab316_kmalloc_slab_index(const struct slabhw_slab316_params *p, uint64_t size);
 void slabhw_slab316_kmalloc_slab_index_array(const struct slabhw_slab316_params *p,
                                              const uint64_t *size, int64_t *out, size_t n);
-/* SLUB of Linux 6.18: the numbers of __kmem_cache_create_args/create_boot_cache. */
-void slabhw_slub618_create(const struct slabhw_slub618_params *p,
-                           const struct slabhw_slub618_args *a,
-                           struct slabhw_slub618_cache *out);
-uint64_t slabhw_slub618_calculate_alignment(const struct slabhw_slub618_params *p,
-                                            uint64_t flags, uint64_t align, uint64_t size,
-                                            int *hang);
-void slabhw_slub618_create_array(const struct slabhw_slub618_params *p,
-                                 const uint64_t *size, size_t size_stride,
-                                 const uint64_t *align, size_t align_stride,
-                                 const uint64_t *flags, size_t flags_stride,
-                                 const uint64_t *ctor, size_t ctor_stride,
-                                 const int64_t *freeptr_offset, size_t freeptr_stride,
-                                 struct slabhw_slub618_cache *out, size_t n);
+/* SLUB of any version: the numbers of kmem_cache_create/create_boot_cache. */
+void slabhw_slub_create(const struct slabhw_slub_params *p,
+                        const struct slabhw_slub_args *a,
+                        struct slabhw_slub_cache *out);
+uint64_t slabhw_slub_calculate_alignment(const struct slabhw_slub_params *p,
+                                         uint64_t flags, uint64_t align, uint64_t size,
+                                         int *hang);
+void slabhw_slub_create_array(const struct slabhw_slub_params *p,
+                              const uint64_t *size, size_t size_stride,
+                              const uint64_t *align, size_t align_stride,
+                              const uint64_t *flags, size_t flags_stride,
+                              const uint64_t *ctor, size_t ctor_stride,
+                              const int64_t *freeptr_offset, size_t freeptr_stride,
+                              struct slabhw_slub_cache *out, size_t n);
 
 /* The SLUB run time's free pointers (csrc/runtime.c): one cache in one arena. */
 struct slabhw_fp {

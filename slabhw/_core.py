@@ -12,6 +12,7 @@ twin (slabhw.reference) instead of C: slow, readable, and the oracle in tests.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
@@ -23,8 +24,9 @@ import numpy.typing as npt
 from . import reference as ref
 from . import reference_slub as rs
 from .errors import BuildError, InputError
+from .versions.rules import C_ENUMS
 
-ABI_VERSION = 8  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 9  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -64,8 +66,8 @@ def _struct_dtype(cname: str) -> np.dtype[Any]:
 LAYOUT_DTYPE = _struct_dtype("struct slabhw_slab316_cache")
 
 
-# numpy mirror of struct slabhw_slub618_cache
-SLUB_LAYOUT_DTYPE = _struct_dtype("struct slabhw_slub618_cache")
+# numpy mirror of struct slabhw_slub_cache
+SLUB_LAYOUT_DTYPE = _struct_dtype("struct slabhw_slub_cache")
 
 
 def _check_mirrors() -> None:
@@ -73,16 +75,28 @@ def _check_mirrors() -> None:
     pairs = (
         ("struct slabhw_slab316_cache", ref.LAYOUT_FIELDS),
         ("struct slabhw_slab316_params", ref.PARAM_FIELDS),
-        ("struct slabhw_slub618_cache", rs.SLUB_LAYOUT_FIELDS),
-        ("struct slabhw_slub618_params", rs.SLUB_PARAM_FIELDS),
-        ("struct slabhw_slub618_args", rs.SLUB_ARG_FIELDS),
+        ("struct slabhw_slub_cache", rs.SLUB_LAYOUT_FIELDS),
+        ("struct slabhw_slub_params", rs.SLUB_PARAM_FIELDS),
+        ("struct slabhw_slub_args", rs.SLUB_ARG_FIELDS),
     )
     for cname, py_fields in pairs:
         if [name for name, _ in ffi.typeof(cname).fields] != list(py_fields):
             raise BuildError(f"{cname} and its Python twin in slabhw.reference* disagree")
 
 
+def _check_enums() -> None:
+    """Each rule enum of slabhw.versions.rules has the values of its C twin
+    (enum slabhw_<name> in csrc/slabhw.h, constants SLABHW_<NAME>_<VALUE>)."""
+    for enum in C_ENUMS:
+        prefix = "SLABHW_" + re.sub(r"(?<!^)(?=[A-Z])", "_", enum.__name__).upper() + "_"
+        in_c = {n[len(prefix) :]: int(getattr(lib, n)) for n in dir(lib) if n.startswith(prefix)}
+        in_py = {m.name: int(m.value) for m in enum}
+        if in_c != in_py:
+            raise BuildError(f"enum {enum.__name__}: Python {in_py} but C {in_c}")
+
+
 _check_mirrors()
+_check_enums()
 
 
 @lru_cache(maxsize=64)
@@ -93,9 +107,7 @@ def _params(p: ref.SlabParams) -> Any:
 
 @lru_cache(maxsize=64)
 def _slub_params(p: rs.SlubParams) -> Any:
-    return ffi.new(
-        "struct slabhw_slub618_params *", {n: getattr(p, n) for n in rs.SLUB_PARAM_FIELDS}
-    )
+    return ffi.new("struct slabhw_slub_params *", {n: getattr(p, n) for n in rs.SLUB_PARAM_FIELDS})
 
 
 # ---- input checking --------------------------------------------------------------
@@ -341,18 +353,18 @@ def kernel_align(x: int, a: int, word_bits: int) -> int:
     return int(lib.slabhw_align(x, a, word_bits))
 
 
-# ---- SLUB (Linux 6.18) ---------------------------------------------------------------
-def slub618_calculate_alignment(p: rs.SlubParams, flags: int, align: int, size: int) -> int | None:
-    """calculate_alignment() of 6.18 (unsigned int); None where the kernel never returns."""
+# ---- SLUB (every version) -------------------------------------------------------------
+def slub_calculate_alignment(p: rs.SlubParams, flags: int, align: int, size: int) -> int | None:
+    """calculate_alignment() of SLUB (unsigned int); None where the kernel never returns."""
     f, a, s = (_scalar(v, n, 32) for v, n in ((flags, "flags"), (align, "align"), (size, "size")))
     if BACKEND == "reference":
         return rs.calculate_alignment(p, f, a, s)
     hang = ffi.new("int *")
-    r = int(lib.slabhw_slub618_calculate_alignment(_slub_params(p), f, a, s, hang))
+    r = int(lib.slabhw_slub_calculate_alignment(_slub_params(p), f, a, s, hang))
     return None if hang[0] else r
 
 
-def slub618_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
+def slub_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
     """One cache's numbers (see reference_slub.kmem_cache_create)."""
     for name in rs.SLUB_ARG_FIELDS:
         value = getattr(args, name)
@@ -363,9 +375,9 @@ def slub618_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
             _scalar(value, name, 32)
     if BACKEND == "reference":
         return rs.kmem_cache_create(p, args)
-    a = ffi.new("struct slabhw_slub618_args *", {n: getattr(args, n) for n in rs.SLUB_ARG_FIELDS})
-    out = ffi.new("struct slabhw_slub618_cache *")
-    lib.slabhw_slub618_create(_slub_params(p), a, out)
+    a = ffi.new("struct slabhw_slub_args *", {n: getattr(args, n) for n in rs.SLUB_ARG_FIELDS})
+    out = ffi.new("struct slabhw_slub_cache *")
+    lib.slabhw_slub_create(_slub_params(p), a, out)
     return rs.SlubLayout(**{n: int(getattr(out, n)) for n in rs.SLUB_LAYOUT_FIELDS})
 
 
@@ -378,7 +390,7 @@ def _as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
     return arr.astype(np.int64)
 
 
-def slub618_create_array(
+def slub_create_array(
     p: rs.SlubParams,
     size: Any,
     align: Any,
@@ -417,7 +429,7 @@ def slub618_create_array(
             flat[i] = tuple(getattr(c, name) for name in rs.SLUB_LAYOUT_FIELDS)
         return result
     if n:
-        lib.slabhw_slub618_create_array(
+        lib.slabhw_slub_create_array(
             _slub_params(p),
             _ptr(sb, "uint64_t *"),
             ss,
@@ -429,7 +441,7 @@ def slub618_create_array(
             cs,
             _ptr(fpb, "int64_t *"),
             fps,
-            ffi.cast("struct slabhw_slub618_cache *", ffi.from_buffer(result)),
+            ffi.cast("struct slabhw_slub_cache *", ffi.from_buffer(result)),
             n,
         )
     return result

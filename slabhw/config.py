@@ -18,6 +18,7 @@ from .flags import FlagTable
 from .reference_slub import SlubParams
 from .slub_debug import SlubDebug
 from .versions import Arch, KernelPreset, get_preset
+from .versions.rules import SLAB_DEBUG_FLAGS, SlubRules
 
 
 def get_arch(preset: KernelPreset, name: str) -> Arch:
@@ -423,7 +424,17 @@ class KernelConfig:
             cflgs_off_slab=f["CFLGS_OFF_SLAB"],
         )
 
-    # ---- SLUB (6.18) -----------------------------------------------------------
+    # ---- SLUB (every version; the rules are the preset's) ------------------------
+    @property
+    def rules(self) -> SlubRules:
+        """The SLUB rules of this version."""
+        return self.preset.rules
+
+    @property
+    def slub_debug_on(self) -> bool:
+        """CONFIG_SLUB_DEBUG (which depends on !SLUB_TINY)."""
+        return self.on("slub_debug_config") and not self.on("slub_tiny")
+
     @property
     def slub_debug_parsed(self) -> SlubDebug:
         """The slab_debug= boot parameter, parsed (mm/slub.c setup_slub_debug)."""
@@ -435,7 +446,7 @@ class KernelConfig:
 
     @property
     def slub_kmalloc_min_size(self) -> int:
-        """KMALLOC_MIN_SIZE of 6.x: ARCH_KMALLOC_MINALIGN when above 8, else 8."""
+        """KMALLOC_MIN_SIZE of SLUB: ARCH_KMALLOC_MINALIGN when above 8, else 8."""
         m = self.arch_kmalloc_minalign
         return m if m > 8 else 8
 
@@ -450,60 +461,48 @@ class KernelConfig:
 
     @property
     def slub_orders(self) -> tuple[int, int]:
-        """(slub_min_order, slub_max_order) after the boot options, applied as the
-        kernel applies them on a command line that gives slab_min_order= first:
-        min raises max; max is clamped to MAX_PAGE_ORDER and lowers min."""
+        """(slub_min_order, slub_max_order) after the boot options.  slub_max_order=
+        is clamped to the largest buddy order; since 6.7 (has_order_param_check),
+        applied as on a command line that gives slab_min_order= first, min raises max
+        and max lowers min."""
         max_order = 1 if self.on("slub_tiny") else 3  # PAGE_ALLOC_COSTLY_ORDER
         min_order = self.slub_min_order
-        if min_order > max_order:
+        check = self.rules.has_order_param_check
+        if check and min_order > max_order:
             max_order = min_order
         if self.slub_max_order is not None:
             max_order = min(self.slub_max_order, self.arch.max_page_order)
-            if min_order > max_order:
+            if check and min_order > max_order:
                 min_order = max_order
         return min_order, max_order
 
+    @property
+    def track_size(self) -> int:
+        """sizeof(struct track): addr, [addrs[16] or a stack depot handle], cpu, pid,
+        when, with natural alignment (mm/slub.c)."""
+        w = self.bytes_per_word
+        stack = 0
+        if self.rules.has_track_stack_handle:
+            stack = 4 if self.on("stackdepot") else 0
+        elif self.on("stacktrace"):
+            stack = 16 * w  # TRACK_ADDRS_COUNT return addresses
+        return (w + stack + 4 + 4 + w + w - 1) // w * w
+
     def slub_params(self) -> SlubParams:
-        """The numbers the C core's SLUB 6.18 arithmetic needs (reference_slub)."""
+        """The numbers the C core's SLUB arithmetic needs (reference_slub.SlubParams)."""
         f = self.flags
+        r = self.rules
         tiny = self.on("slub_tiny")
-        debug = self.on("slub_debug_config") and not tiny  # SLUB_DEBUG depends on !TINY
+        debug = self.slub_debug_on
         parsed = self.slub_debug_parsed if debug else SlubDebug()
         w = self.arch.word_bits
         min_order, max_order = self.slub_orders
-        core = (
-            "SLAB_HWCACHE_ALIGN",
-            "SLAB_CACHE_DMA",
-            "SLAB_CACHE_DMA32",
-            "SLAB_PANIC",
-            "SLAB_TYPESAFE_BY_RCU",
-            "SLAB_DEBUG_OBJECTS",
-            "SLAB_NOLEAKTRACE",
-            "SLAB_RECLAIM_ACCOUNT",
-            "SLAB_TEMPORARY",
-            "SLAB_ACCOUNT",
-            "SLAB_NO_USER_FLAGS",
-            "SLAB_KMALLOC",
-            "SLAB_NO_MERGE",
-        )
-        debug_flags = sum(
-            f.get(n)
-            for n in (
-                "SLAB_RED_ZONE",
-                "SLAB_POISON",
-                "SLAB_STORE_USER",
-                "SLAB_TRACE",
-                "SLAB_CONSISTENCY_CHECKS",
-            )
-        )
-        permitted = debug_flags
-        for name in core:
-            permitted |= f.get(name)
-        # sizeof(struct track): addr, [handle], cpu, pid, when with natural alignment
-        if w == 64:
-            track = 32 if self.on("stackdepot") else 24
-        else:
-            track = 20 if self.on("stackdepot") else 16
+        debug_flags = f.mask(SLAB_DEBUG_FLAGS)
+        permitted = f.mask(r.permitted)
+        if r.has_create_mask:  # SLAB_DEBUG_FLAGS is 0 without CONFIG_SLUB_DEBUG
+            create_mask = f.mask(r.create_mask) | (debug_flags if debug else 0)
+        else:  # 6.18: no mask; the debug flags are cleared without CONFIG_SLUB_DEBUG
+            create_mask = 0xFFFFFFFF & ~(0 if debug else debug_flags)
         return SlubParams(
             word_bits=w,
             page_shift=self.arch.page_shift,
@@ -522,30 +521,38 @@ class KernelConfig:
             slub_debug=int(debug),
             slub_tiny=int(tiny),
             debug_vm=int(self.on("debug_vm")),
-            hardened_usercopy=int(self.on("hardened_usercopy")),
-            track_size=track,
-            orig_size_size=4,  # unsigned int in 6.18.2 (unsigned long after a stable fix)
+            drop_usersize=int(r.has_usercopy_gate and not self.on("hardened_usercopy")),
+            track_size=self.track_size,
+            orig_size_size=r.orig_size_bytes,
             global_debug_flags=parsed.global_flags,
             disable_higher_order_debug=int(parsed.disable_higher_order_debug),
             flags_permitted=permitted,
+            create_mask=create_mask,
             flag_debug_flags=debug_flags,
             flag_red_zone=f["SLAB_RED_ZONE"],
             flag_poison=f["SLAB_POISON"],
-            flag_kmalloc=f["SLAB_KMALLOC"],
+            flag_kmalloc=f.get("SLAB_KMALLOC"),
             flag_hwcache_align=f["SLAB_HWCACHE_ALIGN"],
             flag_store_user=f["SLAB_STORE_USER"],
             flag_typesafe_by_rcu=f["SLAB_TYPESAFE_BY_RCU"],
-            flag_noleaktrace=f["SLAB_NOLEAKTRACE"],
-            flag_no_user_flags=f["SLAB_NO_USER_FLAGS"],
+            flag_noleaktrace=f["SLAB_NOLEAKTRACE"] if r.has_noleaktrace_no_store_user else 0,
+            flag_no_user_flags=f.get("SLAB_NO_USER_FLAGS"),
             flag_object_poison=f["__OBJECT_POISON"],
             kasan_generic=int(self.on("kasan_generic")),
-            flag_kasan=f["SLAB_KASAN"],
-            flag_no_merge=f["SLAB_NO_MERGE"],
+            flag_kasan=f.get("SLAB_KASAN"),
+            flag_no_merge=f.get("SLAB_NO_MERGE"),
             # struct kasan_alloc_meta: kasan_track {u32 pid, u32 stack} + 2 u32 handles;
             # struct kasan_free_meta: qlist_node (a pointer) + kasan_track (mm/kasan/kasan.h)
             kasan_alloc_meta_size=16,
             kasan_free_meta_size=w // 8 + 8,
             debug_key=int(debug and (parsed.global_flags != 0 or bool(parsed.blocks))),
+            create_debug_key=int(r.has_create_debug_key),
+            sanity_min_size=self.bytes_per_word if r.has_sanity_min_size else 0,
+            calculate_order=r.calculate_order,
+            order_cpus=r.order_cpus,
+            freeptr_inside=r.freeptr_offset,
+            freeptr_outside=r.freeptr_outside,
+            set_cpu_partial=r.set_cpu_partial,
         )
 
     def kmalloc_size(self, index: int) -> int:

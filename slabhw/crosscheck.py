@@ -110,7 +110,7 @@ def crosscheck(snap: dict[str, Any]) -> Report:
         raise InputError("the snapshot holds no /sys/kernel/slab caches")
     links = Counter(aliases.values())
     rows = {r.name: r for r in parse_slabinfo(snap["slabinfo"])} if snap.get("slabinfo") else {}
-    never = sum(f.get(n) for n in NEVER_MERGE)
+    never = f.mask(NEVER_MERGE)
     checks: list[Check] = []
     for dirname, entry in sorted(caches.items()):
         a = entry.get("attributes") or {}
@@ -129,7 +129,7 @@ def crosscheck(snap: dict[str, Any]) -> Report:
         entry_cat = cat.lookup_v6_18(creator, cfg.on("memcg"))
         flags = sum(f[fl] for attr, fl in ATTRIBUTE_FLAGS.items() if a.get(attr) == "1")
         if entry_cat:
-            flags |= sum(f.get(n) for n in entry_cat.flags)
+            flags |= f.mask(entry_cat.flags)
         if is_id:  # SLAB_ACCOUNT / DMA32 show only as letters of the id
             letters = dirname[1:].split("-")[0] if "-" in dirname else ""
             flags |= f.get("SLAB_ACCOUNT") if "A" in letters else 0
@@ -160,7 +160,7 @@ def crosscheck(snap: dict[str, Any]) -> Report:
             boot=int(boot),
             debug_flags=cfg.slub_debug_parsed.flags_for(creator) if p.slub_debug else -1,
         )
-        r = _core.slub618_create(p, args)
+        r = _core.slub_create(p, args)
         if r.error:
             checks.append(Check(dirname, "created", "error " + str(r.error), "created"))
             continue
@@ -218,7 +218,7 @@ def _merge_predictions(cfg: KernelConfig, aliases: dict[str, str]) -> list[Check
     for name, (size, flag_names) in KNOWN_ALIASES_V6_18.items():
         if name not in aliases:
             continue
-        flags = sum(cfg.flags.get(n) for n in flag_names)
+        flags = cfg.flags.mask(flag_names)
         word = cfg.bytes_per_word
         s = (size + word - 1) & ~(word - 1)
         align = calculate_alignment(p, flags, 0, s) or word

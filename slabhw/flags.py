@@ -58,6 +58,14 @@ class FlagTable:
         """The macro's value, 0 when this kernel does not define the name."""
         return self._values.get(name, 0)
 
+    def mask(self, names: Iterable[str]) -> int:
+        """The flags named, ORed (aliases such as SLAB_TEMPORARY count once); names
+        this kernel does not define are 0."""
+        value = 0
+        for name in names:
+            value |= self._values.get(name, 0)
+        return value
+
     @property
     def names(self) -> list[str]:
         return [d.name for d in self.defs if not d.internal]

@@ -1,9 +1,11 @@
-"""Pure-Python twin of csrc/slub618.c: cache creation in the SLUB allocator of
-Linux 6.18 (mm/slab_common.c, mm/slub.c, v6.18.2).
+"""Pure-Python twin of csrc/slub.c: cache creation in the SLUB allocator of every
+version slabhw models (mm/slab_common.c, mm/slub.c).
 
-6.18 keeps object sizes, alignments, offsets in ``unsigned int`` and flags in the
-32-bit ``slab_flags_t``, so values are cut with ``u32()`` where C would wrap;
-``get_order()`` takes an ``unsigned long`` of the target's width.
+Where versions differ, ``SlubParams`` carries the rule (the enums of
+slabhw.versions.rules, mirrored in csrc/slabhw.h).  SLUB keeps object sizes,
+alignments, offsets in ``unsigned int`` and flags in the 32-bit ``slab_flags_t``,
+so values are cut with ``u32()`` where C would wrap; ``get_order()`` takes an
+``unsigned long`` of the target's width.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from dataclasses import dataclass, fields
 from . import errors
 from . import reference as ref
 from .reference import SITE_CALCULATE_ALIGNMENT, SITE_NONE, SITE_SANITY, _Outcome, fls, u32
+from .versions.rules import (
+    CalculateOrder,
+    FreePointerOffset,
+    FreePointerOutside,
+    OrderCpus,
+    SetCpuPartial,
+)
 
 SITE_FLAGS_PERMITTED = 7  # flags outside SLAB_FLAGS_PERMITTED: -EINVAL
 SITE_FREEPTR_OFFSET = 8  # a bad kmem_cache_args.freeptr_offset: -EINVAL
@@ -26,7 +35,7 @@ OO_MASK = 0xFFFF
 
 @dataclass(frozen=True)
 class SlubParams:
-    """One configured 6.18 kernel (struct slabhw_slub618_params)."""
+    """One configured SLUB kernel of any version (struct slabhw_slub_params)."""
 
     word_bits: int
     page_shift: int
@@ -45,12 +54,13 @@ class SlubParams:
     slub_debug: int
     slub_tiny: int
     debug_vm: int
-    hardened_usercopy: int
+    drop_usersize: int  # usersize dropped: no HARDENED_USERCOPY in a v6.2+ kernel
     track_size: int
     orig_size_size: int
     global_debug_flags: int
     disable_higher_order_debug: int
     flags_permitted: int
+    create_mask: int  # CACHE_CREATE_MASK; all ones where there is none (v6.18)
     flag_debug_flags: int
     flag_red_zone: int
     flag_poison: int
@@ -58,7 +68,7 @@ class SlubParams:
     flag_hwcache_align: int
     flag_store_user: int
     flag_typesafe_by_rcu: int
-    flag_noleaktrace: int
+    flag_noleaktrace: int  # 0 where SLAB_NOLEAKTRACE does not drop STORE_USER
     flag_no_user_flags: int
     flag_object_poison: int
     kasan_generic: int
@@ -67,6 +77,13 @@ class SlubParams:
     kasan_alloc_meta_size: int
     kasan_free_meta_size: int
     debug_key: int  # slub_debug_enabled on from boot (slab_debug given)
+    create_debug_key: int  # kmem_cache_create turns the key on (v5.14)
+    sanity_min_size: int  # DEBUG_VM rejects smaller objects (0: no such check)
+    calculate_order: CalculateOrder
+    order_cpus: OrderCpus
+    freeptr_inside: FreePointerOffset
+    freeptr_outside: FreePointerOutside
+    set_cpu_partial: SetCpuPartial
 
     @property
     def word(self) -> int:
@@ -97,7 +114,7 @@ class SlubArgs:
 
 @dataclass
 class SlubLayout:
-    """What SLUB computes for one cache (struct slabhw_slub618_cache); names follow
+    """What SLUB computes for one cache (struct slabhw_slub_cache); names follow
     struct kmem_cache and sysfs: ``size`` is slab_size, ``objects`` objs_per_slab."""
 
     error: int = 0
@@ -164,8 +181,8 @@ def calculate_alignment(p: SlubParams, flags: int, align: int, size: int) -> int
 
 
 def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int, fract: int) -> int:
-    """calc_slab_order(): the first order from min_order whose left-over is at most
-    1/fract of the slab; max_order + 1 when there is none."""
+    """calc_slab_order() / the loop of slab_order(): the first order from min_order
+    whose left-over is at most 1/fract of the slab; max_order + 1 when there is none."""
     order = min_order
     while order <= max_order:
         slab_size = u32(p.page_size << order)
@@ -175,12 +192,49 @@ def calc_slab_order(p: SlubParams, size: int, min_order: int, max_order: int, fr
     return order
 
 
-def calculate_order(p: SlubParams, size: int) -> int:
-    """calculate_order() (mm/slub.c v6.18); -1 stands for -ENOSYS."""
-    min_objects = p.slub_min_objects
-    if not min_objects:
-        nr_cpus = p.nr_present_cpus if p.nr_present_cpus > 1 else p.nr_cpu_ids
-        min_objects = 4 * (fls(nr_cpus) + 1)
+def default_min_objects(p: SlubParams) -> int:
+    """min_objects from the CPU count (OrderCpus): 4 * (fls(cpus) + 1)."""
+    nr_cpus = p.nr_cpu_ids
+    if p.order_cpus == OrderCpus.PRESENT_V5_11 and p.nr_present_cpus > 1:
+        nr_cpus = p.nr_present_cpus
+    return 4 * (fls(nr_cpus) + 1)
+
+
+def slab_order_v2_6_26(
+    p: SlubParams, size: int, min_objects: int, max_order: int, fract: int
+) -> int:
+    """slab_order() of v2.6.26 .. 6.6: MAX_OBJS_PER_PAGE tested against slub_min_order
+    on every call, then the search from max(slub_min_order, get_order(min_objects *
+    size))."""
+    if order_objects(p, p.slub_min_order, size) > MAX_OBJS_PER_PAGE:
+        return get_order(p, u32(size * MAX_OBJS_PER_PAGE)) - 1
+    start = max(p.slub_min_order, get_order(p, u32(min_objects * size)))
+    return calc_slab_order(p, size, start, max_order, fract)
+
+
+def calculate_order_v2_6_26(p: SlubParams, size: int) -> int:
+    """calculate_order() of v2.6.26 .. 6.6; -1 stands for -ENOSYS."""
+    top = p.slub_max_order
+    min_objects = p.slub_min_objects or default_min_objects(p)
+    min_objects = min(min_objects, order_objects(p, top, size))  # may be 0: no max(.., 1)
+    while min_objects > 1:
+        for fraction in (16, 8, 4):
+            order = slab_order_v2_6_26(p, size, min_objects, top, fraction)
+            if order <= top:
+                return order
+        min_objects -= 1
+    # one object at any waste: up to slub_max_order, then up to MAX_ORDER (an
+    # exclusive bound of MAX_PAGE_ORDER + 1 up to 6.3, inclusive MAX_PAGE_ORDER since)
+    order = slab_order_v2_6_26(p, size, 1, top, 1)
+    if order <= top:
+        return order
+    order = slab_order_v2_6_26(p, size, 1, p.max_page_order + 1, 1)
+    return order if order <= p.max_page_order else -1
+
+
+def calculate_order_v6_7(p: SlubParams, size: int) -> int:
+    """calculate_order() of v6.7; -1 stands for -ENOSYS."""
+    min_objects = p.slub_min_objects or default_min_objects(p)
     max_objects = max(order_objects(p, p.slub_max_order, size), 1)
     min_objects = min(min_objects, max_objects)
     min_order = max(p.slub_min_order, get_order(p, u32(min_objects * size)))
@@ -194,6 +248,13 @@ def calculate_order(p: SlubParams, size: int) -> int:
         fraction //= 2
     order = get_order(p, size)
     return order if order <= p.max_page_order else -1
+
+
+def calculate_order(p: SlubParams, size: int) -> int:
+    """calculate_order() of the version (CalculateOrder); -1 stands for -ENOSYS."""
+    if p.calculate_order == CalculateOrder.V6_7:
+        return calculate_order_v6_7(p, size)
+    return calculate_order_v2_6_26(p, size)
 
 
 KASAN_NO_FREE_META = 0x7FFF_FFFF
@@ -250,8 +311,25 @@ def kasan_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, size: int, deb
     return max(size, optimal)
 
 
+def freeptr_outside(p: SlubParams, a: SlubArgs, flags: int, object_size: int, orig: bool) -> bool:
+    """Whether calculate_sizes() moves the free pointer behind the object
+    (FreePointerOutside)."""
+    rcu = bool(flags & p.flag_typesafe_by_rcu)
+    red_zone = bool(flags & p.flag_red_zone)
+    small = object_size < p.word
+    base = bool(flags & p.flag_poison or a.ctor)
+    rule = p.freeptr_outside
+    if rule == FreePointerOutside.V2_6:
+        return base or rcu
+    if rule == FreePointerOutside.V5_13:
+        return base or rcu or (red_zone and small)
+    if rule == FreePointerOutside.V6_2:
+        return base or rcu or orig or (red_zone and small)
+    return base or (rcu and not a.use_freeptr_offset) or (red_zone and (small or orig))
+
+
 def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = False) -> bool:
-    """calculate_sizes() (mm/slub.c v6.18.2): object layout, order and objects.
+    """calculate_sizes() (mm/slub.c): object layout, order and objects.
 
     The slot: [red_left_pad][object, slack, right red zone up to inuse]
     [free pointer when outside][alloc and free tracks][kmalloc orig_size]
@@ -261,6 +339,7 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = 
     flags = u32(c.flags)
     object_size = c.object_size
     size = align32(object_size, word)
+    freepointer_area = size  # before the red-zone word (v5.7)
     if p.slub_debug:
         if flags & p.flag_poison and not flags & p.flag_typesafe_by_rcu and not a.ctor:
             c.flags = u32(c.flags | p.flag_object_poison)
@@ -270,17 +349,15 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = 
             size = u32(size + word)  # room for a right red zone
     c.inuse = size
 
+    # slub_debug_orig_size(): STORE_USER on a kmalloc cache (SLAB_KMALLOC, v6.1)
     orig_size = bool(flags & p.flag_store_user and flags & p.flag_kmalloc)
-    if (
-        (flags & p.flag_typesafe_by_rcu and not a.use_freeptr_offset)
-        or flags & p.flag_poison
-        or a.ctor
-        or (flags & p.flag_red_zone and (object_size < word or orig_size))
-    ):
+    if freeptr_outside(p, a, flags, object_size, orig_size):
         c.offset = size  # the free pointer goes after the object
         size = u32(size + word)
     elif flags & p.flag_typesafe_by_rcu and a.use_freeptr_offset:
         c.offset = a.freeptr_offset
+    elif p.freeptr_inside == FreePointerOffset.V5_7:
+        c.offset = align32(freepointer_area // 2, word) if freepointer_area > word else 0
     else:
         c.offset = (object_size // 2) & ~(word - 1)  # ALIGN_DOWN(object_size / 2, word)
 
@@ -320,13 +397,38 @@ def kmem_cache_flags(p: SlubParams, flags: int, debug_flags: int) -> int:
     return flags | local
 
 
+def set_cpu_partial(p: SlubParams, c: SlubLayout, debug_cache: bool) -> None:
+    """set_cpu_partial() (SetCpuPartial): none for debug caches or without
+    CONFIG_SLUB_CPU_PARTIAL."""
+    if not p.cpu_partial:
+        return
+    slabs = p.set_cpu_partial == SetCpuPartial.SLABS_V5_16
+    by_size = (6, 24, 52, 120) if slabs else (2, 6, 13, 30)
+    if debug_cache:
+        nr = 0
+    elif c.size >= p.page_size:
+        nr = by_size[0]
+    elif c.size >= 1024:
+        nr = by_size[1]
+    elif c.size >= 256:
+        nr = by_size[2]
+    else:
+        nr = by_size[3]
+    c.cpu_partial = nr
+    if slabs:
+        c.cpu_partial_slabs = (2 * nr + c.objects - 1) // c.objects
+
+
 def do_kmem_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, flags: int) -> None:
-    """do_kmem_cache_create() (mm/slub.c v6.18) on a descriptor with object_size, align
-    and the usercopy window stored."""
+    """kmem_cache_open() / do_kmem_cache_create() on a descriptor with object_size,
+    align and the usercopy window stored."""
     c.flags = kmem_cache_flags(p, flags, a.debug_flags)
-    # the slub_debug_enabled static key: on from boot, from an earlier debug cache, or
-    # from this one (__kmem_cache_create_args turns it on for debug flags)
-    debug_on = bool(p.slub_debug and (p.debug_key or a.debug_key or c.flags & p.flag_debug_flags))
+    # the slub_debug_enabled static key: on from boot; since v5.14 also from an
+    # earlier debug cache or from this one (kmem_cache_create turns it on)
+    debug_on = bool(
+        p.slub_debug
+        and (p.debug_key or (p.create_debug_key and (a.debug_key or c.flags & p.flag_debug_flags)))
+    )
     if not calculate_sizes(p, a, c, debug_on):
         raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
     if p.disable_higher_order_debug and get_order(p, c.size) > get_order(p, c.object_size):
@@ -335,40 +437,28 @@ def do_kmem_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, flags: int) 
         if not calculate_sizes(p, a, c, debug_on):
             raise _Outcome(errors.EINVAL, SITE_CALCULATE_SIZES)
     c.min_partial = max(p.min_partial, min(p.max_partial, (fls(c.size) - 1) // 2))
-    if p.cpu_partial:  # set_cpu_partial()
-        if c.flags & p.flag_debug_flags:
-            nr = 0
-        elif c.size >= p.page_size:
-            nr = 6
-        elif c.size >= 1024:
-            nr = 24
-        elif c.size >= 256:
-            nr = 52
-        else:
-            nr = 120
-        c.cpu_partial = nr
-        c.cpu_partial_slabs = (2 * nr + c.objects - 1) // c.objects
+    # kmem_cache_debug(): the static key and a debug flag
+    set_cpu_partial(p, c, debug_on and bool(c.flags & p.flag_debug_flags))
     if a.sheaf_capacity and not p.slub_tiny and not c.flags & p.flag_debug_flags:
         c.sheaf_capacity = a.sheaf_capacity
 
 
 def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
-    """The numbers of __kmem_cache_create_args() + create_cache() (user caches) or
-    create_boot_cache() (``a.boot``) for one cache; merging is left to the caller."""
+    """The numbers of kmem_cache_create() (user caches) or create_boot_cache()
+    (``a.boot``) for one cache; merging is left to the caller."""
     c = SlubLayout()
     flags = u32(a.flags)
     object_size = u32(a.object_size)
     useroffset, usersize = u32(a.useroffset), u32(a.usersize)
     try:
         if not a.boot:
-            if not p.slub_debug:
-                flags &= ~p.flag_debug_flags
-            if p.debug_vm and object_size > p.kmalloc_max_size:
+            if p.debug_vm and not p.sanity_min_size <= object_size <= p.kmalloc_max_size:
                 raise _Outcome(errors.EINVAL, SITE_SANITY)
             if flags & ~p.flags_permitted:
                 raise _Outcome(errors.EINVAL, SITE_FLAGS_PERMITTED)
+            flags &= p.create_mask
             if (
-                not p.hardened_usercopy
+                p.drop_usersize
                 or (not usersize and useroffset)
                 or object_size < usersize
                 or object_size - usersize < useroffset
@@ -387,7 +477,7 @@ def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
             align = calculate_alignment(p, flags, a.align, object_size)
             if align is None:
                 raise _Outcome(errors.HANG, SITE_CALCULATE_ALIGNMENT)
-            if not p.hardened_usercopy:
+            if p.drop_usersize:
                 useroffset = usersize = 0
         c.object_size = object_size
         c.size = object_size

@@ -1,7 +1,7 @@
 """SLUB (Linux 6.18): the simulated kernel's caches, merging, kmalloc caches, and
 what /sys/kernel/slab and /proc/slabinfo show.
 
-The numbers of each cache come from the C core (``_core.slub618_create``); the
+The numbers of each cache come from the C core (``_core.slub_create``); the
 state lives here: the ``slab_caches`` list, reference counts, aliases, the kmalloc
 arrays.  Each method names the kernel function it follows (mm/slab_common.c and
 mm/slub.c of 6.18.2).
@@ -120,7 +120,7 @@ class SlubKernel:
 
     # ---- helpers -----------------------------------------------------------------------
     def _f(self, *names: str) -> int:
-        return sum(self.flags.get(n) for n in names)
+        return self.flags.mask(names)
 
     @property
     def word(self) -> int:
@@ -166,7 +166,7 @@ class SlubKernel:
         align = self.config.arch_kmalloc_minalign
         if kmalloc:
             align = max(align, size & -size)  # 1 << (ffs(size) - 1)
-        c = _core.slub618_create(
+        c = _core.slub_create(
             self.params,
             rs.SlubArgs(
                 size,
@@ -282,7 +282,7 @@ class SlubKernel:
             sheaf_capacity=sheaf_capacity,
             debug_flags=self._debug_flags(name or ""),
         )
-        c = _core.slub618_create(p, args)
+        c = _core.slub_create(p, args)
         early = c.error == errors.EINVAL and c.site in (SITE_SANITY, rs.SITE_FLAGS_PERMITTED)
         err = 0
         if p.debug_vm and name is None:
@@ -295,7 +295,7 @@ class SlubKernel:
         else:
             # usersize sanitised as the kernel does before looking for an alias
             if (
-                not p.hardened_usercopy
+                p.drop_usersize
                 or (not usersize and useroffset)
                 or size < usersize
                 or size - usersize < useroffset
@@ -352,7 +352,7 @@ class SlubKernel:
         if flags & self._f(*NEVER_MERGE):
             return None
         size = (size + self.word - 1) & ~(self.word - 1)
-        a = _core.slub618_calculate_alignment(self.params, flags, align, size)
+        a = _core.slub_calculate_alignment(self.params, flags, align, size)
         if a is None:
             raise kernel_error_for(
                 errors.HANG, "find_mergeable: calculate_alignment() never returns for size 0"

@@ -49,7 +49,7 @@ class SlubDebug:
 def parse(text: str | None, table: FlagTable) -> SlubDebug:
     """Parse the value of ``slab_debug``: None when the parameter is absent, ``""``
     when it is given with no value (full debugging: F, Z, P, U for every cache)."""
-    default = sum(table.get(n) for n in _DEFAULT)
+    default = table.mask(_DEFAULT)
     if text is None:
         return SlubDebug()
     if text == "":

@@ -160,13 +160,13 @@ def sweep(
         def compute(a: slice) -> None:
             _core.slab316_create_array(p316, size_a[a], align_a[a], flags_a[a], out=layout[a])
     else:
-        p618 = cfg.slub_params()
+        p_slub = cfg.slub_params()
         layout = np.empty(n, dtype=_core.SLUB_LAYOUT_DTYPE)
         fp_a = arrays[4]
 
         def compute(a: slice) -> None:
-            _core.slub618_create_array(
-                p618, size_a[a], align_a[a], flags_a[a], ctor_a[a], fp_a[a], out=layout[a]
+            _core.slub_create_array(
+                p_slub, size_a[a], align_a[a], flags_a[a], ctor_a[a], fp_a[a], out=layout[a]
             )
 
     step = CHUNK if progress else n

@@ -32,7 +32,7 @@ def flag(c: KernelConfig, *names: str) -> int:
 
 
 def create(c: KernelConfig, size: int, **args: int) -> rs.SlubLayout:
-    return _core.slub618_create(c.slub_params(), rs.SlubArgs(size, **args))
+    return _core.slub_create(c.slub_params(), rs.SlubArgs(size, **args))
 
 
 # ---- flags ----------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_debug_list_and_no_user_flags() -> None:
     assert parsed.flags_for("dentry") == poison
     assert parsed.flags_for("kmalloc-64") == poison
     assert parsed.flags_for("dentry2") == -1  # exact match unless the pattern has '*'
-    named = _core.slub618_create(p, rs.SlubArgs(100, debug_flags=parsed.flags_for("dentry")))
+    named = _core.slub_create(p, rs.SlubArgs(100, debug_flags=parsed.flags_for("dentry")))
     assert named.size == 112 and named.cpu_partial == 0  # pointer outside: 104 + 8
     # SLAB_NO_USER_FLAGS caches ignore slab_debug
     g = cfg(slub_debug="FZPU")
@@ -311,7 +311,7 @@ def test_slub_create_matches_reference(c: KernelConfig, data: st.DataObject) -> 
         debug_flags=data.draw(st.sampled_from([-1, -1, 0, c.flags["SLAB_POISON"]])),
         debug_key=int(data.draw(st.booleans())),
     )
-    assert _core.slub618_create(p, args) == rs.kmem_cache_create(p, args)
+    assert _core.slub_create(p, args) == rs.kmem_cache_create(p, args)
 
 
 @settings(max_examples=200, deadline=None)
@@ -321,7 +321,7 @@ def test_slub_array_matches_reference(c: KernelConfig, sizes: list[int], align: 
 
     p = c.slub_params()
     hw = c.flags["SLAB_HWCACHE_ALIGN"]
-    got = _core.slub618_create_array(p, np.array(sizes, dtype=np.uint64), align, hw)
+    got = _core.slub_create_array(p, np.array(sizes, dtype=np.uint64), align, hw)
     for row, size in zip(got, sizes):
         expected = rs.kmem_cache_create(p, rs.SlubArgs(size, align=align, flags=hw))
         assert {f: int(row[f]) for f in rs.SLUB_LAYOUT_FIELDS} == expected.as_dict()
@@ -332,7 +332,7 @@ def test_slub_array_matches_reference(c: KernelConfig, sizes: list[int], align: 
 def test_slub_calculate_alignment(c: KernelConfig, size: int, align: int, hw: bool) -> None:
     p = c.slub_params()
     flags = c.flags["SLAB_HWCACHE_ALIGN"] if hw else 0
-    assert _core.slub618_calculate_alignment(p, flags, align, size) == rs.calculate_alignment(
+    assert _core.slub_calculate_alignment(p, flags, align, size) == rs.calculate_alignment(
         p, flags, align, size
     )
 
@@ -369,7 +369,7 @@ def test_every_captured_cache_layout() -> None:
             boot=1,
             **extra.get(name, {}),
         )
-        r = _core.slub618_create(p, args)
+        r = _core.slub_create(p, args)
         predicted = {
             "slab_size": r.size,
             "objs_per_slab": r.objects,

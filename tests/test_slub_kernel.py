@@ -275,7 +275,7 @@ def test_kasan_generic_layouts() -> None:
     c = KernelConfig.build("v6.18", "x86_64", nr_cpus=2, kasan_generic=True)
     assert c.flags["SLAB_KASAN"] == 1 << 14  # bit 14 with DEBUG_OBJECTS and FAILSLAB off
     p = c.slub_params()
-    r = _core.slub618_create(p, rs.SlubArgs(100))
+    r = _core.slub_create(p, rs.SlubArgs(100))
     assert (r.size, r.objects, r.order, r.kasan_alloc_meta_offset, r.kasan_free_meta_offset) == (
         168,
         24,
@@ -284,10 +284,10 @@ def test_kasan_generic_layouts() -> None:
         0,
     )
     assert r.flags & c.flags["SLAB_NO_MERGE"]  # KASAN caches never merge
-    small = _core.slub618_create(p, rs.SlubArgs(8))
+    small = _core.slub_create(p, rs.SlubArgs(8))
     assert (small.size, small.kasan_alloc_meta_offset) == (32, 16)
     # an RCU cache keeps its free meta after the object (and the free pointer too)
-    rcu = _core.slub618_create(p, rs.SlubArgs(100, flags=c.flags["SLAB_TYPESAFE_BY_RCU"]))
+    rcu = _core.slub_create(p, rs.SlubArgs(100, flags=c.flags["SLAB_TYPESAFE_BY_RCU"]))
     assert (rcu.offset, rcu.kasan_alloc_meta_offset, rcu.kasan_free_meta_offset) == (104, 112, 128)
     assert rcu.size == 168  # 144 < optimal 164 -> 168
     with pytest.raises(InputError, match="KASAN"):

@@ -18,6 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+# SLAB_DEBUG_FLAGS (mm/slab.h): the same five flags in every SLUB version
+SLAB_DEBUG_FLAGS: tuple[str, ...] = (
+    "SLAB_RED_ZONE",
+    "SLAB_POISON",
+    "SLAB_STORE_USER",
+    "SLAB_TRACE",
+    "SLAB_CONSISTENCY_CHECKS",
+)
+
 # ---- enums the C core switches on (csrc/slabhw.h, enum slabhw_*) ----------------------
 
 
@@ -164,18 +173,6 @@ class KmallocSizeRoundup(IntEnum):
     V6_6 = 2
 
 
-class SlubDebugParse(IntEnum):
-    """slub_debug= / slab_debug= parsing (setup_slub_debug, kmem_cache_flags)."""
-
-    # "mm, slub: extend slub_debug syntax for multiple blocks" (v5.9): ';' blocks;
-    # a parameter of lists only sets the global flags to 0
-    BLOCKS_V5_9 = 0
-    # "mm: slub: fix slub_debug disabling for list of slabs" (v5.14): lists alone
-    # leave the global flags as they were; "mm/slub: disable user tracing for
-    # kmemleak caches by default" (v5.12): SLAB_NOLEAKTRACE caches lose STORE_USER
-    KEEP_GLOBAL_V5_14 = 1
-
-
 class DeactivateSlab(IntEnum):
     """The order deactivate_slab() leaves a CPU freelist in."""
 
@@ -231,6 +228,11 @@ class SlubRules:
     # debug flags: "mm, slub: enable slub_debug static key when creating cache with
     # explicit debug flags" (v5.14)
     has_create_debug_key: bool
+    # SLAB_FLAGS_PERMITTED (mm/slab.h): flags outside it fail with -EINVAL
+    permitted: tuple[str, ...]
+    # CACHE_CREATE_MASK (SLAB_CORE_FLAGS | SLAB_DEBUG_FLAGS | SLAB_CACHE_FLAGS) without
+    # the debug flags, which join it with SLUB_DEBUG; used where has_create_mask
+    create_mask: tuple[str, ...]
     # -- calculate_sizes / calculate_order / tunables (mm/slub.c) ------------------------
     freeptr_offset: FreePointerOffset
     freeptr_outside: FreePointerOutside
@@ -274,7 +276,10 @@ class SlubRules:
     # ARCH_DMA_MINALIGN" and the arm64 series)
     has_kmalloc_minalign: bool
     # -- boot parameters --------------------------------------------------------------
-    slub_debug_parse: SlubDebugParse
+    # kmem_cache_flags() drops STORE_USER from the global slub_debug flags for
+    # SLAB_NOLEAKTRACE caches: "mm/slub: disable user tracing for kmemleak caches by
+    # default" (v5.12)
+    has_noleaktrace_no_store_user: bool
     # the slab_* spellings of the boot options (slab_debug=, slab_max_order=, ...):
     # 671776b32b26 "mm/slub: unify all sl[au]b parameters with "slab_$param"" (v6.9)
     has_slab_param_names: bool

@@ -6,6 +6,7 @@ from ..flags import ENUM, FlagDef
 from . import arches
 from .preset import KernelPreset
 from .rules import (
+    SLAB_DEBUG_FLAGS,
     BootCacheAlign,
     CalculateOrder,
     DeactivateSlab,
@@ -20,7 +21,6 @@ from .rules import (
     OrderCpus,
     SetCpuPartial,
     ShuffleRandom,
-    SlubDebugParse,
     SlubRules,
 )
 from .switches import SLUB_OPTIONS, slub_switches
@@ -56,12 +56,32 @@ FLAGS: tuple[FlagDef, ...] = (
     FlagDef("SLAB_NO_OBJ_EXT", ENUM, requires="slab_obj_ext"),
 )
 
+CORE_FLAGS = (
+    "SLAB_HWCACHE_ALIGN",
+    "SLAB_CACHE_DMA",
+    "SLAB_CACHE_DMA32",
+    "SLAB_PANIC",
+    "SLAB_TYPESAFE_BY_RCU",
+    "SLAB_DEBUG_OBJECTS",
+    "SLAB_NOLEAKTRACE",
+    "SLAB_RECLAIM_ACCOUNT",
+    "SLAB_TEMPORARY",
+    "SLAB_ACCOUNT",
+    "SLAB_NO_USER_FLAGS",
+    "SLAB_KMALLOC",
+    "SLAB_NO_MERGE",
+)
+
 RULES = SlubRules(
     has_freeptr_offset=True,
     has_sheaves=True,
     has_create_mask=False,
     has_usercopy_gate=True,
     has_sanity_min_size=False,
+    # SLAB_FLAGS_PERMITTED of mm/slab.h: SLAB_CORE_FLAGS (which since 6.18 holds the
+    # cache flags) and SLAB_DEBUG_FLAGS
+    permitted=CORE_FLAGS + SLAB_DEBUG_FLAGS,
+    create_mask=(),
     has_create_debug_key=True,
     freeptr_offset=FreePointerOffset.V5_13,
     freeptr_outside=FreePointerOutside.V6_11,
@@ -83,7 +103,7 @@ RULES = SlubRules(
     has_kmalloc_buckets=True,
     has_slab_kmalloc=True,
     has_kmalloc_minalign=True,
-    slub_debug_parse=SlubDebugParse.KEEP_GLOBAL_V5_14,
+    has_noleaktrace_no_store_user=True,
     has_slab_param_names=True,
     has_slab_merge_param=True,
     sysfs_extra=("usersize", "sheaf_capacity", "skip_kfence"),

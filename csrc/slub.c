@@ -1,19 +1,23 @@
 /*
- * slub618.c - the numbers of cache creation in the SLUB allocator of Linux 6.18
- * (mm/slab_common.c __kmem_cache_create_args, create_cache, create_boot_cache,
- * calculate_alignment; mm/slub.c do_kmem_cache_create, kmem_cache_flags,
- * calculate_sizes, calculate_order, calc_slab_order, set_cpu_partial).
+ * slub.c - the numbers of cache creation in the SLUB allocator, for every version
+ * slabhw models (mm/slab_common.c kmem_cache_create / __kmem_cache_create_args,
+ * create_cache, create_boot_cache, calculate_alignment; mm/slub.c
+ * kmem_cache_open / do_kmem_cache_create, kmem_cache_flags, calculate_sizes,
+ * calculate_order, slab_order / calc_slab_order, set_cpu_partial).
  *
- * Follows slabhw/reference_slub.py statement by statement.  6.18 keeps sizes,
- * alignments and offsets in unsigned int and flags in the 32-bit slab_flags_t,
- * so the arithmetic here is uint32_t; get_order() takes an unsigned long.
+ * Where versions differ, the parameters carry the rule (enum slabhw_* in
+ * slabhw.h, named after the release that introduced each value) and a small
+ * static function per rule switches on it.  Follows slabhw/reference_slub.py
+ * statement by statement.  SLUB keeps sizes, alignments and offsets in unsigned
+ * int and flags in the 32-bit slab_flags_t, so the arithmetic here is uint32_t;
+ * get_order() takes an unsigned long.
  */
 #include "slabhw.h"
 #include "internal.h"
 
-typedef struct slabhw_slub618_params params_t;
-typedef struct slabhw_slub618_args args_t;
-typedef struct slabhw_slub618_cache cache_t;
+typedef struct slabhw_slub_params params_t;
+typedef struct slabhw_slub_args args_t;
+typedef struct slabhw_slub_cache cache_t;
 
 #define MAX_OBJS_PER_PAGE 32767u
 #define OO_SHIFT 16
@@ -48,7 +52,7 @@ static inline int order_objects(const params_t *p, uint32_t order, uint32_t size
     return 0;
 }
 
-/* calculate_alignment() (mm/slab_common.c v6.18): the 3.16 rule in unsigned int */
+/* calculate_alignment() (mm/slab_common.c): the 3.16 rule in unsigned int */
 static inline int calc_align(const params_t *p, uint32_t flags, uint32_t align,
                              uint32_t size, uint32_t *out)
 {
@@ -60,15 +64,16 @@ static inline int calc_align(const params_t *p, uint32_t flags, uint32_t align,
     return 0;
 }
 
-uint64_t slabhw_slub618_calculate_alignment(const params_t *p, uint64_t flags,
-                                            uint64_t align, uint64_t size, int *hang)
+uint64_t slabhw_slub_calculate_alignment(const params_t *p, uint64_t flags,
+                                         uint64_t align, uint64_t size, int *hang)
 {
     uint32_t a = 0;
     *hang = calc_align(p, (uint32_t)flags, (uint32_t)align, (uint32_t)size, &a);
     return a;
 }
 
-/* calc_slab_order(): the first order from min_order whose waste is at most 1/fract */
+/* calc_slab_order() / the loop of slab_order(): the first order from min_order
+ * whose waste is at most 1/fract of the slab; max_order + 1 when there is none */
 static inline uint32_t calc_slab_order(const params_t *p, uint32_t size, uint32_t min_order,
                                        uint32_t max_order, uint32_t fract)
 {
@@ -81,19 +86,84 @@ static inline uint32_t calc_slab_order(const params_t *p, uint32_t size, uint32_
     return order;
 }
 
-/* calculate_order(): -1 for -ENOSYS */
-static inline int calculate_order(const params_t *p, uint32_t size, int32_t *order_out,
-                                  struct outcome *o)
+/* min_objects from the CPU count (OrderCpus) */
+static inline uint32_t default_min_objects(const params_t *p)
+{
+    uint32_t nr_cpus = (uint32_t)p->nr_cpu_ids;
+    if (p->order_cpus == SLABHW_ORDER_CPUS_PRESENT_V5_11) {
+        nr_cpus = (uint32_t)p->nr_present_cpus;
+        if (nr_cpus <= 1)
+            nr_cpus = (uint32_t)p->nr_cpu_ids;
+    }
+    return 4 * ((uint32_t)slabhw_fls32(nr_cpus) + 1);
+}
+
+/* slab_order() of v2.6.26 .. 6.6: the MAX_OBJS test against slub_min_order on every
+ * call, then the search from max(slub_min_order, get_order(min_objects * size)) */
+static inline int slab_order_v2_6_26(const params_t *p, uint32_t size, uint32_t min_objects,
+                                     uint32_t max_order, uint32_t fract, uint32_t *order,
+                                     struct outcome *o)
+{
+    uint32_t objs, start;
+    if (order_objects(p, (uint32_t)p->slub_min_order, size, &objs, o))
+        return 1;
+    if (objs > MAX_OBJS_PER_PAGE) {
+        *order = get_order(p, (uint32_t)(size * MAX_OBJS_PER_PAGE)) - 1;
+        return 0;
+    }
+    start = get_order(p, (uint32_t)(min_objects * size));
+    if (start < (uint32_t)p->slub_min_order)
+        start = (uint32_t)p->slub_min_order;
+    *order = calc_slab_order(p, size, start, max_order, fract);
+    return 0;
+}
+
+/* calculate_order() of v2.6.26 .. 6.6; -1 for -ENOSYS */
+static inline int calculate_order_v2_6_26(const params_t *p, uint32_t size, int32_t *order_out,
+                                          struct outcome *o)
+{
+    const uint32_t max = (uint32_t)p->slub_max_order;
+    uint32_t min_objects = (uint32_t)p->slub_min_objects, max_objects, order;
+
+    if (!min_objects)
+        min_objects = default_min_objects(p);
+    if (order_objects(p, max, size, &max_objects, o))
+        return 1;
+    if (min_objects > max_objects)
+        min_objects = max_objects;
+    for (; min_objects > 1; min_objects--) {
+        for (uint32_t fraction = 16; fraction >= 4; fraction /= 2) {
+            if (slab_order_v2_6_26(p, size, min_objects, max, fraction, &order, o))
+                return 1;
+            if (order <= max) {
+                *order_out = (int32_t)order;
+                return 0;
+            }
+        }
+    }
+    /* one object at any waste: up to slub_max_order, then up to MAX_ORDER (an
+     * exclusive bound of MAX_PAGE_ORDER + 1 up to 6.3, inclusive MAX_PAGE_ORDER since) */
+    if (slab_order_v2_6_26(p, size, 1, max, 1, &order, o))
+        return 1;
+    if (order <= max) {
+        *order_out = (int32_t)order;
+        return 0;
+    }
+    if (slab_order_v2_6_26(p, size, 1, (uint32_t)p->max_page_order + 1, 1, &order, o))
+        return 1;
+    *order_out = order <= (uint32_t)p->max_page_order ? (int32_t)order : -1;
+    return 0;
+}
+
+/* calculate_order() of v6.7: -1 for -ENOSYS */
+static inline int calculate_order_v6_7(const params_t *p, uint32_t size, int32_t *order_out,
+                                       struct outcome *o)
 {
     uint32_t min_objects = (uint32_t)p->slub_min_objects;
     uint32_t max_objects, min_order, objs;
 
-    if (!min_objects) {
-        uint32_t nr_cpus = (uint32_t)p->nr_present_cpus;
-        if (nr_cpus <= 1)
-            nr_cpus = (uint32_t)p->nr_cpu_ids;
-        min_objects = 4 * ((uint32_t)slabhw_fls32(nr_cpus) + 1);
-    }
+    if (!min_objects)
+        min_objects = default_min_objects(p);
     if (order_objects(p, (uint32_t)p->slub_max_order, size, &max_objects, o))
         return 1;
     if (max_objects < 1)
@@ -120,6 +190,14 @@ static inline int calculate_order(const params_t *p, uint32_t size, int32_t *ord
     uint32_t order = get_order(p, size);
     *order_out = order <= (uint32_t)p->max_page_order ? (int32_t)order : -1;
     return 0;
+}
+
+static inline int calculate_order(const params_t *p, uint32_t size, int32_t *order_out,
+                                  struct outcome *o)
+{
+    if (p->calculate_order == SLABHW_CALCULATE_ORDER_V6_7)
+        return calculate_order_v6_7(p, size, order_out, o);
+    return calculate_order_v2_6_26(p, size, order_out, o);
 }
 
 /* optimal_redzone() (mm/kasan/generic.c v6.18) */
@@ -180,6 +258,28 @@ static inline uint32_t kasan_cache_create(const params_t *p, const args_t *a, ca
     return size < optimal ? optimal : size;
 }
 
+/* Whether calculate_sizes() moves the free pointer behind the object (FreePointerOutside) */
+static inline int freeptr_outside(const params_t *p, const args_t *a, uint32_t flags,
+                                  uint32_t object_size, int orig_size)
+{
+    const uint32_t word = (uint32_t)(p->word_bits / 8);
+    const int rcu = (flags & p->flag_typesafe_by_rcu) != 0;
+    const int red_zone = (flags & p->flag_red_zone) != 0;
+    const int base = (flags & p->flag_poison) || a->ctor;
+
+    switch (p->freeptr_outside) {
+    case SLABHW_FREE_POINTER_OUTSIDE_V2_6:
+        return base || rcu;
+    case SLABHW_FREE_POINTER_OUTSIDE_V5_13:
+        return base || rcu || (red_zone && object_size < word);
+    case SLABHW_FREE_POINTER_OUTSIDE_V6_2:
+        return base || rcu || orig_size || (red_zone && object_size < word);
+    default: /* SLABHW_FREE_POINTER_OUTSIDE_V6_11 */
+        return base || (rcu && !a->use_freeptr_offset) ||
+               (red_zone && (object_size < word || orig_size));
+    }
+}
+
 /* calculate_sizes(): layout, order and objects; 1 with *ok = 0 when it "returns 0" */
 static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c,
                                   int debug_on, int *ok, struct outcome *o)
@@ -188,6 +288,7 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
     const uint32_t flags = (uint32_t)c->flags;
     const uint32_t object_size = (uint32_t)c->object_size;
     uint32_t size = align32(object_size, word);
+    const uint32_t freepointer_area = size;  /* before the red-zone word (v5.7) */
     uint32_t objects;
     int32_t order;
 
@@ -201,15 +302,15 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
     }
     c->inuse = size;
 
-    /* slub_debug_orig_size(): STORE_USER on a kmalloc cache */
+    /* slub_debug_orig_size(): STORE_USER on a kmalloc cache (SLAB_KMALLOC, v6.1) */
     int orig_size = (flags & p->flag_store_user) && (flags & p->flag_kmalloc);
-    if (((flags & p->flag_typesafe_by_rcu) && !a->use_freeptr_offset) ||
-        (flags & p->flag_poison) || a->ctor ||
-        ((flags & p->flag_red_zone) && (object_size < word || orig_size))) {
+    if (freeptr_outside(p, a, flags, object_size, orig_size)) {
         c->offset = size;
         size += word;
     } else if ((flags & p->flag_typesafe_by_rcu) && a->use_freeptr_offset) {
         c->offset = (uint32_t)a->freeptr_offset;
+    } else if (p->freeptr_inside == SLABHW_FREE_POINTER_OFFSET_V5_7) {
+        c->offset = freepointer_area > word ? align32(freepointer_area / 2, word) : 0;
     } else {
         c->offset = (object_size / 2) & ~(word - 1);
     }
@@ -249,7 +350,33 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
     return 0;
 }
 
-/* do_kmem_cache_create() after create_cache's checks */
+/* set_cpu_partial(): none for debug caches or without CONFIG_SLUB_CPU_PARTIAL */
+static inline void set_cpu_partial(const params_t *p, cache_t *c, int debug_cache)
+{
+    static const uint32_t objects_v3_1[4] = { 2, 6, 13, 30 };
+    static const uint32_t slabs_v5_16[4] = { 6, 24, 52, 120 };
+    const uint32_t *nr = p->set_cpu_partial == SLABHW_SET_CPU_PARTIAL_SLABS_V5_16
+                         ? slabs_v5_16 : objects_v3_1;
+    uint32_t size = (uint32_t)c->size, page = (uint32_t)1 << p->page_shift, n;
+
+    if (!p->cpu_partial)
+        return;
+    if (debug_cache)
+        n = 0;
+    else if (size >= page)
+        n = nr[0];
+    else if (size >= 1024)
+        n = nr[1];
+    else if (size >= 256)
+        n = nr[2];
+    else
+        n = nr[3];
+    c->cpu_partial = n;
+    if (p->set_cpu_partial == SLABHW_SET_CPU_PARTIAL_SLABS_V5_16)
+        c->cpu_partial_slabs = (2 * n + (uint32_t)c->objects - 1) / (uint32_t)c->objects;
+}
+
+/* kmem_cache_open() / do_kmem_cache_create() after create_cache's checks */
 static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint32_t flags,
                             struct outcome *o)
 {
@@ -268,10 +395,10 @@ static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint
         }
     }
     c->flags = flags;
-    /* the slub_debug_enabled static key: on from boot, from an earlier debug cache, or
-     * from this one (__kmem_cache_create_args turns it on for debug flags) */
-    const int debug_on = p->slub_debug && (p->debug_key || a->debug_key ||
-                                           (flags & p->flag_debug_flags));
+    /* the slub_debug_enabled static key: on from boot; since v5.14 also from an
+     * earlier debug cache or from this one (kmem_cache_create turns it on) */
+    const int debug_on = p->slub_debug &&
+        (p->debug_key || (p->create_debug_key && (a->debug_key || (flags & p->flag_debug_flags))));
     if (calculate_sizes(p, a, c, debug_on, &ok, o))
         return 1;
     if (!ok)
@@ -294,28 +421,14 @@ static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint
         mp = p->min_partial;
     c->min_partial = (int64_t)mp;
 
-    /* set_cpu_partial(): none for debug caches or without CONFIG_SLUB_CPU_PARTIAL */
-    if (p->cpu_partial) {
-        uint32_t nr, size = (uint32_t)c->size, page = (uint32_t)1 << p->page_shift;
-        if ((uint32_t)c->flags & p->flag_debug_flags)
-            nr = 0;
-        else if (size >= page)
-            nr = 6;
-        else if (size >= 1024)
-            nr = 24;
-        else if (size >= 256)
-            nr = 52;
-        else
-            nr = 120;
-        c->cpu_partial = nr;
-        c->cpu_partial_slabs = (2 * nr + (uint32_t)c->objects - 1) / (uint32_t)c->objects;
-    }
+    /* kmem_cache_debug(): the static key and a debug flag */
+    set_cpu_partial(p, c, debug_on && ((uint32_t)c->flags & p->flag_debug_flags));
     if (a->sheaf_capacity && !p->slub_tiny && !((uint32_t)c->flags & p->flag_debug_flags))
         c->sheaf_capacity = (uint32_t)a->sheaf_capacity;
     return 0;
 }
 
-void slabhw_slub618_create(const params_t *p, const args_t *a, cache_t *out)
+void slabhw_slub_create(const params_t *p, const args_t *a, cache_t *out)
 {
     struct outcome o = { SLABHW_OK, SLABHW_SITE_NONE };
     cache_t c = { 0 };
@@ -325,10 +438,9 @@ void slabhw_slub618_create(const params_t *p, const args_t *a, cache_t *out)
     uint32_t useroffset = (uint32_t)a->useroffset, usersize = (uint32_t)a->usersize;
 
     if (!a->boot) {
-        /* __kmem_cache_create_args */
-        if (!p->slub_debug)
-            flags &= ~(uint32_t)p->flag_debug_flags;
-        if (p->debug_vm && object_size > p->kmalloc_max_size) {
+        /* kmem_cache_create_usercopy / __kmem_cache_create_args */
+        if (p->debug_vm && (object_size < p->sanity_min_size ||
+                            object_size > p->kmalloc_max_size)) {
             o.error = SLABHW_EINVAL;
             o.site = SLABHW_SITE_SANITY;
             goto fail;
@@ -338,7 +450,8 @@ void slabhw_slub618_create(const params_t *p, const args_t *a, cache_t *out)
             o.site = SLABHW_SITE_FLAGS_PERMITTED;
             goto fail;
         }
-        if (!p->hardened_usercopy || (!usersize && useroffset) || object_size < usersize ||
+        flags &= (uint32_t)p->create_mask;
+        if (p->drop_usersize || (!usersize && useroffset) || object_size < usersize ||
             object_size - usersize < useroffset)
             usersize = useroffset = 0;
         if (calc_align(p, flags, align, object_size, &align)) {
@@ -361,7 +474,7 @@ void slabhw_slub618_create(const params_t *p, const args_t *a, cache_t *out)
             o.site = SLABHW_SITE_CALCULATE_ALIGNMENT;
             goto fail;
         }
-        if (!p->hardened_usercopy)
+        if (p->drop_usersize)
             usersize = useroffset = 0;
     }
     c.object_size = object_size;
@@ -379,13 +492,13 @@ fail:
     out->site = o.site;
 }
 
-void slabhw_slub618_create_array(const params_t *p,
-                                 const uint64_t *size, size_t size_stride,
-                                 const uint64_t *align, size_t align_stride,
-                                 const uint64_t *flags, size_t flags_stride,
-                                 const uint64_t *ctor, size_t ctor_stride,
-                                 const int64_t *freeptr_offset, size_t freeptr_stride,
-                                 cache_t *out, size_t n)
+void slabhw_slub_create_array(const params_t *p,
+                              const uint64_t *size, size_t size_stride,
+                              const uint64_t *align, size_t align_stride,
+                              const uint64_t *flags, size_t flags_stride,
+                              const uint64_t *ctor, size_t ctor_stride,
+                              const int64_t *freeptr_offset, size_t freeptr_stride,
+                              cache_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int64_t fp = freeptr_offset[i * freeptr_stride];
@@ -398,6 +511,6 @@ void slabhw_slub618_create_array(const params_t *p,
             .freeptr_offset = fp >= 0 ? (uint64_t)fp : 0,
             .debug_flags = -1,
         };
-        slabhw_slub618_create(p, &a, &out[i]);
+        slabhw_slub_create(p, &a, &out[i]);
     }
 }
