@@ -5,6 +5,7 @@ the slab_debug= parser, and the running kernel captured in tests/data."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ from slabhw.crosscheck import ATTRIBUTE_FLAGS
 from slabhw.errors import DIVIDE_ERROR, EINVAL, HANG, InputError
 from slabhw.slub_debug import parse as parse_slub_debug
 from slabhw.versions import get_preset
+from slabhw.versions.rules import (
+    CalculateOrder,
+    FreePointerOffset,
+    FreePointerOutside,
+    OrderCpus,
+    SetCpuPartial,
+)
 
 SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
 
@@ -288,10 +296,30 @@ SIZES = st.one_of(
 )
 
 
+def draw_rules(data: st.DataObject, p: rs.SlubParams) -> rs.SlubParams:
+    """The parameters with every version rule drawn on its own (each C branch against
+    the twin, also in combinations no release had)."""
+    return replace(
+        p,
+        calculate_order=data.draw(st.sampled_from(CalculateOrder)),
+        order_cpus=data.draw(st.sampled_from(OrderCpus)),
+        freeptr_inside=data.draw(st.sampled_from(FreePointerOffset)),
+        freeptr_outside=data.draw(st.sampled_from(FreePointerOutside)),
+        set_cpu_partial=data.draw(st.sampled_from(SetCpuPartial)),
+        create_debug_key=int(data.draw(st.booleans())),
+        sanity_min_size=data.draw(st.sampled_from([0, p.word])),
+        create_mask=data.draw(st.sampled_from([p.create_mask, 0xFFFF, 0xFFFFFFFF])),
+        orig_size_size=data.draw(st.sampled_from([0, 4, 8])),
+        track_size=data.draw(st.sampled_from([p.track_size, 152, 80])),
+    )
+
+
 @settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(slub_configs(), st.data())
 def test_slub_create_matches_reference(c: KernelConfig, data: st.DataObject) -> None:
     p = c.slub_params()
+    if data.draw(st.booleans()):
+        p = draw_rules(data, p)
     size = data.draw(SIZES)
     names = [d.name for d in c.preset.flags if not d.internal]
     chosen = data.draw(st.lists(st.sampled_from(names), max_size=5))
@@ -315,11 +343,15 @@ def test_slub_create_matches_reference(c: KernelConfig, data: st.DataObject) -> 
 
 
 @settings(max_examples=200, deadline=None)
-@given(slub_configs(), st.lists(SIZES, min_size=1, max_size=30), st.sampled_from([0, 8, 64]))
-def test_slub_array_matches_reference(c: KernelConfig, sizes: list[int], align: int) -> None:
+@given(
+    slub_configs(), st.lists(SIZES, min_size=1, max_size=30), st.sampled_from([0, 8, 64]), st.data()
+)
+def test_slub_array_matches_reference(
+    c: KernelConfig, sizes: list[int], align: int, data: st.DataObject
+) -> None:
     import numpy as np
 
-    p = c.slub_params()
+    p = draw_rules(data, c.slub_params())
     hw = c.flags["SLAB_HWCACHE_ALIGN"]
     got = _core.slub_create_array(p, np.array(sizes, dtype=np.uint64), align, hw)
     for row, size in zip(got, sizes):
