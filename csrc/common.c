@@ -111,3 +111,69 @@ void slabhw_calculate_alignment_array(const struct slabhw_slab316_params *p,
         out[i] = hang ? SLABHW_ALIGN_HANG : a;
     }
 }
+
+/* ---- kmalloc index arithmetic (include/linux/slab.h, mm/slab_common.c): the same
+ * in every version and in both allocators; only the three limits differ ---- */
+
+static const int8_t size_index[24] = {
+    3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2
+};
+
+int slabhw_kmalloc_index(const struct slabhw_kmalloc_params *p, uint64_t size)
+{
+    if (!size)
+        return 0;
+    if (size <= p->min_size)
+        return (int)p->shift_low;
+    if (p->min_size <= 32 && size > 64 && size <= 96)
+        return 1;
+    if (p->min_size <= 64 && size > 128 && size <= 192)
+        return 2;
+    for (int n = 3; n <= 26; n++)
+        if (size <= ((uint64_t)1 << n))
+            return n;
+    return -1;  /* BUG() */
+}
+
+int slabhw_kmalloc_size(const struct slabhw_kmalloc_params *p, int n)
+{
+    if (n > 2)
+        return 1 << n;
+    if (n == 1 && p->min_size <= 32)
+        return 96;
+    if (n == 2 && p->min_size <= 64)
+        return 192;
+    return 0;
+}
+
+/* size_index[elem] after create_kmalloc_caches() patched it */
+static inline int size_index_entry(const struct slabhw_kmalloc_params *p, uint64_t elem)
+{
+    uint64_t i = 8 * (elem + 1);
+    if (i < p->min_size)
+        return (int)p->shift_low;
+    if (p->min_size >= 64 && i >= 72 && i <= 96)
+        return 7;
+    if (p->min_size >= 128 && i >= 136 && i <= 192)
+        return 8;
+    return size_index[elem];
+}
+
+int slabhw_kmalloc_slab_index(const struct slabhw_kmalloc_params *p, uint64_t size)
+{
+    if (size > p->max_size)
+        return -1;
+    if (size <= 192) {
+        if (!size)
+            return 0;
+        return size_index_entry(p, (size - 1) / 8);
+    }
+    return slabhw_fls32(size - 1);
+}
+
+void slabhw_kmalloc_slab_index_array(const struct slabhw_kmalloc_params *p,
+                                     const uint64_t *size, int64_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = slabhw_kmalloc_slab_index(p, size[i]);
+}

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 9 };
+enum { SLABHW_ABI_VERSION = 10 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -109,7 +109,7 @@ struct slabhw_slab316_cache {
 /* The rules of SLUB that change between versions (slabhw/versions/rules.py names
  * each value after the release that introduced it; checked at import). */
 enum slabhw_calculate_order {          /* calculate_order() */
-    SLABHW_CALCULATE_ORDER_V2_6_26 = 0, /* the min_objects loop, fractions 16/8/4 */
+    SLABHW_CALCULATE_ORDER_V2_6_30 = 0, /* the min_objects loop, fractions 16/8/4 */
     SLABHW_CALCULATE_ORDER_V6_7 = 1     /* one MAX_OBJS test, fractions 16..2 */
 };
 enum slabhw_order_cpus {               /* the CPU count behind min_objects */
@@ -254,12 +254,19 @@ void slabhw_slab316_create_array(const struct slabhw_slab316_params *p,
                                  const uint64_t *flags, size_t flags_stride,
                                  struct slabhw_slab316_cache *out, size_t n);
 
-/* kmalloc index arithmetic (v3.16, SLAB). kmalloc_slab_index: -1 NULL, 0 ZERO_SIZE_PTR. */
-int slabhw_slab316_kmalloc_index(const struct slabhw_slab316_params *p, uint64_t size);
-int slabhw_slab316_kmalloc_size(const struct slabhw_slab316_params *p, int n);
-int slabhw_slab316_kmalloc_slab_index(const struct slabhw_slab316_params *p, uint64_t size);
-void slabhw_slab316_kmalloc_slab_index_array(const struct slabhw_slab316_params *p,
-                                             const uint64_t *size, int64_t *out, size_t n);
+/* kmalloc index arithmetic (every version, SLAB and SLUB; reference.KmallocParams).
+ * kmalloc_index: -1 where the kernel BUG()s; kmalloc_slab_index: -1 NULL, 0
+ * ZERO_SIZE_PTR. */
+struct slabhw_kmalloc_params {
+    uint64_t min_size;             /* KMALLOC_MIN_SIZE */
+    uint64_t shift_low;            /* KMALLOC_SHIFT_LOW */
+    uint64_t max_size;             /* the largest size kmalloc_slab() serves */
+};
+int slabhw_kmalloc_index(const struct slabhw_kmalloc_params *p, uint64_t size);
+int slabhw_kmalloc_size(const struct slabhw_kmalloc_params *p, int n);
+int slabhw_kmalloc_slab_index(const struct slabhw_kmalloc_params *p, uint64_t size);
+void slabhw_kmalloc_slab_index_array(const struct slabhw_kmalloc_params *p,
+                                     const uint64_t *size, int64_t *out, size_t n);
 /* SLUB of any version: the numbers of kmem_cache_create/create_boot_cache. */
 void slabhw_slub_create(const struct slabhw_slub_params *p,
                         const struct slabhw_slub_args *a,

@@ -98,9 +98,9 @@ static inline uint32_t default_min_objects(const params_t *p)
     return 4 * ((uint32_t)slabhw_fls32(nr_cpus) + 1);
 }
 
-/* slab_order() of v2.6.26 .. 6.6: the MAX_OBJS test against slub_min_order on every
+/* slab_order() of v2.6.30 .. 6.6: the MAX_OBJS test against slub_min_order on every
  * call, then the search from max(slub_min_order, get_order(min_objects * size)) */
-static inline int slab_order_v2_6_26(const params_t *p, uint32_t size, uint32_t min_objects,
+static inline int slab_order_v2_6_30(const params_t *p, uint32_t size, uint32_t min_objects,
                                      uint32_t max_order, uint32_t fract, uint32_t *order,
                                      struct outcome *o)
 {
@@ -118,8 +118,8 @@ static inline int slab_order_v2_6_26(const params_t *p, uint32_t size, uint32_t 
     return 0;
 }
 
-/* calculate_order() of v2.6.26 .. 6.6; -1 for -ENOSYS */
-static inline int calculate_order_v2_6_26(const params_t *p, uint32_t size, int32_t *order_out,
+/* calculate_order() of v2.6.30 .. 6.6; -1 for -ENOSYS */
+static inline int calculate_order_v2_6_30(const params_t *p, uint32_t size, int32_t *order_out,
                                           struct outcome *o)
 {
     const uint32_t max = (uint32_t)p->slub_max_order;
@@ -133,7 +133,7 @@ static inline int calculate_order_v2_6_26(const params_t *p, uint32_t size, int3
         min_objects = max_objects;
     for (; min_objects > 1; min_objects--) {
         for (uint32_t fraction = 16; fraction >= 4; fraction /= 2) {
-            if (slab_order_v2_6_26(p, size, min_objects, max, fraction, &order, o))
+            if (slab_order_v2_6_30(p, size, min_objects, max, fraction, &order, o))
                 return 1;
             if (order <= max) {
                 *order_out = (int32_t)order;
@@ -143,13 +143,13 @@ static inline int calculate_order_v2_6_26(const params_t *p, uint32_t size, int3
     }
     /* one object at any waste: up to slub_max_order, then up to MAX_ORDER (an
      * exclusive bound of MAX_PAGE_ORDER + 1 up to 6.3, inclusive MAX_PAGE_ORDER since) */
-    if (slab_order_v2_6_26(p, size, 1, max, 1, &order, o))
+    if (slab_order_v2_6_30(p, size, 1, max, 1, &order, o))
         return 1;
     if (order <= max) {
         *order_out = (int32_t)order;
         return 0;
     }
-    if (slab_order_v2_6_26(p, size, 1, (uint32_t)p->max_page_order + 1, 1, &order, o))
+    if (slab_order_v2_6_30(p, size, 1, (uint32_t)p->max_page_order + 1, 1, &order, o))
         return 1;
     *order_out = order <= (uint32_t)p->max_page_order ? (int32_t)order : -1;
     return 0;
@@ -197,7 +197,7 @@ static inline int calculate_order(const params_t *p, uint32_t size, int32_t *ord
 {
     if (p->calculate_order == SLABHW_CALCULATE_ORDER_V6_7)
         return calculate_order_v6_7(p, size, order_out, o);
-    return calculate_order_v2_6_26(p, size, order_out, o);
+    return calculate_order_v2_6_30(p, size, order_out, o);
 }
 
 /* optimal_redzone() (mm/kasan/generic.c v6.18) */

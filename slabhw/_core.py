@@ -26,7 +26,7 @@ from . import reference_slub as rs
 from .errors import BuildError, InputError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 9  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 10  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -75,6 +75,7 @@ def _check_mirrors() -> None:
     pairs = (
         ("struct slabhw_slab316_cache", ref.LAYOUT_FIELDS),
         ("struct slabhw_slab316_params", ref.PARAM_FIELDS),
+        ("struct slabhw_kmalloc_params", ref.KMALLOC_PARAM_FIELDS),
         ("struct slabhw_slub_cache", rs.SLUB_LAYOUT_FIELDS),
         ("struct slabhw_slub_params", rs.SLUB_PARAM_FIELDS),
         ("struct slabhw_slub_args", rs.SLUB_ARG_FIELDS),
@@ -283,41 +284,44 @@ def slab316_create_array(
 
 
 # ---- kmalloc arithmetic ------------------------------------------------------------------
-def kmalloc_index(p: ref.SlabParams, size: int) -> int:
+@lru_cache(maxsize=64)
+def _kmalloc_params(k: ref.KmallocParams) -> Any:
+    return ffi.new(
+        "struct slabhw_kmalloc_params *", {n: getattr(k, n) for n in ref.KMALLOC_PARAM_FIELDS}
+    )
+
+
+def kmalloc_index(k: ref.KmallocParams, size: int) -> int:
     """kmalloc_index() (compile-time mapping); -1 where the kernel BUG()s."""
     size = _scalar(size, "size", 64)
     if BACKEND == "reference":
-        return ref.kmalloc_index(size, p.kmalloc_min_size, p.kmalloc_shift_low)
-    return int(lib.slabhw_slab316_kmalloc_index(_params(p), size))
+        return ref.kmalloc_index(k, size)
+    return int(lib.slabhw_kmalloc_index(_kmalloc_params(k), size))
 
 
-def kmalloc_size(p: ref.SlabParams, n: int) -> int:
+def kmalloc_size(k: ref.KmallocParams, n: int) -> int:
     if BACKEND == "reference":
-        return ref.kmalloc_size(n, p.kmalloc_min_size)
-    return int(lib.slabhw_slab316_kmalloc_size(_params(p), n))
+        return ref.kmalloc_size(k, n)
+    return int(lib.slabhw_kmalloc_size(_kmalloc_params(k), n))
 
 
-def kmalloc_slab_index(p: ref.SlabParams, size: Any) -> Any:
+def kmalloc_slab_index(k: ref.KmallocParams, size: Any) -> Any:
     """kmalloc_slab() as an index (-1 NULL, 0 ZERO_SIZE_PTR); int or int64 array."""
     if _is_scalar(size):
         s = _scalar(size, "size", 64)
         if BACKEND == "reference":
-            return ref.kmalloc_slab_index(
-                s, p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
-            )
-        return int(lib.slabhw_slab316_kmalloc_slab_index(_params(p), s))
+            return ref.kmalloc_slab_index(k, s)
+        return int(lib.slabhw_kmalloc_slab_index(_kmalloc_params(k), s))
     sa = np.ascontiguousarray(_as_u64_array(size, "size", 64))
     result = np.empty(sa.shape, dtype=np.int64)
     if BACKEND == "reference":
         flat, src = result.reshape(-1), sa.reshape(-1)
         for i in range(src.size):
-            flat[i] = ref.kmalloc_slab_index(
-                int(src[i]), p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
-            )
+            flat[i] = ref.kmalloc_slab_index(k, int(src[i]))
         return result
     if sa.size:
-        lib.slabhw_slab316_kmalloc_slab_index_array(
-            _params(p), _ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"), sa.size
+        lib.slabhw_kmalloc_slab_index_array(
+            _kmalloc_params(k), _ptr(sa, "uint64_t *"), _ptr(result, "int64_t *"), sa.size
         )
     return result
 

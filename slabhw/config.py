@@ -375,15 +375,18 @@ class KernelConfig:
     @property
     def index_ac(self) -> int:
         """INDEX_AC = kmalloc_index(sizeof(struct arraycache_init))."""
-        return ref.kmalloc_index(
-            self.sizeof_arraycache_init, self.kmalloc_min_size, self.kmalloc_shift_low
-        )
+        return ref.kmalloc_index(self.slab_kmalloc_params, self.sizeof_arraycache_init)
 
     @property
     def index_node(self) -> int:
         """INDEX_NODE = kmalloc_index(sizeof(struct kmem_cache_node))."""
-        return ref.kmalloc_index(
-            self.sizeof_kmem_cache_node, self.kmalloc_min_size, self.kmalloc_shift_low
+        return ref.kmalloc_index(self.slab_kmalloc_params, self.sizeof_kmem_cache_node)
+
+    @property
+    def slab_kmalloc_params(self) -> ref.KmallocParams:
+        """The kmalloc limits of SLAB (include/linux/slab.h #ifdef CONFIG_SLAB)."""
+        return ref.KmallocParams(
+            self.kmalloc_min_size, self.kmalloc_shift_low, self.kmalloc_max_size
         )
 
     def slab_params(self) -> ref.SlabParams:
@@ -458,6 +461,15 @@ class KernelConfig:
     def slub_kmalloc_shift_high(self) -> int:
         """KMALLOC_SHIFT_HIGH of SLUB: PAGE_SHIFT + 1 (kmalloc caches up to 2 pages)."""
         return self.arch.page_shift + 1
+
+    @property
+    def slub_kmalloc_params(self) -> ref.KmallocParams:
+        """The kmalloc limits of SLUB: caches up to KMALLOC_MAX_CACHE_SIZE."""
+        return ref.KmallocParams(
+            self.slub_kmalloc_min_size,
+            self.slub_kmalloc_shift_low,
+            1 << self.slub_kmalloc_shift_high,
+        )
 
     @property
     def slub_orders(self) -> tuple[int, int]:
@@ -556,7 +568,7 @@ class KernelConfig:
         )
 
     def kmalloc_size(self, index: int) -> int:
-        return ref.kmalloc_size(index, self.kmalloc_min_size)
+        return ref.kmalloc_size(self.slab_kmalloc_params, index)
 
     def describe(self) -> dict[str, Any]:
         """The configuration and its derived constants, for --json and the README."""

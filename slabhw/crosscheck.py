@@ -19,8 +19,9 @@ from .config import KernelConfig
 from .errors import InputError
 from .kconfig import config_from_snapshot
 from .reference_slub import SlubArgs, calculate_alignment
+from .slab_common import NEVER_MERGE, unique_id
 from .slabinfo import parse as parse_slabinfo
-from .slub import FLAG_ATTRIBUTES, NEVER_MERGE, unique_id
+from .slub import FLAG_ATTRIBUTES
 
 ATTRIBUTE_FLAGS = dict(FLAG_ATTRIBUTES)  # sysfs attribute -> flag
 LAYOUT_FIELDS = (

@@ -96,18 +96,3 @@ def kernel_error_for(code: int, message: str) -> KernelError:
 def c_str(name: str | None) -> str:
     """How printk's %s shows a name (NULL prints as "(null)")."""
     return "(null)" if name is None else name
-
-
-def report_create_failure(
-    log: list[str], function: str, name: str | None, err: int, panic: bool
-) -> None:
-    """What kmem_cache_create does with an error (3.16 and 6.18 alike): panic() with
-    SLAB_PANIC, else a warning in ``log`` (the caller returns NULL).  ``function`` is
-    the name the kernel prints (kmem_cache_create / __kmem_cache_create_args)."""
-    name = c_str(name)
-    if panic:
-        raise KernelPanic(
-            err,
-            f"Kernel panic - not syncing: {function}: Failed to create slab '{name}'. Error -{err}",
-        )
-    log.append(f"{function}({name}) failed with error -{err}")

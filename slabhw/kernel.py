@@ -16,9 +16,12 @@ from typing import Any
 
 from . import _core, errors
 from . import reference as ref
+from . import slab_common as sc
 from .config import KernelConfig
-from .errors import InputError, KernelPanic, c_str, kernel_error_for, report_create_failure
+from .errors import InputError, KernelPanic, c_str, kernel_error_for
 from .slab import KmemCache
+from .slab_common import report_create_failure
+from .versions.rules import KmallocOrder
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
 GFP_COMP = 0x4000  # ___GFP_COMP
@@ -149,20 +152,18 @@ class Kernel:
     def _create_kmalloc_caches(self, flags: int) -> None:
         """create_kmalloc_caches() (mm/slab_common.c v3.16)."""
         cfg = self.config
-        for i in range(cfg.kmalloc_shift_low, cfg.kmalloc_shift_high + 1):
+        # the two non-power-of-two caches right after their neighbours; the caches
+        # kmem_cache_init made early (kmalloc-ac, kmalloc-node) are skipped
+        order = KmallocOrder.INTERLEAVED_V2_6
+        for i in sc.kmalloc_indices(order, cfg.slab_kmalloc_params, cfg.kmalloc_shift_high):
             if i not in self.kmalloc_caches:
                 self._create_kmalloc_cache(None, i, flags)
-            # the two non-power-of-two caches right after their neighbours
-            if cfg.kmalloc_min_size <= 32 and 1 not in self.kmalloc_caches and i == 6:
-                self._create_kmalloc_cache(None, 1, flags)
-            if cfg.kmalloc_min_size <= 64 and 2 not in self.kmalloc_caches and i == 7:
-                self._create_kmalloc_cache(None, 2, flags)
         self.slab_state = "UP"
         for i in sorted(self.kmalloc_caches):
             self.kmalloc_caches[i].name = f"kmalloc-{cfg.kmalloc_size(i)}"
         if cfg.has_zone_dma:
             dma = self.flags["SLAB_CACHE_DMA"]
-            for i in sorted(self.kmalloc_caches):
+            for i in sc.dma_after_up_indices(self.kmalloc_caches):
                 name = f"dma-kmalloc-{cfg.kmalloc_size(i)}"
                 self._create_kmalloc_cache(name, i, dma | flags, table=self.kmalloc_dma_caches)
 
@@ -310,7 +311,7 @@ class Kernel:
         ZERO_SIZE for 0, None above KMALLOC_MAX_SIZE (after a one-time warning)."""
         if size < 0:
             raise InputError("size must not be negative")
-        index = _core.kmalloc_slab_index(self.params, size)
+        index = _core.kmalloc_slab_index(self.config.slab_kmalloc_params, size)
         if index < 0:
             self.log.append("WARNING: at mm/slab_common.c:491 kmalloc_slab()")
             return None
@@ -321,4 +322,4 @@ class Kernel:
 
     def kmalloc_index(self, size: int) -> int:
         """kmalloc_index(): the compile-time mapping of a constant size."""
-        return _core.kmalloc_index(self.params, size)
+        return _core.kmalloc_index(self.config.slab_kmalloc_params, size)

@@ -441,21 +441,34 @@ def kmem_cache_create(
 
 
 # ---------------------------------------------------------------------------------
-# kmalloc index arithmetic (include/linux/slab.h, mm/slab_common.c, v3.16, SLAB)
+# kmalloc index arithmetic (include/linux/slab.h, mm/slab_common.c): the same in every
+# version and in both allocators; only the three limits differ
+
+
+@dataclass(frozen=True)
+class KmallocParams:
+    """The limits of the kmalloc index arithmetic (struct slabhw_kmalloc_params)."""
+
+    min_size: int  # KMALLOC_MIN_SIZE
+    shift_low: int  # KMALLOC_SHIFT_LOW
+    max_size: int  # the largest size kmalloc_slab() serves
+
+
+KMALLOC_PARAM_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(KmallocParams))
 
 # size_index[] as compiled: entry k serves sizes 8k+1 .. 8k+8
-SIZE_INDEX_V3_16 = (3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2)
+SIZE_INDEX = (3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2)
 
 
-def kmalloc_index(size: int, kmalloc_min_size: int, kmalloc_shift_low: int) -> int:
+def kmalloc_index(k: KmallocParams, size: int) -> int:
     """kmalloc_index() (compile-time mapping): -1 where the kernel BUG()s (> 64 MiB)."""
     if size == 0:
         return 0
-    if size <= kmalloc_min_size:
-        return kmalloc_shift_low
-    if kmalloc_min_size <= 32 and 64 < size <= 96:
+    if size <= k.min_size:
+        return k.shift_low
+    if k.min_size <= 32 and 64 < size <= 96:
         return 1
-    if kmalloc_min_size <= 64 and 128 < size <= 192:
+    if k.min_size <= 64 and 128 < size <= 192:
         return 2
     for n in range(3, 27):
         if size <= 1 << n:
@@ -463,38 +476,36 @@ def kmalloc_index(size: int, kmalloc_min_size: int, kmalloc_shift_low: int) -> i
     return -1
 
 
-def kmalloc_size(n: int, kmalloc_min_size: int) -> int:
+def kmalloc_size(k: KmallocParams, n: int) -> int:
     """kmalloc_size(n): the object size of kmalloc_caches[n] (0: no such cache)."""
     if n > 2:
         return 1 << n
-    if n == 1 and kmalloc_min_size <= 32:
+    if n == 1 and k.min_size <= 32:
         return 96
-    if n == 2 and kmalloc_min_size <= 64:
+    if n == 2 and k.min_size <= 64:
         return 192
     return 0
 
 
-def size_index_entry(elem: int, kmalloc_min_size: int, kmalloc_shift_low: int) -> int:
-    """size_index[elem] after create_kmalloc_caches() has patched it."""
+def size_index_entry(k: KmallocParams, elem: int) -> int:
+    """size_index[elem] after setup_kmalloc_cache_index_table() has patched it."""
     i = 8 * (elem + 1)  # the largest size the entry serves
-    if i < kmalloc_min_size:
-        return kmalloc_shift_low
-    if kmalloc_min_size >= 64 and 72 <= i <= 96:
+    if i < k.min_size:
+        return k.shift_low
+    if k.min_size >= 64 and 72 <= i <= 96:
         return 7
-    if kmalloc_min_size >= 128 and 136 <= i <= 192:
+    if k.min_size >= 128 and 136 <= i <= 192:
         return 8
-    return SIZE_INDEX_V3_16[elem]
+    return SIZE_INDEX[elem]
 
 
-def kmalloc_slab_index(
-    size: int, kmalloc_min_size: int, kmalloc_shift_low: int, kmalloc_max_size: int
-) -> int:
+def kmalloc_slab_index(k: KmallocParams, size: int) -> int:
     """kmalloc_slab() (run-time mapping) as an index into kmalloc_caches[]:
-    -1 for NULL (size above KMALLOC_MAX_SIZE), 0 for ZERO_SIZE_PTR."""
-    if size > kmalloc_max_size:
+    -1 for NULL (size above max_size), 0 for ZERO_SIZE_PTR."""
+    if size > k.max_size:
         return -1
     if size <= 192:
         if size == 0:
             return 0
-        return size_index_entry((size - 1) // 8, kmalloc_min_size, kmalloc_shift_low)
+        return size_index_entry(k, (size - 1) // 8)
     return fls(size - 1)

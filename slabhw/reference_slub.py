@@ -200,10 +200,10 @@ def default_min_objects(p: SlubParams) -> int:
     return 4 * (fls(nr_cpus) + 1)
 
 
-def slab_order_v2_6_26(
+def slab_order_v2_6_30(
     p: SlubParams, size: int, min_objects: int, max_order: int, fract: int
 ) -> int:
-    """slab_order() of v2.6.26 .. 6.6: MAX_OBJS_PER_PAGE tested against slub_min_order
+    """slab_order() of v2.6.30 .. 6.6: MAX_OBJS_PER_PAGE tested against slub_min_order
     on every call, then the search from max(slub_min_order, get_order(min_objects *
     size))."""
     if order_objects(p, p.slub_min_order, size) > MAX_OBJS_PER_PAGE:
@@ -212,23 +212,23 @@ def slab_order_v2_6_26(
     return calc_slab_order(p, size, start, max_order, fract)
 
 
-def calculate_order_v2_6_26(p: SlubParams, size: int) -> int:
-    """calculate_order() of v2.6.26 .. 6.6; -1 stands for -ENOSYS."""
+def calculate_order_v2_6_30(p: SlubParams, size: int) -> int:
+    """calculate_order() of v2.6.30 .. 6.6; -1 stands for -ENOSYS."""
     top = p.slub_max_order
     min_objects = p.slub_min_objects or default_min_objects(p)
     min_objects = min(min_objects, order_objects(p, top, size))  # may be 0: no max(.., 1)
     while min_objects > 1:
         for fraction in (16, 8, 4):
-            order = slab_order_v2_6_26(p, size, min_objects, top, fraction)
+            order = slab_order_v2_6_30(p, size, min_objects, top, fraction)
             if order <= top:
                 return order
         min_objects -= 1
     # one object at any waste: up to slub_max_order, then up to MAX_ORDER (an
     # exclusive bound of MAX_PAGE_ORDER + 1 up to 6.3, inclusive MAX_PAGE_ORDER since)
-    order = slab_order_v2_6_26(p, size, 1, top, 1)
+    order = slab_order_v2_6_30(p, size, 1, top, 1)
     if order <= top:
         return order
-    order = slab_order_v2_6_26(p, size, 1, p.max_page_order + 1, 1)
+    order = slab_order_v2_6_30(p, size, 1, p.max_page_order + 1, 1)
     return order if order <= p.max_page_order else -1
 
 
@@ -254,7 +254,7 @@ def calculate_order(p: SlubParams, size: int) -> int:
     """calculate_order() of the version (CalculateOrder); -1 stands for -ENOSYS."""
     if p.calculate_order == CalculateOrder.V6_7:
         return calculate_order_v6_7(p, size)
-    return calculate_order_v2_6_26(p, size)
+    return calculate_order_v2_6_30(p, size)
 
 
 KASAN_NO_FREE_META = 0x7FFF_FFFF

@@ -15,30 +15,16 @@ from typing import Any
 
 from . import _core, errors
 from . import reference_slub as rs
+from . import slab_common as sc
 from .config import KernelConfig
-from .errors import InputError, KernelPanic, kernel_error_for, report_create_failure
-from .flags import FlagTable
+from .errors import InputError, KernelPanic, kernel_error_for
 from .reference import SITE_SANITY
+from .slab_common import NEVER_MERGE, kmalloc_name, report_create_failure, unique_id
 from .slabinfo import header, row
+from .versions.rules import BootCacheAlign, KmallocDma, KmallocNormalMerge
 
-NEVER_MERGE = (
-    "SLAB_RED_ZONE",
-    "SLAB_POISON",
-    "SLAB_STORE_USER",
-    "SLAB_TRACE",
-    "SLAB_TYPESAFE_BY_RCU",
-    "SLAB_NOLEAKTRACE",
-    "SLAB_FAILSLAB",
-    "SLAB_NO_MERGE",
-)
-MERGE_SAME = ("SLAB_RECLAIM_ACCOUNT", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_ACCOUNT")
-ID_LETTERS = (
-    ("SLAB_CACHE_DMA", "d"),
-    ("SLAB_CACHE_DMA32", "D"),
-    ("SLAB_RECLAIM_ACCOUNT", "a"),
-    ("SLAB_CONSISTENCY_CHECKS", "F"),
-    ("SLAB_ACCOUNT", "A"),
-)
+__all__ = ["FLAG_ATTRIBUTES", "NEVER_MERGE", "SlubCache", "SlubKernel", "unique_id"]
+
 # sysfs flag attributes of mm/slub.c (name -> flag)
 FLAG_ATTRIBUTES = (
     ("hwcache_align", "SLAB_HWCACHE_ALIGN"),
@@ -52,39 +38,10 @@ FLAG_ATTRIBUTES = (
     ("store_user", "SLAB_STORE_USER"),
 )
 
-# enum kmalloc_cache_type: name prefix and flag of each type
-KMALLOC_TYPES = {
-    "normal": ("kmalloc-", None),
-    "rcl": ("kmalloc-rcl-", "SLAB_RECLAIM_ACCOUNT"),
-    "dma": ("dma-kmalloc-", "SLAB_CACHE_DMA"),
-    "cg": ("kmalloc-cg-", "SLAB_ACCOUNT"),
-}
-
-# struct sizes of the reference x86_64 6.18.44 configuration (shared/spec b, g.4):
-# offsetof(struct kmem_cache, node) and sizeof(struct kmem_cache_node)
-KMEM_CACHE_NODE_OFFSET_64 = 224
-KMEM_CACHE_NODE_SIZE_64 = 72
-
-
-def unique_id(flags: int, size: int, table: FlagTable) -> str:
-    """create_unique_id() (mm/slub.c v6.18): ':' + flag letters [+ '-'] + %07u of the
-    slab size."""
-    letters = "".join(ch for name, ch in ID_LETTERS if flags & table.get(name))
-    return ":" + letters + ("-" if letters else "") + f"{size:07d}"
-
-
-def kmalloc_size_name(size: int) -> str:
-    """The size part of kmalloc_info[] names: 96, 192, 8 ... 512, 1k ... 512k, 1M, 2M."""
-    if size >= 1 << 20 and size % (1 << 20) == 0:
-        return f"{size >> 20}M"
-    if size >= 1024 and size % 1024 == 0:
-        return f"{size >> 10}k"
-    return str(size)
-
 
 @dataclass(eq=False)
 class SlubCache:
-    """struct kmem_cache (SLUB, Linux 6.18) as the model keeps it."""
+    """struct kmem_cache (SLUB) as the model keeps it."""
 
     name: str
     layout: rs.SlubLayout
@@ -131,27 +88,28 @@ class SlubKernel:
 
     # ---- boot: kmem_cache_init, create_kmalloc_caches ----------------------------------
     def _boot(self) -> None:
-        cfg = self.config
+        cfg, r = self.config, self.config.rules
         if cfg.on("kasan_generic"):
             raise InputError(
                 "booting a KASAN kernel needs the size of struct kmem_cache with kasan_info, "
                 "which slabhw does not know; 'slabhw sweep' computes KASAN layouts"
             )
-        if cfg.arch.word_bits != 64:
+        structs = cfg.preset.boot_structs
+        if cfg.arch.word_bits != 64 or structs is None:
             raise InputError(
-                "booting a v6.18 kernel needs the sizes of struct kmem_cache and struct "
-                "kmem_cache_node, known here for the 64-bit reference configuration only; "
-                "use 'slabhw sweep' for 32-bit layouts"
+                f"booting a {cfg.version} kernel needs the sizes of struct kmem_cache and "
+                "struct kmem_cache_node, known here for the 64-bit reference configuration "
+                "only; use 'slabhw sweep' for 32-bit layouts"
             )
+        node_offset, node_size = structs
+        # SLAB_NO_OBJ_EXT (v6.10; 0 where the version or configuration lacks it)
         early = self._f("SLAB_HWCACHE_ALIGN", "SLAB_NO_OBJ_EXT")
-        node = self._create_boot_cache("kmem_cache_node", KMEM_CACHE_NODE_SIZE_64, early)
-        kmem = self._create_boot_cache(
-            "kmem_cache", KMEM_CACHE_NODE_OFFSET_64 + self.word * cfg.nr_nodes, early
-        )
+        node = self._create_boot_cache("kmem_cache_node", node_size, early)
+        kmem = self._create_boot_cache("kmem_cache", node_offset + self.word * cfg.nr_nodes, early)
         # bootstrap(): kmem_cache is listed first, then kmem_cache_node; both keep -1
         self.slab_caches[:0] = [node, kmem]
         self._create_kmalloc_caches()
-        if cfg.on("slab_buckets"):
+        if r.has_kmalloc_buckets and cfg.on("slab_buckets"):
             self.kmem_buckets_cache = self.kmem_cache_create(
                 "kmalloc_buckets",
                 (cfg.slub_kmalloc_shift_high + 1) * self.word,
@@ -162,9 +120,13 @@ class SlubKernel:
     def _create_boot_cache(
         self, name: str, size: int, flags: int, *, kmalloc: bool = False, usersize: int = 0
     ) -> SlubCache:
-        """create_boot_cache(): kmalloc caches start from their natural alignment."""
+        """create_boot_cache(): the starting alignment is ARCH_KMALLOC_MINALIGN, raised
+        to the natural alignment of the size as the version's rule says."""
         align = self.config.arch_kmalloc_minalign
-        if kmalloc:
+        rule = self.config.rules.boot_cache_align
+        if rule == BootCacheAlign.POW2_V5_4 and size & (size - 1) == 0:
+            align = max(align, size)  # any boot cache of a power-of-two size
+        elif rule == BootCacheAlign.FFS_V6_11 and kmalloc:
             align = max(align, size & -size)  # 1 << (ffs(size) - 1)
         c = _core.slub_create(
             self.params,
@@ -186,71 +148,66 @@ class SlubKernel:
         return SlubCache(name, c, refcount=-1)
 
     def kmalloc_type_names(self) -> list[str]:
-        """enum kmalloc_cache_type in order, as this configuration has it."""
-        cfg = self.config
-        types = ["normal"]
-        if cfg.on("random_kmalloc_caches"):
-            types += [f"rnd-{i:02d}" for i in range(1, 16)]
-        if not cfg.on("slub_tiny"):
-            types.append("rcl")
-        if cfg.has_zone_dma:
-            types.append("dma")
-        if cfg.on("memcg"):
-            types.append("cg")
-        return types
+        """enum kmalloc_cache_type in creation order, as this configuration has it."""
+        return sc.kmalloc_types(self.config)
 
     def _create_kmalloc_caches(self) -> None:
-        """create_kmalloc_caches() / new_kmalloc_cache() (mm/slab_common.c v6.18)."""
-        cfg = self.config
-        minalign = max(cfg.arch.kmalloc_minalign or 8, cfg.arch_slab_minalign)
-        low, high = cfg.slub_kmalloc_shift_low, cfg.slub_kmalloc_shift_high
-        for t in self.kmalloc_type_names():
-            table = self.kmalloc_caches.setdefault(t, {})
-            indices = (
-                ([1] if cfg.slub_kmalloc_min_size <= 32 else [])
-                + ([2] if cfg.slub_kmalloc_min_size <= 64 else [])
-                + list(range(low, high + 1))
-            )
-            for idx in indices:
-                size = {1: 96, 2: 192}.get(idx, 1 << idx)
-                aligned_size, aligned_idx = size, idx
-                if minalign > cfg.arch_kmalloc_minalign:
-                    aligned_size = (size + minalign - 1) & ~(minalign - 1)
-                    aligned_idx = self._kmalloc_index(aligned_size)
-                if aligned_idx not in table:
-                    prefix, type_flag = KMALLOC_TYPES.get(t, (f"kmalloc-{t}-", None))
-                    flags = self._f(type_flag) if type_flag else 0
-                    if t.startswith("rnd-") or (
-                        t == "normal" and (cfg.on("memcg") or cfg.on("random_kmalloc_caches"))
-                    ):
-                        flags |= self._f("SLAB_NO_MERGE")
-                    name = prefix + kmalloc_size_name(aligned_size)
-                    s = self._create_boot_cache(
-                        name,
-                        aligned_size,
-                        flags | self._f("SLAB_KMALLOC"),
-                        kmalloc=True,
-                        usersize=aligned_size,
-                    )
-                    s.refcount = 1
-                    s.kmalloc = (t, aligned_idx)
-                    self.slab_caches.insert(0, s)
-                    table[aligned_idx] = s
-                table[idx] = table[aligned_idx]
+        """create_kmalloc_caches() / new_kmalloc_cache() (mm/slab_common.c): the types
+        and sizes in the version's order; before 5.19 the DMA caches come after
+        slab_state = UP, one for each normal cache in index order."""
+        cfg, r = self.config, self.config.rules
+        k = cfg.slub_kmalloc_params
+        indices = sc.kmalloc_indices(r.kmalloc_order, k, cfg.slub_kmalloc_shift_high)
+        types = self.kmalloc_type_names()
+        after_up = r.kmalloc_dma == KmallocDma.AFTER_UP_V2_6 and "dma" in types
+        for t in types:
+            if not (t == "dma" and after_up):
+                for idx in indices:
+                    self._new_kmalloc_cache(t, idx)
+        if after_up:  # slab_state = UP, then the DMA loop
+            for idx in sc.dma_after_up_indices(self.kmalloc_caches["normal"]):
+                self._new_kmalloc_cache("dma", idx)
 
-    def _kmalloc_index(self, size: int) -> int:
-        """__kmalloc_index() of 6.18 (KMALLOC_MIN_SIZE of this configuration)."""
-        cfg = self.config
-        low, mins = cfg.slub_kmalloc_shift_low, cfg.slub_kmalloc_min_size
-        if size == 0:
-            return 0
-        if size <= mins:
-            return low
-        if mins <= 32 and 64 < size <= 96:
-            return 1
-        if mins <= 64 and 128 < size <= 192:
-            return 2
-        return max(3, (size - 1).bit_length())
+    def _new_kmalloc_cache(self, t: str, idx: int) -> None:
+        """new_kmalloc_cache(): one kmalloc cache of a type, or (v6.5, when
+        __kmalloc_minalign() exceeds ARCH_KMALLOC_MINALIGN) the slot of the cache of
+        the aligned size."""
+        cfg, r = self.config, self.config.rules
+        k = cfg.slub_kmalloc_params
+        table = self.kmalloc_caches.setdefault(t, {})
+        size = {1: 96, 2: 192}.get(idx, 1 << idx)
+        aligned_size, aligned_idx = size, idx
+        if r.has_kmalloc_minalign:
+            minalign = max(cfg.arch.kmalloc_minalign or 8, cfg.arch_slab_minalign)
+            if minalign > cfg.arch_kmalloc_minalign:
+                aligned_size = (size + minalign - 1) & ~(minalign - 1)
+                aligned_idx = _core.kmalloc_index(k, aligned_size)
+        if aligned_idx not in table:
+            type_flag = sc.KMALLOC_TYPES.get(t, ("", None))[1]
+            flags = self._f(type_flag) if type_flag else 0
+            memcg = cfg.on("memcg")
+            merge = r.kmalloc_normal_merge
+            if merge == KmallocNormalMerge.NO_MERGE_V6_5 and (
+                t.startswith("rnd-")
+                or (t == "normal" and (memcg or cfg.on("random_kmalloc_caches")))
+            ):
+                flags |= self._f("SLAB_NO_MERGE")
+            s = self._create_boot_cache(
+                kmalloc_name(t, aligned_size),
+                aligned_size,
+                flags | self._f("SLAB_KMALLOC"),
+                kmalloc=True,
+                usersize=aligned_size,
+            )
+            # create_kmalloc_cache sets refcount 1; 5.14 .. 6.4 then keep the normal
+            # caches unmergeable with refcount -1 (CONFIG_MEMCG_KMEM)
+            s.refcount = 1
+            if merge == KmallocNormalMerge.REFCOUNT_V5_14 and t == "normal" and memcg:
+                s.refcount = -1
+            s.kmalloc = (t, aligned_idx)
+            self.slab_caches.insert(0, s)
+            table[aligned_idx] = s
+        table[idx] = table[aligned_idx]
 
     # ---- kmem_cache_create (mm/slab_common.c __kmem_cache_create_args) ------------------
     def kmem_cache_create(
@@ -266,10 +223,19 @@ class SlubKernel:
         freeptr_offset: int | None = None,
         sheaf_capacity: int = 0,
     ) -> SlubCache | None:
-        """Create (or alias) a cache as Linux 6.18 does; None with ``errno`` and the
+        """Create (or alias) a cache as the version does; None with ``errno`` and the
         kernel's warning in ``log`` on failure, KernelPanic with SLAB_PANIC."""
         flags = self.flags.parse(flags)
         p = self.params
+        r = self.config.rules
+        if freeptr_offset is not None and not r.has_freeptr_offset:
+            raise InputError(
+                f"{self.config.version} has no kmem_cache_args.freeptr_offset (it came in 6.12)"
+            )
+        if sheaf_capacity and not r.has_sheaves:
+            raise InputError(
+                f"{self.config.version} has no kmem_cache_args.sheaf_capacity (it came in 6.18)"
+            )
         args = rs.SlubArgs(
             size,
             align=align,
@@ -302,7 +268,15 @@ class SlubKernel:
             ):
                 usersize = 0
             if not usersize and not sheaf_capacity:
-                alias = self._find_mergeable(size, align, flags, name or "", ctor)
+                alias = sc.find_mergeable(
+                    self.config,
+                    self.slab_caches,
+                    size,
+                    align,
+                    flags & p.create_mask,
+                    self._debug_flags(name or ""),
+                    ctor,
+                )
                 if alias is not None:
                     self._alias(alias, name or "(null)", size)
                     return alias
@@ -320,7 +294,7 @@ class SlubKernel:
             self.errno = err
             report_create_failure(
                 self.log,
-                "__kmem_cache_create_args",
+                r.create_function,
                 name,
                 err,
                 bool(flags & self.flags["SLAB_PANIC"]),
@@ -331,43 +305,9 @@ class SlubKernel:
         self.slab_caches.insert(0, s)  # list_add: newest first
         return s
 
-    def _unmergeable(self, s: SlubCache) -> bool:
-        """slab_unmergeable() (mm/slab_common.c v6.18)."""
-        return bool(
-            self.config.slab_nomerge
-            or s.flags & self._f(*NEVER_MERGE)
-            or s.ctor
-            or s.usersize
-            or s.sheaf_capacity
-            or s.refcount < 0
-        )
-
-    def _find_mergeable(
-        self, size: int, align: int, flags: int, name: str, ctor: Callable[[Any], None] | None
-    ) -> SlubCache | None:
-        """find_mergeable(): the oldest cache of the same final size and MERGE_SAME flags."""
-        if self.config.slab_nomerge or ctor is not None:
-            return None
-        flags = rs.kmem_cache_flags(self.params, flags, self._debug_flags(name))
-        if flags & self._f(*NEVER_MERGE):
-            return None
-        size = (size + self.word - 1) & ~(self.word - 1)
-        a = _core.slub_calculate_alignment(self.params, flags, align, size)
-        if a is None:
-            raise kernel_error_for(
-                errors.HANG, "find_mergeable: calculate_alignment() never returns for size 0"
-            )
-        size = (size + a - 1) & ~(a - 1)
-        same = self._f(*MERGE_SAME)
-        for s in reversed(self.slab_caches):  # from the tail: oldest first
-            if self._unmergeable(s) or size > s.size:
-                continue
-            if (flags & same) != (s.flags & same):
-                continue
-            if s.size & (a - 1) or s.size - size >= self.word:
-                continue
-            return s
-        return None
+    def unmergeable(self, s: SlubCache) -> bool:
+        """slab_unmergeable() (slabhw.slab_common)."""
+        return sc.slab_unmergeable(self.config, s)
 
     def _alias(self, s: SlubCache, name: str, size: int) -> None:
         """__kmem_cache_alias(): one more reference and a sysfs link."""
@@ -395,21 +335,24 @@ class SlubKernel:
     def kmem_buckets_create(
         self, name: str, flags: int | str = 0, useroffset: int = 0, usersize: int = 0
     ) -> list[SlubCache]:
-        """kmem_buckets_create(): one cache per distinct normal kmalloc size."""
+        """kmem_buckets_create() (v6.11): one cache per distinct normal kmalloc size."""
+        if not self.config.rules.has_kmalloc_buckets:
+            raise InputError(f"{self.config.version} has no kmem_buckets (they came in 6.11)")
         flags = self.flags.parse(flags) | self._f("SLAB_NO_MERGE")
+        k = self.config.slub_kmalloc_params
         made: dict[int, SlubCache] = {}
-        for _idx, k in sorted(
+        for _idx, c in sorted(
             self.kmalloc_caches["normal"].items(), key=lambda kv: kv[0] if kv[0] > 2 else kv[0] - 10
         ):
-            size = k.object_size
-            aligned_idx = self._kmalloc_index(size)
+            size = c.object_size
+            aligned_idx = _core.kmalloc_index(k, size)
             if aligned_idx in made:
                 continue
             off, us = (
                 (0, 0) if useroffset >= size else (useroffset, min(size - useroffset, usersize))
             )
             s = self.kmem_cache_create(
-                f"{name}-{k.name.split('-', 1)[1]}", size, 0, flags, useroffset=off, usersize=us
+                f"{name}-{c.name.split('-', 1)[1]}", size, 0, flags, useroffset=off, usersize=us
             )
             if s is None:
                 raise InputError(f"kmem_buckets_create({name}) failed")
@@ -418,54 +361,28 @@ class SlubKernel:
 
     # ---- kmalloc -----------------------------------------------------------------------
     def kmalloc_type(self, gfp: str = "", caller: int = 0) -> str:
-        """kmalloc_type(): GFP_DMA, __GFP_RECLAIMABLE and __GFP_ACCOUNT pick a type; plain
-        requests with RANDOM_KMALLOC_CACHES pick a copy from the call site's address."""
-        if not gfp:
-            if self.config.on("random_kmalloc_caches"):
-                h = ((caller ^ self.random_kmalloc_seed) * 0x61C8864680B583EB) & (2**64 - 1)
-                n = h >> (64 - 4)  # hash_64(caller ^ seed, ilog2(15 + 1))
-                return "normal" if n == 0 else f"rnd-{n:02d}"
-            return "normal"
-        if gfp == "dma" and self.config.has_zone_dma:
-            return "dma"
-        if gfp == "reclaimable" or not self.config.on("memcg"):
-            return "rcl" if "rcl" in self.kmalloc_caches else "normal"
-        if gfp == "account":
-            return "cg"
-        raise InputError(f"unknown gfp kind {gfp!r} (dma, reclaimable, account)")
+        """kmalloc_type() (slabhw.slab_common): the type a GFP kind picks."""
+        return sc.kmalloc_type(self.config, gfp, caller, self.random_kmalloc_seed)
 
     def kmalloc_slab(self, size: int, gfp: str = "", caller: int = 0) -> SlubCache | None:
         """kmalloc_slab(): the cache for sizes up to KMALLOC_MAX_CACHE_SIZE; None above
         (those go to the page allocator) and for 0 (ZERO_SIZE_PTR)."""
-        if size <= 0 or size > 1 << self.config.slub_kmalloc_shift_high:
+        if size < 0:
+            raise InputError("size must not be negative")
+        index = _core.kmalloc_slab_index(self.config.slub_kmalloc_params, size)
+        if index <= 0:
             return None
-        t = self.kmalloc_type(gfp, caller)
-        index = self._size_index((size - 1) // 8) if size <= 192 else (size - 1).bit_length()
-        return self.kmalloc_caches[t].get(index)
-
-    def _size_index(self, elem: int) -> int:
-        """kmalloc_size_index[] after setup_kmalloc_cache_index_table()."""
-        table = (3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2)
-        i = 8 * (elem + 1)
-        mins = self.config.slub_kmalloc_min_size
-        if i < mins:
-            return self.config.slub_kmalloc_shift_low
-        if mins >= 64 and 72 <= i <= 96:
-            return 7
-        if mins >= 128 and 136 <= i <= 192:
-            return 8
-        return table[elem]
+        return self.kmalloc_caches[self.kmalloc_type(gfp, caller)].get(index)
 
     def kmalloc_size_roundup(self, size: int) -> int:
-        """kmalloc_size_roundup() (mm/slab_common.c v6.18)."""
-        cfg = self.config
-        if size and size <= 1 << cfg.slub_kmalloc_shift_high:
-            c = self.kmalloc_slab(size)
+        """kmalloc_size_roundup() (slabhw.slab_common)."""
+
+        def object_size_of(n: int) -> int:
+            c = self.kmalloc_slab(n)
             assert c is not None
             return int(c.object_size)
-        if size and size <= 1 << (cfg.arch.max_page_order + cfg.arch.page_shift):
-            return cfg.page_size << rs.get_order(self.params, size)
-        return size
+
+        return sc.kmalloc_size_roundup(self.config, size, object_size_of)
 
     # ---- what user space sees -----------------------------------------------------------
     def unique_id(self, s: SlubCache) -> str:
@@ -477,7 +394,7 @@ class SlubKernel:
         caches: dict[str, Any] = {}
         links: dict[str, str] = {}
         for s in self.slab_caches:
-            mergeable = not self._unmergeable(s)
+            mergeable = not self.unmergeable(s)
             directory = self.unique_id(s) if mergeable else s.name
             if mergeable:
                 for n in [s.name, *s.alias_names]:
@@ -486,7 +403,9 @@ class SlubKernel:
         return {"caches": caches, "aliases": links}
 
     def sysfs_attributes(self, s: SlubCache) -> dict[str, str]:
-        """The static attributes of one cache as sysfs prints them (no objects yet)."""
+        """The attributes of one cache as sysfs prints them (counts from the run time,
+        else zero), with the version's attribute set."""
+        r = self.config.rules
         attrs = {
             "slab_size": str(s.size),
             "object_size": str(s.object_size),
@@ -495,7 +414,10 @@ class SlubKernel:
             "order": str(s.order),
             "min_partial": str(s.min_partial),
             "cpu_partial": str(s.cpu_partial),
-            "sheaf_capacity": str(s.sheaf_capacity),
+        }
+        if r.has_sheaves:
+            attrs["sheaf_capacity"] = str(s.sheaf_capacity)
+        attrs |= {
             "ctor": "" if s.ctor is None else "ctor",
             "aliases": str(max(s.refcount - 1, 0)),
             "objects": "0",
@@ -509,7 +431,9 @@ class SlubKernel:
             if attr == "cache_dma" and not self.config.has_zone_dma:
                 continue
             attrs[attr] = "1" if s.flags & self.flags.get(name) else "0"
-        if self.config.on("hardened_usercopy"):
+        if self.flags.get("SLAB_SKIP_KFENCE"):  # v6.1, with KFENCE
+            attrs["skip_kfence"] = "1" if s.flags & self.flags["SLAB_SKIP_KFENCE"] else "0"
+        if not r.has_sysfs_usersize_gate or self.config.on("hardened_usercopy"):
             attrs["usersize"] = str(s.usersize)
         return attrs
 

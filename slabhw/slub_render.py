@@ -1,4 +1,4 @@
-"""Text and JSON views of SLUB (6.18) caches for the command line: the descriptor,
+"""Text and JSON views of SLUB caches for the command line: the descriptor,
 a picture of one slab, and the inside of one object slot."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def descriptor(k: SlubKernel, s: SlubCache) -> dict[str, Any]:
     d["flags_names"] = k.flags.format(s.flags)
     d["refcount"] = s.refcount
     d["ctor"] = s.ctor is not None
-    d["sysfs_name"] = s.name if k._unmergeable(s) else k.unique_id(s)
+    d["sysfs_name"] = s.name if k.unmergeable(s) else k.unique_id(s)
     d["aliases"] = list(s.alias_names)
     return d
 

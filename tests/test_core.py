@@ -187,22 +187,26 @@ def test_calculate_alignment_broadcasts_2d() -> None:
             assert got[i, s] == (_core.ALIGN_HANG if r is None else r)
 
 
+KMALLOC_LIMITS = st.builds(
+    ref.KmallocParams,
+    st.sampled_from([8, 16, 32, 64, 128, 256]),
+    st.integers(3, 8),
+    st.sampled_from([1 << 13, 1 << 14, 1 << 17, 1 << 22, 1 << 25]),
+)
+
+
 @settings(max_examples=1000, deadline=None)
-@given(configs(), st.integers(0, 1 << 27))
-def test_kmalloc_arithmetic_matches_reference(cfg: KernelConfig, size: int) -> None:
-    p = cfg.slab_params()
-    assert _core.kmalloc_slab_index(p, size) == ref.kmalloc_slab_index(
-        size, p.kmalloc_min_size, p.kmalloc_shift_low, p.kmalloc_max_size
-    )
-    assert _core.kmalloc_index(p, size) == ref.kmalloc_index(
-        size, p.kmalloc_min_size, p.kmalloc_shift_low
-    )
+@given(st.one_of(configs().map(lambda c: c.slab_kmalloc_params), KMALLOC_LIMITS))
+def test_kmalloc_arithmetic_matches_reference(k: ref.KmallocParams) -> None:
+    for size in (*range(0, 260), 4095, 4096, 4097, 1 << 20, (1 << 20) + 1, 1 << 27):
+        assert _core.kmalloc_slab_index(k, size) == ref.kmalloc_slab_index(k, size)
+        assert _core.kmalloc_index(k, size) == ref.kmalloc_index(k, size)
 
 
 def test_kmalloc_size_matches_reference(arch_name: str) -> None:
-    p = config(arch_name).slab_params()
+    k = config(arch_name).slab_kmalloc_params
     for n in range(0, 27):
-        assert _core.kmalloc_size(p, n) == ref.kmalloc_size(n, p.kmalloc_min_size)
+        assert _core.kmalloc_size(k, n) == ref.kmalloc_size(k, n)
 
 
 @settings(max_examples=1000, deadline=None)

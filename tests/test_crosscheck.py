@@ -15,7 +15,7 @@ from slabhw import kconfig
 from slabhw.config import KernelConfig
 from slabhw.crosscheck import crosscheck
 from slabhw.errors import InputError
-from slabhw.slub import unique_id
+from slabhw.slab_common import unique_id
 from tests.helpers import run_main
 
 SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"

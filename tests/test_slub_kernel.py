@@ -13,7 +13,8 @@ from slabhw import Kernel, KernelPanic
 from slabhw.crosscheck import crosscheck
 from slabhw.errors import EINVAL, InputError
 from slabhw.kconfig import config_from_snapshot
-from slabhw.slub import SlubKernel, kmalloc_size_name
+from slabhw.slab_common import kmalloc_size_name
+from slabhw.slub import SlubKernel
 
 SNAPSHOT = Path(__file__).parent / "data" / "x86_64-6.18-snapshot.json"
 

@@ -36,9 +36,10 @@ class CalculateOrder(IntEnum):
     # The min_objects loop: for min_objects down to 2, try waste fractions 16, 8, 4
     # with slab_order() (which re-tests MAX_OBJS_PER_PAGE against slub_min_order on
     # every call); then one object at any waste up to slub_max_order, then up to
-    # MAX_ORDER.  "slub: Calculate min_objects based on number of processors"
-    # (v2.6.26) gave it its final form.
-    V2_6_26 = 0
+    # MAX_ORDER.  The loop is 5e6d444ea1f7 "SLUB: rework slab order determination"
+    # (v2.6.22); the max_objects clamp and min_objects-- of the form modelled first
+    # appear in v2.6.30.
+    V2_6_30 = 0
     # branch slab/for-6.7/orders-cleanup (v6.7): "mm/slub: remove min_objects loop
     # from calculate_order()", "attempt to find layouts up to 1/2 waste", "simplify
     # the last resort slab order calculation": one MAX_OBJS test, fractions 16..2.
@@ -48,7 +49,9 @@ class CalculateOrder(IntEnum):
 class OrderCpus(IntEnum):
     """The CPU count calculate_order() derives min_objects from."""
 
-    NR_CPU_IDS_V2_6_26 = 0  # 4 * (fls(nr_cpu_ids) + 1)
+    # 9b2cd506e5f2 "slub: Calculate min_objects based on number of processors"
+    # (v2.6.26): 4 * (fls(nr_cpu_ids) + 1)
+    NR_CPU_IDS_V2_6_26 = 0
     # 3286222fc609 "mm, slub: better heuristic for number of cpus when calculating
     # slab order" (v5.11): num_present_cpus(), nr_cpu_ids when that is 1
     PRESENT_V5_11 = 1
@@ -121,8 +124,9 @@ class KmallocOrder(IntEnum):
 
     # 8, 16, 32, 64, 96, 128, 192, 256, ...: 96 after 64 and 192 after 128
     INTERLEAVED_V2_6 = 0
-    # 96 and 192 first, then 8, 16, 32, ... (v6.11, with the kmem_buckets series)
-    SMALL_FIRST_V6_11 = 1
+    # 96 and 192 first, then 8, 16, 32, ...: 306c4ac9896b "mm/slub: create kmalloc
+    # 96 and 192 caches regardless cache size order" (v6.10)
+    SMALL_FIRST_V6_10 = 1
 
 
 class KmallocDma(IntEnum):
@@ -131,8 +135,8 @@ class KmallocDma(IntEnum):
     # after slab_state = UP, in a loop of its own over the existing normal caches in
     # index order: 96, 192, 8, 16, ...
     AFTER_UP_V2_6 = 0
-    # in the main loop as one more type, "mm/slab_common: move dma-kmalloc caches
-    # creation into new_kmalloc_cache()" (v5.19)
+    # in the main loop as one more type: 33647783deb6 "mm/slab_common: move
+    # dma-kmalloc caches creation into new_kmalloc_cache()" (v5.19)
     IN_LOOP_V5_19 = 1
 
 
@@ -140,24 +144,25 @@ class KmallocNormalMerge(IntEnum):
     """How the KMALLOC_NORMAL caches are kept from merging under memcg."""
 
     NONE_V2_6 = 0  # they merge like any cache without usersize
-    # "mm: memcg/slab: disable cache merging for KMALLOC_NORMAL caches" (v5.14):
-    # refcount -1 after creation, with CONFIG_MEMCG_KMEM
+    # 13e680fb6a1e "mm: memcg/slab: disable cache merging for KMALLOC_NORMAL caches"
+    # (v5.14): refcount -1 after creation, with CONFIG_MEMCG_KMEM
     REFCOUNT_V5_14 = 1
-    # "mm/slab: introduce kmem_cache flag SLAB_NO_MERGE" (v6.5): SLAB_NO_MERGE with
-    # memcg, and for every copy with RANDOM_KMALLOC_CACHES
+    # d5bf48574699 "mm/slab_common: use SLAB_NO_MERGE instead of negative refcount"
+    # (v6.5): SLAB_NO_MERGE with memcg, and for every copy with RANDOM_KMALLOC_CACHES
     NO_MERGE_V6_5 = 2
 
 
 class KmallocType(IntEnum):
     """kmalloc_type(): which GFP bits choose which kmalloc type."""
 
-    # GFP_DMA -> dma, __GFP_RECLAIMABLE -> rcl, else normal (__GFP_ACCOUNT too)
-    V5_0 = 0
-    # "mm: memcg/slab: create a new set of kmalloc-cg-<n> caches" (v5.14):
-    # __GFP_ACCOUNT -> cg (with memcg)
+    # GFP_DMA -> dma, __GFP_RECLAIMABLE -> rcl, else normal (__GFP_ACCOUNT too):
+    # 1291523f2c1d "mm, slab/slub: introduce kmalloc-reclaimable caches" (v4.20)
+    V4_20 = 0
+    # 494c1dfe855e "mm: memcg/slab: create a new set of kmalloc-cg-<n> caches"
+    # (v5.14): __GFP_ACCOUNT -> cg (with memcg)
     CG_V5_14 = 1
-    # "mm/slab: introduce kmalloc-rnd-" (RANDOM_KMALLOC_CACHES, v6.6): a plain
-    # request picks a copy from hash_64(caller ^ random_kmalloc_seed)
+    # 3c6152940584 "Randomized slab caches for kmalloc()" (v6.6): a plain request
+    # picks a copy from hash_64(caller ^ random_kmalloc_seed)
     RANDOM_V6_6 = 2
 
 
@@ -168,8 +173,8 @@ class KmallocSizeRoundup(IntEnum):
     # 05a940656e1e "slab: Introduce kmalloc_size_roundup()" (v6.1): sizes above the
     # kmalloc caches round to whole page orders with no upper bound
     V6_1 = 1
-    # "mm/slab: fix kmalloc_size_roundup() for sizes above KMALLOC_MAX_SIZE" form
-    # (present in 6.6): above KMALLOC_MAX_SIZE the size is returned unchanged
+    # the form of 6.6.0 (6.3 still has the 6.1 form): sizes above KMALLOC_MAX_SIZE and
+    # 0 are returned unchanged
     V6_6 = 2
 
 
@@ -222,11 +227,12 @@ class SlubRules:
     # disabled" (v6.2)
     has_usercopy_gate: bool
     # kmem_cache_sanity_check() rejects objects smaller than a pointer; dropped by
-    # 74c1d3e08153 "mm/slub: fix redzoning for small allocations" (v5.13; 5.10.46)
+    # 74c1d3e08153 "mm/slub: fix redzoning for small allocations" (v5.13; exactly
+    # 5.10.46 by backport)
     has_sanity_min_size: bool
     # kmem_cache_create turns on the slub_debug_enabled static key for caches with
-    # debug flags: "mm, slub: enable slub_debug static key when creating cache with
-    # explicit debug flags" (v5.14)
+    # debug flags: 1f0723a4c0df "mm, slub: enable slub_debug static key when creating
+    # cache with explicit debug flags" (v5.13; never backported to 5.10.y)
     has_create_debug_key: bool
     # SLAB_FLAGS_PERMITTED (mm/slab.h): flags outside it fail with -EINVAL
     permitted: tuple[str, ...]
@@ -237,27 +243,26 @@ class SlubRules:
     freeptr_offset: FreePointerOffset
     freeptr_outside: FreePointerOutside
     # struct track holds a stack depot handle: 5cf909c553e9 "mm/slub: use stackdepot
-    # to save stack trace in objects" (v5.19); before it, TRACK_ADDRS_COUNT (16)
-    # return addresses with CONFIG_STACKTRACE
+    # to save stack trace in objects" (v5.19, when SLUB_DEBUG began to select
+    # STACKDEPOT); before it, TRACK_ADDRS_COUNT (16) return addresses with STACKTRACE
     has_track_stack_handle: bool
     # bytes of the kmalloc original-size word behind the tracks (0: none):
     # 6edf2576a6cc "mm/slub: enable debugging memory wasting of kmalloc" (v6.1,
     # unsigned int); b85f369b81ae "mm/slab: use unsigned long for orig_size to
-    # ensure proper metadata align" (6.19; 6.12.7x by backport)
+    # ensure proper metadata align" (v7.0; 6.12.75 by backport, not in 6.6.150 or
+    # 6.1.166)
     orig_size_bytes: int
     calculate_order: CalculateOrder
     order_cpus: OrderCpus
-    # slub_min_order= raises slub_max_order to match ("mm/slub: add sanity check for
-    # slub_min/max_order cmdline setup", v6.7); slub_max_order= lowers slub_min_order
+    # slub_min_order= raises slub_max_order to match and slub_max_order= lowers
+    # slub_min_order ("mm/slub: add sanity check for slub_min/max_order cmdline
+    # setup", v6.7)
     has_order_param_check: bool
     set_cpu_partial: SetCpuPartial
     # KASAN generic layouts as slabhw knows them (kasan_cache_create of 6.18)
     has_kasan_layout: bool
     # -- boot, kmalloc caches, merging (mm/slab_common.c, mm/slub.c) ---------------------
     boot_cache_align: BootCacheAlign
-    # SLAB_NO_OBJ_EXT on the two boot caches ("mm/slab: introduce SLAB_NO_OBJ_EXT to
-    # avoid obj_ext creation", v6.10)
-    has_boot_no_obj_ext: bool
     # the kmalloc types in creation order (enum kmalloc_cache_type); a type whose
     # switch is off is skipped: "cg" needs memcg, "rcl" !slub_tiny, "dma" ZONE_DMA,
     # "rnd" RANDOM_KMALLOC_CACHES (15 copies)
@@ -269,8 +274,6 @@ class SlubRules:
     kmalloc_size_roundup: KmallocSizeRoundup
     # the kmalloc_buckets cache and kmem_buckets_create (v6.11, SLAB_BUCKETS)
     has_kmalloc_buckets: bool
-    # create_kmalloc_cache adds SLAB_KMALLOC (v6.1)
-    has_slab_kmalloc: bool
     # __kmalloc_minalign(): kmalloc caches sized to the DMA minimum when a device
     # may need it (v6.5, "mm/slab: decouple ARCH_KMALLOC_MINALIGN from
     # ARCH_DMA_MINALIGN" and the arm64 series)
@@ -283,11 +286,15 @@ class SlubRules:
     # the slab_* spellings of the boot options (slab_debug=, slab_max_order=, ...):
     # 671776b32b26 "mm/slub: unify all sl[au]b parameters with "slab_$param"" (v6.9)
     has_slab_param_names: bool
-    # slab_merge / slub_merge (v5.15)
+    # slab_merge / slub_merge: 82edd9d52e6d "mm/slab_common: provide "slab_merge"
+    # option for !IS_ENABLED(CONFIG_SLAB_MERGE_DEFAULT) builds" (v5.13)
     has_slab_merge_param: bool
     # -- what user space sees -----------------------------------------------------------
-    # sysfs attribute names beyond the common set (see slabhw.slub SYSFS_COMMON)
-    sysfs_extra: tuple[str, ...]
+    # the sysfs usersize attribute exists only with HARDENED_USERCOPY (with the
+    # usercopy gate, v6.2)
+    has_sysfs_usersize_gate: bool
+    # the name kmem_cache_create's failure report prints (__func__ of the entry point)
+    create_function: str
     # get_slabinfo samples nodes with many partial slabs: "mm/slub: avoid scanning
     # all partial slabs in get_slabinfo()" (v6.10)
     has_slabinfo_approx: bool
