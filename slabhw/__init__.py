@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _core
 from ._core import ALIGN_HANG
+from .allocators import Kernel
 from .arena import PageArena
 from .config import KernelConfig
 from .errors import (
@@ -30,9 +31,9 @@ from .errors import (
     KernelTrap,
     SlabError,
 )
-from .kernel import ZERO_SIZE, Kernel
 from .simulate import Simulation
 from .slab import KmemCache
+from .slab_common import ZERO_SIZE
 from .slab_runtime import SlabRuntime
 from .slub_runtime import SlubRuntime
 from .sweep import SWEEP_DTYPE, sweep

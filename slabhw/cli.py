@@ -15,15 +15,13 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, kconfig, slabinfo, slub_render, snapshot
+from . import __version__, kconfig, slabinfo, snapshot
+from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
 from .errors import KernelError, SlabError, outcome_name
-from .kernel import Kernel, ZeroSizePtr
 from .parse import parse_size, parse_uint
 from .simulate import DEFAULT_MEM, Simulation, format_events, parse_script
-from .slab import KmemCache, object_regions, slab_regions
-from .slub import SlubKernel
 from .sweep import (
     OUTPUT_COLUMNS,
     SLUB_SWEEP,
@@ -185,7 +183,7 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace) -> KernelConfig:
     """The KernelConfig the options describe; options of another version are errors."""
     preset = get_preset(args.kernel)
-    slub = preset.allocator == "SLUB"
+    allocator = allocator_of(preset)
     switches: dict[str, Any] = {}
     if args.kconfig:
         switches.update(
@@ -202,20 +200,18 @@ def _config(args: argparse.Namespace) -> KernelConfig:
         slub_min_order=args.slab_min_order,
         slub_min_objects=args.slab_min_objects,
         slab_nomerge=args.slab_nomerge,
-        slub_debug=args.slab_debug
-        if args.slab_debug is not None
-        else ("" if slub and args.debug else None),
+        slub_debug=args.slab_debug,
+        mem=args.mem,
     )
     zone_dma = switches.pop("zone_dma", None)
     if options["zone_dma"] is None:
         options["zone_dma"] = zone_dma
-    if slub:
-        options["slub_max_order"] = args.slab_max_order
-    else:
-        options["slab_max_order_param"] = args.slab_max_order
-        options["mem"] = args.mem
-        if args.debug:
-            switches["debug_slab"] = True
+    options[allocator.max_order_option] = args.slab_max_order
+    if args.debug:  # CONFIG_DEBUG_SLAB, or slab_debug with no value
+        for name, value in allocator.debug_options.items():
+            switches.pop(name, None)
+            if options.get(name) is None:
+                options[name] = value
     return KernelConfig.build(args.kernel, args.arch, **options, **switches)
 
 
@@ -419,82 +415,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- formatting --------------------------------------------------------------------
-def _hex_range(r_start: int, r_end: int, width: int) -> str:
-    return f"{r_start:#0{width}x}-{r_end - 1:#0{width}x}"
-
-
-def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) -> str:
-    """A text picture of one slab: colour area, freelist, objects, left-over."""
-    slab_bytes = config.page_size << cache.gfporder
-    regions = slab_regions(cache, config.page_size, colour_index)
-    width = len(hex(slab_bytes - 1)) if slab_bytes > 1 else 3
-    fc = cache.freelist_cache
-    where_freelist = f"off-slab in {fc.name}" if cache.off_slab and fc else "on-slab"
-    pages = 1 << cache.gfporder
-    lines = [
-        f"one slab: {slab_bytes} bytes (order {cache.gfporder}, {pages} page"
-        f"{'s' if pages > 1 else ''}), colour {colour_index} of {max(cache.colour, 1)} "
-        f"(colour_off {cache.colour_off}), freelist "
-        f"{where_freelist}"
-    ]
-    objects = [r for r in regions if r.kind == "object"]
-    shown = set(range(min(3, len(objects)))) | {len(objects) - 1}
-    elided = False
-    for r in regions:
-        if r.kind == "object" and r.index not in shown:
-            if not elided:
-                lines.append(f"  {'...':>{2 * width + 1}}  objects 3..{len(objects) - 2}")
-                elided = True
-            continue
-        label = {
-            "colour": "colour padding",
-            "freelist": "freelist",
-            "unused": "left over",
-            "object": f"object {r.index}",
-        }[r.kind]
-        detail = ""
-        if r.kind == "freelist":
-            idx = config.freelist_idx_size
-            used = cache.num * idx
-            detail = f"  ({cache.num} x {idx}-byte index"
-            detail += (
-                f", {r.end - r.start - used} bytes padding)" if r.end - r.start > used else ")"
-            )
-        elif r.kind == "object" and cache.size != cache.object_size:
-            extra = cache.size - cache.object_size
-            detail = f"  ({cache.object_size} bytes object + {extra} debug/padding)"
-        lines.append(
-            f"  {_hex_range(r.start, r.end, width)}  {label:<15} {r.end - r.start:>7} bytes{detail}"
-        )
-    red_zone = bool(cache.flags & config.flags["SLAB_RED_ZONE"])
-    store_user = bool(cache.flags & config.flags["SLAB_STORE_USER"])
-    if cache.obj_offset or red_zone or store_user:
-        lines.append("inside each object slot:")
-        for r in object_regions(
-            cache,
-            config.bytes_per_word,
-            config.redzone_align,
-            red_zone=red_zone,
-            store_user=store_user,
-        ):
-            lines.append(f"  +{r.start:<6} {r.kind:<11} {r.end - r.start:>6} bytes")
-    return "\n".join(lines)
-
-
-def _descriptor_text(cache: KmemCache, config: KernelConfig) -> str:
-    d = cache.descriptor()
-    rows = []
-    for key, value in d.items():
-        if key == "flags":
-            value = f"{value:#x} ({config.flags.format(value)})"
-        elif key == "allocflags":
-            value = f"{value:#x}"
-        elif key == "reciprocal_buffer_size":
-            value = f"m={value['m']} sh1={value['sh1']} sh2={value['sh2']}"
-        rows.append(f"  {key:<24} {value}")
-    return "struct kmem_cache {\n" + "\n".join(rows) + "\n}"
-
-
 def _emit(data: Any, as_json: bool, text: str, out: IO[str]) -> None:
     if as_json:
         json.dump(data, out, indent=2)
@@ -504,17 +424,21 @@ def _emit(data: Any, as_json: bool, text: str, out: IO[str]) -> None:
 
 
 # ---- commands ---------------------------------------------------------------------
-def _kernel(cfg: KernelConfig, command: str) -> Kernel:
-    if cfg.preset.allocator != "SLAB":
-        raise SlabError(
-            f"'slabhw {command}' models SLAB kernels so far; for {cfg.version} use "
-            "'slabhw sweep' or 'slabhw config'"
-        )
-    return Kernel(config=cfg)
+def _kernel_failure(name: str, log: list[str], as_json: bool, out: IO[str]) -> int:
+    if as_json:
+        json.dump({"error": name, "log": log}, out, indent=2)
+        out.write("\n")
+    else:
+        for line in log:
+            out.write(line + "\n")
+        out.write(f"error: {name}\n")
+    return 1
 
 
-def _cmd_create_slub(args: argparse.Namespace, cfg: KernelConfig, out: IO[str]) -> int:
-    kernel = SlubKernel(cfg)
+def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    allocator = allocator_of(cfg)
+    kernel = allocator.boot(cfg)
     ctor = (lambda obj: None) if args.ctor else None
     try:
         cache = kernel.kmem_cache_create(
@@ -529,187 +453,34 @@ def _cmd_create_slub(args: argparse.Namespace, cfg: KernelConfig, out: IO[str]) 
             sheaf_capacity=args.sheaf_capacity or 0,
         )
     except KernelError as exc:
-        return _kernel_failure(exc.errno_name, kernel.log + [exc.message], args.json, out)
-    if cache is None:
-        return _kernel_failure(outcome_name(kernel.errno), kernel.log, args.json, out)
-    d = slub_render.descriptor(kernel, cache)
-    line = slabinfo.row(cache.name, 0, 0, cache.size, cache.objects, 1 << cache.order)
-    merged = cache.name != args.name
-    data = {
-        "config": cfg.describe(),
-        "cache": d,
-        "merged_into": cache.name if merged else None,
-        "slot": [
-            {"start": a, "end": b, "what": w} for a, b, w in slub_render.slot_regions(kernel, cache)
-        ],
-        "sysfs": kernel.sysfs_attributes(cache),
-        "slabinfo": line,
-    }
-    head = (
-        f"kmem_cache_create({args.name!r}, {args.size}, align {args.align}, "
-        f"{cfg.flags.format(cfg.flags.parse(args.flags))}) on Linux {cfg.version} "
-        f"{cfg.arch.name}"
-    )
-    if merged:
-        head += f"\nmerged into the existing cache {cache.name!r} ({d['sysfs_name']})"
-    rows = "\n".join(f"  {key:<18} {value}" for key, value in d.items())
-    text = "\n".join(
-        [
-            head,
-            "struct kmem_cache {",
-            rows,
-            "}",
-            slub_render.picture(kernel, cache),
-            f"/sys/kernel/slab/{d['sysfs_name']}/",
-            "/proc/slabinfo:",
-            slabinfo.header(False) + line,
-        ]
-    )
-    _emit(data, args.json, text, out)
-    return 0
-
-
-def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
-    cfg = _config(args)
-    if cfg.preset.allocator == "SLUB":
-        return _cmd_create_slub(args, cfg, out)
-    for option in ("freeptr_offset", "sheaf_capacity", "usersize", "useroffset"):
-        if getattr(args, option) is not None:
-            raise SlabError(f"--{option.replace('_', '-')} is a v6.18 (SLUB) option")
-    kernel = _kernel(cfg, "create")
-    ctor = (lambda obj: None) if args.ctor else None
-    try:
-        cache = kernel.kmem_cache_create(args.name, args.size, args.align, args.flags, ctor)
-    except KernelError as exc:
         log = kernel.log if exc.message in kernel.log else kernel.log + [exc.message]
         return _kernel_failure(exc.errno_name, log, args.json, out)
     if cache is None:
         return _kernel_failure(outcome_name(kernel.errno), kernel.log, args.json, out)
-    line = slabinfo.cache_line(cache, cfg.on("debug_slab"))
-    regions = slab_regions(cache, cfg.page_size, args.colour)
-    data = {
-        "config": cfg.describe(),
-        "cache": cache.descriptor(),
-        "flags_names": cfg.flags.format(cache.flags),
-        "slab": [r.__dict__ for r in regions],
-        "slabinfo": line.rstrip("\n"),
-    }
-    text = "\n".join(
-        [
-            f"kmem_cache_create({args.name!r}, {args.size}, {args.align}, "
-            f"{cfg.flags.format(cfg.flags.parse(args.flags))}, "
-            f"{'ctor' if args.ctor else 'NULL'}) on Linux {cfg.version} {cfg.arch.name}",
-            _descriptor_text(cache, cfg),
-            slab_picture(cache, cfg, args.colour),
-            "/proc/slabinfo:",
-            slabinfo.header(cfg.on("debug_slab")) + line,
-        ]
+    request = (
+        f"kmem_cache_create({args.name!r}, {args.size}, {args.align}, "
+        f"{cfg.flags.format(cfg.flags.parse(args.flags))}, "
+        f"{'ctor' if args.ctor else 'NULL'})"
     )
-    _emit(data, args.json, text, out)
-    return 0
-
-
-def _kernel_failure(name: str, log: list[str], as_json: bool, out: IO[str]) -> int:
-    if as_json:
-        json.dump({"error": name, "log": log}, out, indent=2)
-        out.write("\n")
-    else:
-        for line in log:
-            out.write(line + "\n")
-        out.write(f"error: {name}\n")
-    return 1
-
-
-def _cmd_kmalloc_slub(args: argparse.Namespace, cfg: KernelConfig, out: IO[str]) -> int:
-    kernel = SlubKernel(cfg)
-    gfp = "dma" if args.dma else (args.gfp or "")
-    choice = kernel.kmalloc_slab(args.size, gfp, args.caller or 0)
-    if args.size == 0:
-        data: dict[str, Any] = {"size": 0, "result": "ZERO_SIZE_PTR", "cache": None}
-        text = "kmalloc(0) returns ZERO_SIZE_PTR (0x10): no cache"
-    elif choice is None:
-        roundup = kernel.kmalloc_size_roundup(args.size)
-        big = args.size > (1 << (cfg.arch.max_page_order + cfg.arch.page_shift))
-        data = {
-            "size": args.size,
-            "result": "NULL" if big else "page allocator",
-            "cache": None,
-            "kmalloc_size_roundup": roundup,
-        }
-        text = (
-            f"kmalloc({args.size}) fails: above KMALLOC_MAX_SIZE"
-            if big
-            else f"kmalloc({args.size}) goes to the page allocator: {roundup} bytes "
-            f"(kmalloc_size_roundup)"
-        )
-        if big:
-            _emit(data, args.json, text, out)
-            return 1
-    else:
-        d = slub_render.descriptor(kernel, choice)
-        data = {
-            "size": args.size,
-            "result": choice.name,
-            "cache": d,
-            "kmalloc_size_roundup": kernel.kmalloc_size_roundup(args.size),
-        }
-        text = "\n".join(
-            [
-                f"kmalloc({args.size}{', ' + gfp if gfp else ''}) -> {choice.name} "
-                f"(object_size {choice.object_size}, slab_size {choice.size}, "
-                f"align {choice.align})",
-                slub_render.picture(kernel, choice),
-            ]
-        )
+    data, text = allocator.views.create_view(kernel, cache, args.name, request, args.colour)
     _emit(data, args.json, text, out)
     return 0
 
 
 def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    if cfg.preset.allocator == "SLUB":
-        return _cmd_kmalloc_slub(args, cfg, out)
-    if args.gfp or args.caller:
-        raise SlabError("--gfp and --caller are v6.18 (SLUB) options")
-    kernel = _kernel(cfg, "kmalloc")
-    choice = kernel.kmalloc_slab(args.size, dma=args.dma)
-    if isinstance(choice, ZeroSizePtr):
-        data: dict[str, Any] = {"size": args.size, "result": "ZERO_SIZE_PTR", "cache": None}
-        text = f"kmalloc({args.size}) returns ZERO_SIZE_PTR ({choice.address:#x}): no cache"
-    elif choice is None:  # the kernel fails the request: exit status 1
-        data = {"size": args.size, "result": "NULL", "cache": None, "log": kernel.log}
-        text = (
-            f"kmalloc({args.size}) returns NULL: above KMALLOC_MAX_SIZE "
-            f"({cfg.kmalloc_max_size})\n" + "\n".join(kernel.log)
-        )
-        _emit(data, args.json, text, out)
-        return 1
-    else:
-        data = {
-            "size": args.size,
-            "result": choice.name,
-            "cache": choice.descriptor(),
-            "kmalloc_index": kernel.kmalloc_index(args.size),
-        }
-        text = "\n".join(
-            [
-                f"kmalloc({args.size}{', GFP_DMA' if args.dma else ''}) -> {choice.name} "
-                f"(object_size {choice.object_size}, stride {choice.size}; "
-                f"ksize() = {choice.object_size})",
-                _descriptor_text(choice, cfg),
-                slab_picture(choice, cfg),
-            ]
-        )
+    allocator = allocator_of(cfg)
+    kernel = allocator.boot(cfg)
+    gfp = "dma" if args.dma else (args.gfp or "")
+    choice = kernel.kmalloc_slab(args.size, gfp, args.caller)
+    data, text, status = allocator.views.kmalloc_view(kernel, args.size, gfp, choice)
     _emit(data, args.json, text, out)
-    return 0
+    return status
 
 
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    if cfg.preset.allocator == "SLUB":
-        text = SlubKernel(cfg).slabinfo()
-    else:
-        text = slabinfo.render(Kernel(config=cfg).slab_caches, cfg.on("debug_slab"))
+    text = allocator_of(cfg).boot(cfg).slabinfo()
     rows = [r.__dict__ for r in slabinfo.parse(text)]
     if args.json:
         _emit(rows, True, "", out)
@@ -755,9 +526,7 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_sysfs(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    if cfg.preset.allocator != "SLUB":
-        raise SlabError(f"{cfg.version} uses SLAB, which has no /sys/kernel/slab")
-    kernel = SlubKernel(cfg)
+    kernel = allocator_of(cfg).boot(cfg)
     tree = kernel.sysfs()
     if args.write:
         write_tree(args.write, tree, kernel.slabinfo())

@@ -13,8 +13,8 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
                                            kmem_cache_free (cache: the variable's)
     [V =] kmalloc SIZE [cpu=N] [gfp=dma|reclaimable|account] [caller=A]
     kfree TARGET [cpu=N] [caller=A]
-    [V =] alloc_bulk CACHE COUNT [cpu=N]   kmem_cache_alloc_bulk (v6.18)
-    free_bulk V [cpu=N]                    kmem_cache_free_bulk (v6.18)
+    [V =] alloc_bulk CACHE COUNT [cpu=N]   kmem_cache_alloc_bulk (SLUB versions)
+    free_bulk V [cpu=N]                    kmem_cache_free_bulk (SLUB versions)
     write TARGET HEX                       store bytes (stage a corruption)
     fill TARGET LEN BYTE                   store LEN copies of BYTE
     dump TARGET [LEN | slab]               hexdump: the object (or LEN bytes,
@@ -25,11 +25,11 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
     shrink CACHE                           kmem_cache_shrink
     destroy CACHE [caller=A]               kmem_cache_destroy
     slabinfo                               /proc/slabinfo with live counts
-    sysfs CACHE                            /sys/kernel/slab/CACHE counts (v6.18)
+    sysfs CACHE                            /sys/kernel/slab/CACHE counts (SLUB)
 
-The two run-time allocators (:mod:`slabhw.slab_runtime` for 3.16,
-:mod:`slabhw.slub_runtime` for 6.18) differ in names and in what they return;
-:class:`Simulation` is the one place that maps a script verb onto each.
+The kernel and its run time come from slabhw.allocators (SLAB for 3.16, SLUB for
+the other versions); :class:`Simulation` maps each script verb onto the verbs every
+allocator has (slabhw.allocators.AllocatorKernel and Runtime).
 """
 
 from __future__ import annotations
@@ -40,16 +40,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .allocators import allocator_of
 from .arena import PageArena
 from .config import KernelConfig
 from .errors import InputError, KernelError, SlabError
-from .kernel import Kernel
 from .parse import parse_size, parse_uint
-from .slab import KmemCache
-from .slab_runtime import SlabRuntime
-from .slabinfo import render
-from .slub import SlubCache, SlubKernel
-from .slub_runtime import LIST_NAMES, SlubRuntime
 
 DEFAULT_MEM = 4 << 30  # the arena: 4 GiB (lazily zeroed, so cheap)
 
@@ -184,7 +179,8 @@ class Simulation:
         init_on_free: bool = False,
     ) -> None:
         self.config = config
-        self.kernel: Kernel | SlubKernel = Kernel(config=config)
+        allocator = allocator_of(config)
+        self.kernel = allocator.boot(config)
         arch = config.arch
         if mem % arch.page_size or mem < arch.page_size << arch.max_page_order:
             raise InputError(
@@ -195,21 +191,9 @@ class Simulation:
         self.arena = PageArena(
             mem, arch, page_offset=config.page_offset, max_order=arch.max_page_order
         )
-        self.slub = isinstance(self.kernel, SlubKernel)
-        self.runtime: SlabRuntime | SlubRuntime
-        if isinstance(self.kernel, SlubKernel):
-            self.runtime = SlubRuntime(
-                self.kernel,
-                self.arena,
-                nr_cpus=config.nr_cpus,
-                seed=seed,
-                init_on_alloc=init_on_alloc,
-                init_on_free=init_on_free,
-            )
-        else:
-            if init_on_alloc or init_on_free:
-                raise InputError("init_on_alloc/init_on_free are boot options of v5.3 and later")
-            self.runtime = SlabRuntime(self.kernel, self.arena)
+        self.runtime = allocator.start(
+            self.kernel, self.arena, config.nr_cpus, seed, init_on_alloc, init_on_free
+        )
         self.caches: dict[str, Any] = {}  # script name -> KmemCache | SlubCache
         self.vars: dict[str, int | list[int]] = {}
         self.var_cache: dict[str, Any] = {}  # variable -> the cache it came from
@@ -230,8 +214,6 @@ class Simulation:
         return cache
 
     def _all_caches(self) -> list[Any]:
-        if isinstance(self.kernel, SlubKernel):
-            return list(self.kernel.slab_caches)
         return list(self.kernel.slab_caches)
 
     def _cpu(self, op: Op) -> int:
@@ -329,30 +311,23 @@ class Simulation:
         ctor: Callable[[Any], None] | None = None
         if "ctor" in o:
             ctor = self._ctor(op, o["ctor"])
-        if isinstance(self.kernel, SlubKernel):
-            fo = o.get("freeptr_offset")
-            cache: Any = self.kernel.kmem_cache_create(
-                name,
-                size,
-                align,
-                flags,
-                ctor,
-                useroffset=self._uint(op, o.get("useroffset", "0"), "useroffset"),
-                usersize=self._uint(op, o.get("usersize", "0"), "usersize"),
-                freeptr_offset=None if fo is None else self._uint(op, fo, "freeptr_offset"),
-            )
-        else:
-            for key in ("usersize", "useroffset", "freeptr_offset"):
-                if key in o:
-                    raise _err(op, f"{key} is a v6.18 (SLUB) option")
-            cache = self.kernel.kmem_cache_create(name, size, align, flags, ctor)
+        fo = o.get("freeptr_offset")
+        cache: Any = self.kernel.kmem_cache_create(
+            name,
+            size,
+            align,
+            flags,
+            ctor,
+            useroffset=self._uint(op, o.get("useroffset", "0"), "useroffset"),
+            usersize=self._uint(op, o.get("usersize", "0"), "usersize"),
+            freeptr_offset=None if fo is None else self._uint(op, fo, "freeptr_offset"),
+        )
         if cache is None:
             ev.result = f"NULL (errno {self.kernel.errno})"
             ev.data["cache"] = None
             return
         self.caches[name] = cache
-        per_slab = cache.objects if self.slub else cache.num
-        order = cache.order if self.slub else cache.gfporder
+        per_slab, order = cache.objects, cache.order
         ev.data.update(
             cache=cache.name,
             object_size=cache.object_size,
@@ -395,11 +370,7 @@ class Simulation:
     def op_alloc(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            addr = rt.alloc(cache, cpu, caller)
-        else:
-            addr = rt.kmem_cache_alloc(cache, cpu, caller)
+        addr = self.runtime.alloc(cache, cpu, caller)
         self._addr_result(op, ev, addr, cache)
 
     def _free_cache(self, op: Op, addr: int, var: str | None) -> Any:
@@ -416,11 +387,7 @@ class Simulation:
         addr, var = self._target(op, op.args[0])
         cache = self._free_cache(op, addr, var)
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            rt.free(cache, addr, cpu, caller)
-        else:
-            rt.kmem_cache_free(cache, addr, cpu, caller)
+        self.runtime.free(cache, addr, cpu, caller)
         ev.result = f"freed {self.hex(addr)} to {cache.name}"
         ev.data.update(address=self.hex(addr), cache=cache.name)
 
@@ -431,12 +398,7 @@ class Simulation:
         if gfp not in ("", "dma", "reclaimable", "account"):
             raise _err(op, f"gfp={gfp}: one of dma, reclaimable, account")
         rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            addr = rt.kmalloc(size, cpu, gfp, caller)
-        else:
-            if gfp not in ("", "dma"):
-                raise _err(op, f"gfp={gfp} is a v6.18 kmalloc type")
-            addr = rt.kmalloc(size, cpu, gfp == "dma", caller)
+        addr = rt.kmalloc(size, cpu, gfp, caller)
         cache = None
         if addr and addr > 16:
             info = rt.object_info(addr)
@@ -451,26 +413,12 @@ class Simulation:
     def op_kfree(self, op: Op, ev: Event) -> None:
         addr, _ = self._target(op, op.args[0])
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            rt.kfree(addr, cpu, caller)
-        else:
-            rt.kfree(addr, cpu, caller)
+        self.runtime.kfree(addr, cpu, caller)
         ev.result = f"kfree({self.hex(addr)})"
         ev.data["address"] = self.hex(addr)
 
-    def _slub(self, op: Op) -> SlubRuntime:
-        if not isinstance(self.runtime, SlubRuntime):
-            raise _err(
-                op,
-                f"{op.verb} needs SLUB (v6.18): 3.16 has no kmem_cache_{op.verb} (added in 4.2)"
-                if op.verb.endswith("bulk")
-                else f"{op.verb} needs SLUB (v6.18): SLAB has no /sys/kernel/slab",
-            )
-        return self.runtime
-
     def op_alloc_bulk(self, op: Op, ev: Event) -> None:
-        rt = self._slub(op)
+        rt = self.runtime
         cache = self._cache(op, op.args[0])
         count = self._uint(op, op.args[1], "count")
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
@@ -485,7 +433,7 @@ class Simulation:
             self.var_cache[op.assign] = cache
 
     def op_free_bulk(self, op: Op, ev: Event) -> None:
-        rt = self._slub(op)
+        rt = self.runtime
         name = op.args[0]
         objs = self.vars.get(name)
         if not isinstance(objs, list):
@@ -521,8 +469,7 @@ class Simulation:
             if not isinstance(start, int) or isinstance(start, bool):
                 raise _err(op, f"{self.hex(addr)} is not in a slab")
             cache = self._cache(op, info["cache"])
-            order = cache.order if self.slub else cache.gfporder
-            addr, length = start, self.arena.page_size << order
+            addr, length = start, self.arena.page_size << cache.order
         elif what is not None:
             length = self._size(op, what, "length")
         else:
@@ -570,49 +517,32 @@ class Simulation:
 
     def op_map(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            st = rt.state(cache)
-            lines = []
-            for pfn in sorted(st.slabs):
-                slab = st.slabs[pfn]
-                where = LIST_NAMES[slab.where]
-                lines.append(f"{self.hex(slab.addr)} {where:<12} {rt.slab_map(pfn)}")
-            legend = "# allocated, . free on the slab's freelist, - free on a CPU freelist"
-        else:
-            lines = rt.slab_map(cache)
-            legend = "x allocated or in an array cache, . free in the slab"
+        lines = self.runtime.map_lines(cache)
         ev.view = lines
-        ev.result = f"{cache.name}: {len(lines)} slabs ({legend})"
+        ev.result = f"{cache.name}: {len(lines)} slabs ({self.runtime.MAP_LEGEND})"
         ev.data["slabs"] = lines
 
     def op_validate(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
+        before = len(self.kernel.log)
         reports = self.runtime.validate(cache)
-        if isinstance(self.runtime, SlabRuntime):  # SLUB's validate logs its reports
+        if len(self.kernel.log) == before:  # SLAB's checks are slabhw's words, not logged
             ev.log.extend(reports)
         ev.result = f"{cache.name}: " + ("no errors" if not reports else f"{len(reports)} lines")
         ev.data["clean"] = not reports
 
     def op_shrink(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            ret = rt.shrink(cache)
-        else:
-            ret = rt.kmem_cache_shrink(cache)
+        ret = self.runtime.shrink(cache)
         ev.result = f"kmem_cache_shrink({cache.name}) = {ret}"
         ev.data["return"] = ret
 
     def op_destroy(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
-        if isinstance(self.kernel, SlubKernel):
-            caller = self._uint(op, op.options.get("caller", "0"), "caller")
-            self.kernel.kmem_cache_destroy(cache, caller)
-        else:
-            if "caller" in op.options:
-                raise _err(op, "caller= is a v6.18 option of destroy")
-            self.kernel.kmem_cache_destroy(cache)
+        caller = op.options.get("caller")
+        self.kernel.kmem_cache_destroy(
+            cache, None if caller is None else self._uint(op, caller, "caller")
+        )
         destroyed = cache not in self.kernel.slab_caches
         if destroyed:
             for name in [n for n, c in self.caches.items() if c is cache]:
@@ -632,28 +562,22 @@ class Simulation:
         ev.result = "/proc/slabinfo"
 
     def op_sysfs(self, op: Op, ev: Event) -> None:
-        rt = self._slub(op)
         cache = self._cache(op, op.args[0])
-        attrs = rt.sysfs_counts(cache)
+        attrs = self.runtime.sysfs_counts(cache)
         ev.view = [f"{k}: {v}" for k, v in attrs.items()]
         ev.result = f"/sys/kernel/slab/{cache.name}/"
         ev.data["attributes"] = attrs
 
     # ---- views of the whole run -------------------------------------------------------------
     def slabinfo(self) -> str:
-        rt = self.runtime
-        if isinstance(rt, SlubRuntime):
-            return rt.slabinfo()
-        rt.update_stats()
-        assert isinstance(self.kernel, Kernel)
-        return render(self.kernel.slab_caches, self.config.on("debug_slab"))
+        return self.runtime.slabinfo()
 
     def final_counts(self) -> dict[str, dict[str, int]]:
         """The slabinfo counts of the script's caches and of every cache with slabs."""
         out = {}
         for st in self.runtime.by_id:
-            cache: KmemCache | SlubCache = st.cache
-            counts = self.runtime.counts(cache)  # type: ignore[arg-type]
+            cache = st.cache
+            counts = self.runtime.counts(cache)
             if counts["num_slabs"] or cache.name in self.caches:
                 out[cache.name] = counts
         return out

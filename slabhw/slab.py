@@ -47,6 +47,16 @@ class KmemCache:
     # counts of the simulation (the run-time allocator fills these)
     stats: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def objects(self) -> int:
+        """Objects per slab (``num``), under SLUB's name."""
+        return self.num
+
+    @property
+    def order(self) -> int:
+        """Pages of a slab as an order (``gfporder``), under SLUB's name."""
+        return self.gfporder
+
     @classmethod
     def from_layout(
         cls, name: str, c: SlabLayout, *, allocflags: int, ctor: Callable[[Any], None] | None = None

@@ -54,6 +54,19 @@ KMALLOC_TYPES: dict[str, tuple[str, str | None]] = {
     "cg": ("kmalloc-cg-", "SLAB_ACCOUNT"),
 }
 RANDOM_KMALLOC_CACHES_NR = 15
+ZERO_SIZE_PTR = 16  # include/linux/slab.h: kmalloc(0) returns (void *)16
+
+
+class ZeroSizePtr:
+    """What kmalloc_slab(0) answers: ZERO_SIZE_PTR, not a cache."""
+
+    address = ZERO_SIZE_PTR
+
+    def __repr__(self) -> str:
+        return "ZERO_SIZE_PTR"
+
+
+ZERO_SIZE = ZeroSizePtr()
 GFP_KINDS = ("dma", "reclaimable", "account")  # GFP_DMA, __GFP_RECLAIMABLE, __GFP_ACCOUNT
 
 

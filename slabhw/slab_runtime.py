@@ -44,8 +44,9 @@ import numpy as np
 
 from .arena import PG_HEAD, PG_SLAB, PG_TAIL, PageArena
 from .errors import BUG, InputError, KernelBug
-from .kernel import ZERO_SIZE_PTR, Kernel, ZeroSizePtr
 from .slab import KmemCache
+from .slab_common import ZERO_SIZE_PTR, ZeroSizePtr
+from .slab_kernel import SlabKernel
 
 BATCHREFILL_LIMIT = 16
 
@@ -119,7 +120,7 @@ class CacheState:
 class SlabRuntime:
     """The SLAB allocator of a simulated 3.16 kernel running over a PageArena."""
 
-    def __init__(self, kernel: Kernel, arena: PageArena) -> None:
+    def __init__(self, kernel: SlabKernel, arena: PageArena) -> None:
         if kernel.config.preset.allocator != "SLAB":
             raise InputError("SlabRuntime runs SLAB kernels")
         self.kernel = kernel
@@ -703,10 +704,10 @@ class SlabRuntime:
         return out
 
     # ---- kmalloc ----------------------------------------------------------------------
-    def kmalloc(self, size: int, cpu: int, dma: bool = False, caller: int = 0) -> int | None:
+    def kmalloc(self, size: int, cpu: int, gfp: str = "", caller: int = 0) -> int | None:
         """__kmalloc(): the kmalloc cache's object, ZERO_SIZE_PTR (16) for 0, None above
-        KMALLOC_MAX_SIZE."""
-        cache = self.kernel.kmalloc_slab(size, dma=dma)
+        KMALLOC_MAX_SIZE; ``gfp`` "dma" is GFP_DMA."""
+        cache = self.kernel.kmalloc_slab(size, gfp)
         if isinstance(cache, ZeroSizePtr):
             return ZERO_SIZE_PTR
         if cache is None:
@@ -855,15 +856,22 @@ class SlabRuntime:
             raise KernelBug(BUG, problem)
 
     def validate(self, cache: KmemCache) -> list[str]:
-        """check()'s problems as lines (nothing raised, nothing logged), then in a
+        """check()'s problems as lines (nothing raised, nothing logged: 3.16 has no
+        validate, these are slabhw's words), then in a
         DEBUG_SLAB cache the debug bytes of every object: red zones (RED_INACTIVE when
         free in the slab or cached in an array, RED_ACTIVE when allocated; these lines
         are the model's words) and the poison of free objects (check_poison_obj's
         report, the one the next allocation of that object would print)."""
         lines = list(self._consistency(cache))
         st = self.state(cache)
-        if not st.debug or not (st.red_zone or st.poison):
-            return lines
+        if st.debug and (st.red_zone or st.poison):
+            lines += self._debug_bytes(st)
+        return lines
+
+    def _debug_bytes(self, st: CacheState) -> list[str]:
+        """validate()'s check of the red zones and poison of every object."""
+        cache = st.cache
+        lines: list[str] = []
         cached = {o for ac in st.cpu for o in ac.entry}
         if st.node.shared is not None:
             cached.update(st.node.shared.entry)
@@ -890,3 +898,33 @@ class SlabRuntime:
                     if is_free and st.poison and not st.unmap:
                         lines += self._check_poison_obj(st, slot, pfn)
         return lines
+
+    # ---- the run-time interface shared with SLUB (slabhw.allocators.Runtime) ------------
+    MAP_LEGEND = "x allocated or in an array cache, . free in the slab"
+
+    def alloc(self, cache: KmemCache, cpu: int, caller: int = 0) -> int | None:
+        """kmem_cache_alloc()."""
+        return self.kmem_cache_alloc(cache, cpu, caller)
+
+    def free(self, cache: KmemCache, addr: int, cpu: int, caller: int = 0) -> None:
+        """kmem_cache_free()."""
+        self.kmem_cache_free(cache, addr, cpu, caller)
+
+    def shrink(self, cache: KmemCache) -> int:
+        """kmem_cache_shrink()."""
+        return self.kmem_cache_shrink(cache)
+
+    def alloc_bulk(self, cache: KmemCache, n: int, cpu: int, caller: int = 0) -> list[int]:
+        raise InputError("3.16 has no kmem_cache_alloc_bulk (added in 4.2)")
+
+    def free_bulk(self, cache: Any, objs: list[int], cpu: int, caller: int = 0) -> None:
+        raise InputError("3.16 has no kmem_cache_free_bulk (added in 4.2)")
+
+    def map_lines(self, cache: KmemCache) -> list[str]:
+        return self.slab_map(cache)
+
+    def slabinfo(self) -> str:
+        return self.kernel.slabinfo()
+
+    def sysfs_counts(self, cache: KmemCache) -> dict[str, str]:
+        raise InputError(f"{self.kernel.config.version} uses SLAB: no /sys/kernel/slab")

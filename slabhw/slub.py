@@ -19,7 +19,14 @@ from . import slab_common as sc
 from .config import KernelConfig
 from .errors import InputError, KernelPanic, kernel_error_for
 from .reference import SITE_SANITY
-from .slab_common import NEVER_MERGE, kmalloc_name, report_create_failure, unique_id
+from .slab_common import (
+    NEVER_MERGE,
+    ZERO_SIZE,
+    ZeroSizePtr,
+    kmalloc_name,
+    report_create_failure,
+    unique_id,
+)
 from .slabinfo import header, row
 from .versions.rules import BootCacheAlign, KmallocDma, KmallocNormalMerge
 
@@ -316,7 +323,7 @@ class SlubKernel:
         s.layout.inuse = max(s.layout.inuse, (size + self.word - 1) & ~(self.word - 1))
         s.alias_names.append(name)
 
-    def kmem_cache_destroy(self, s: SlubCache, caller: int = 0) -> None:
+    def kmem_cache_destroy(self, s: SlubCache, caller: int | None = None) -> None:
         """kmem_cache_destroy() (mm/slab_common.c 6.18): drop a reference; the last one
         shuts the cache down and takes it off slab_caches even when objects remain
         (after a WARN; its slabs are then leaked)."""
@@ -328,7 +335,7 @@ class SlubKernel:
         if self.runtime is not None and self.runtime.shutdown(s):
             self.log.append(
                 f"kmem_cache_destroy {s.name}: Slab cache still has objects when called "
-                f"from {caller:#x}"
+                f"from {caller or 0:#x}"
             )
         self.slab_caches.remove(s)
 
@@ -360,18 +367,23 @@ class SlubKernel:
         return list(made.values())
 
     # ---- kmalloc -----------------------------------------------------------------------
-    def kmalloc_type(self, gfp: str = "", caller: int = 0) -> str:
+    def kmalloc_type(self, gfp: str = "", caller: int | None = None) -> str:
         """kmalloc_type() (slabhw.slab_common): the type a GFP kind picks."""
-        return sc.kmalloc_type(self.config, gfp, caller, self.random_kmalloc_seed)
+        return sc.kmalloc_type(self.config, gfp, caller or 0, self.random_kmalloc_seed)
 
-    def kmalloc_slab(self, size: int, gfp: str = "", caller: int = 0) -> SlubCache | None:
+    def kmalloc_slab(
+        self, size: int, gfp: str = "", caller: int | None = None
+    ) -> SlubCache | ZeroSizePtr | None:
         """kmalloc_slab(): the cache for sizes up to KMALLOC_MAX_CACHE_SIZE; None above
-        (those go to the page allocator) and for 0 (ZERO_SIZE_PTR)."""
+        (those go to the page allocator); ZERO_SIZE for 0 (kmalloc returns
+        ZERO_SIZE_PTR before it asks)."""
         if size < 0:
             raise InputError("size must not be negative")
         index = _core.kmalloc_slab_index(self.config.slub_kmalloc_params, size)
-        if index <= 0:
+        if index < 0:
             return None
+        if index == 0:
+            return ZERO_SIZE
         return self.kmalloc_caches[self.kmalloc_type(gfp, caller)].get(index)
 
     def kmalloc_size_roundup(self, size: int) -> int:
@@ -379,7 +391,7 @@ class SlubKernel:
 
         def object_size_of(n: int) -> int:
             c = self.kmalloc_slab(n)
-            assert c is not None
+            assert isinstance(c, SlubCache)
             return int(c.object_size)
 
         return sc.kmalloc_size_roundup(self.config, size, object_size_of)

@@ -1,10 +1,13 @@
-"""Text and JSON views of SLUB caches for the command line: the descriptor,
-a picture of one slab, and the inside of one object slot."""
+"""Text and JSON views of SLUB caches for the command line: the descriptor, a
+picture of one slab, the inside of one object slot, and the views of ``create`` and
+``kmalloc``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import slabinfo
+from .slab_common import ZeroSizePtr
 from .slub import SlubCache, SlubKernel
 
 
@@ -90,3 +93,73 @@ def picture(k: SlubKernel, s: SlubCache) -> str:
     for start, end, what in slot_regions(k, s):
         lines.append(f"  +{start:<6} {what:<40} {end - start:>6} bytes")
     return "\n".join(lines)
+
+
+def create_view(
+    kernel: SlubKernel, cache: SlubCache, name: str, request: str, colour: int = 0
+) -> tuple[dict[str, Any], str]:
+    """What ``slabhw create`` shows of a new (or merged) cache: (JSON data, text).
+    ``name`` is the name asked for, ``request`` the kmem_cache_create call as text."""
+    cfg = kernel.config
+    d = descriptor(kernel, cache)
+    line = slabinfo.row(cache.name, 0, 0, cache.size, cache.objects, 1 << cache.order)
+    merged = cache.name != name
+    data = {
+        "config": cfg.describe(),
+        "cache": d,
+        "merged_into": cache.name if merged else None,
+        "slot": [{"start": a, "end": b, "what": w} for a, b, w in slot_regions(kernel, cache)],
+        "sysfs": kernel.sysfs_attributes(cache),
+        "slabinfo": line,
+    }
+    head = f"{request} on Linux {cfg.version} {cfg.arch.name}"
+    if merged:
+        head += f"\nmerged into the existing cache {cache.name!r} ({d['sysfs_name']})"
+    rows = "\n".join(f"  {key:<18} {value}" for key, value in d.items())
+    text = "\n".join(
+        [
+            head,
+            "struct kmem_cache {",
+            rows,
+            "}",
+            picture(kernel, cache),
+            f"/sys/kernel/slab/{d['sysfs_name']}/",
+            "/proc/slabinfo:",
+            slabinfo.header(False) + line,
+        ]
+    )
+    return data, text
+
+
+def kmalloc_view(
+    kernel: SlubKernel, size: int, gfp: str, choice: Any
+) -> tuple[dict[str, Any], str, int]:
+    """What ``slabhw kmalloc`` shows: (JSON data, text, exit status)."""
+    cfg = kernel.config
+    roundup = cfg.rules.kmalloc_size_roundup.value != 0
+    if isinstance(choice, ZeroSizePtr):
+        data: dict[str, Any] = {"size": 0, "result": "ZERO_SIZE_PTR", "cache": None}
+        return data, "kmalloc(0) returns ZERO_SIZE_PTR (0x10): no cache", 0
+    if choice is None:
+        big = size > (1 << (cfg.arch.max_page_order + cfg.arch.page_shift))
+        data = {"size": size, "result": "NULL" if big else "page allocator", "cache": None}
+        if big:
+            return data, f"kmalloc({size}) fails: above KMALLOC_MAX_SIZE", 1
+        text = f"kmalloc({size}) goes to the page allocator"
+        if roundup:
+            data["kmalloc_size_roundup"] = kernel.kmalloc_size_roundup(size)
+            text += f": {data['kmalloc_size_roundup']} bytes (kmalloc_size_roundup)"
+        return data, text, 0
+    d = descriptor(kernel, choice)
+    data = {"size": size, "result": choice.name, "cache": d}
+    if roundup:
+        data["kmalloc_size_roundup"] = kernel.kmalloc_size_roundup(size)
+    text = "\n".join(
+        [
+            f"kmalloc({size}{', ' + gfp if gfp else ''}) -> {choice.name} "
+            f"(object_size {choice.object_size}, slab_size {choice.size}, "
+            f"align {choice.align})",
+            picture(kernel, choice),
+        ]
+    )
+    return data, text, 0

@@ -1022,7 +1022,7 @@ class SlubRuntime(SlubChecks):
         if not size:
             return ZERO_SIZE_PTR
         cache = self.kernel.kmalloc_slab(size, gfp, caller)
-        if cache is None:
+        if not isinstance(cache, SlubCache):
             raise InputError(f"no kmalloc cache for {size} bytes")
         st = self.state(cache)
         if not st.debug:  # orig_size only matters to debug caches
@@ -1444,6 +1444,18 @@ class SlubRuntime(SlubChecks):
             free_on=where,
         )
         return info
+
+    MAP_LEGEND = "# allocated, . free on the slab's freelist, - free on a CPU freelist"
+
+    def map_lines(self, cache: SlubCache) -> list[str]:
+        """One line per slab of the cache: its address, list and slab_map()."""
+        st = self.state(cache)
+        w = self.arena.arch.word_bits // 4
+        return [
+            f"0x{st.slabs[pfn].addr:0{w}x} {LIST_NAMES[st.slabs[pfn].where]:<12} "
+            f"{self.slab_map(pfn)}"
+            for pfn in sorted(st.slabs)
+        ]
 
     def slab_map(self, pfn: int) -> str:
         """One character per object of the slab holding page ``pfn``: ``#`` allocated,

@@ -188,7 +188,7 @@ def test_kmalloc_slab_edges() -> None:
     assert k.kmalloc_slab(0) is ZERO_SIZE
     assert k.kmalloc_slab(4194305) is None
     assert "kmalloc_slab" in k.log[-1]
-    assert k.kmalloc_slab(100, dma=True).name == "dma-kmalloc-128"  # type: ignore[union-attr]
+    assert k.kmalloc_slab(100, "dma").name == "dma-kmalloc-128"  # type: ignore[union-attr]
     with pytest.raises(InputError):
         k.kmalloc_slab(-1)
 

@@ -1,11 +1,12 @@
-"""One simulated kernel: configuration, the ``slab_caches`` list, boot caches,
-``kmem_cache_create``/``kmem_cache_destroy`` and ``kmalloc_slab``.
+"""SLAB (Linux 3.16): the simulated kernel's configuration, the ``slab_caches``
+list, boot caches, ``kmem_cache_create``/``kmem_cache_destroy``, ``kmalloc_slab``
+and /proc/slabinfo.
 
 The steps follow the seed's listing of Linux 3.16 (mm/slab_common.c
 ``kmem_cache_create`` -> ``do_kmem_cache_create`` -> mm/slab.c
 ``__kmem_cache_create``); the arithmetic of each step runs in the C core
 (``_core.slab316_create``), the bookkeeping here.  Messages the kernel prints go to
-``Kernel.log`` (its dmesg) in the kernel's own words.
+``SlabKernel.log`` (its dmesg) in the kernel's own words.
 """
 
 from __future__ import annotations
@@ -20,24 +21,12 @@ from . import slab_common as sc
 from .config import KernelConfig
 from .errors import InputError, KernelPanic, c_str, kernel_error_for
 from .slab import KmemCache
-from .slab_common import report_create_failure
+from .slab_common import ZERO_SIZE, ZeroSizePtr, report_create_failure
+from .slabinfo import render
 from .versions.rules import KmallocOrder
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
 GFP_COMP = 0x4000  # ___GFP_COMP
-ZERO_SIZE_PTR = 16  # include/linux/slab.h: kmalloc(0) returns (void *)16
-
-
-class ZeroSizePtr:
-    """What kmalloc_slab(0) returns: ZERO_SIZE_PTR, not a cache."""
-
-    address = ZERO_SIZE_PTR
-
-    def __repr__(self) -> str:
-        return "ZERO_SIZE_PTR"
-
-
-ZERO_SIZE = ZeroSizePtr()
 
 # Where the kernel stops for a non-errno outcome, in its words (3.16.41 line numbers).
 _SITE_MESSAGES = {
@@ -51,19 +40,6 @@ _SITE_MESSAGES = {
 }
 
 
-def _build_config(
-    kernel: str, arch: str, nr_cpus: int, debug: bool, options: dict[str, Any]
-) -> KernelConfig:
-    """``debug`` is CONFIG_DEBUG_SLAB for SLAB kernels, slab_debug (full) for SLUB."""
-    from .versions import get_preset
-
-    if get_preset(kernel).allocator == "SLUB":
-        if debug:
-            options.setdefault("slub_debug", "")
-        return KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, **options)
-    return KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, debug_slab=debug, **options)
-
-
 def _as_int(value: Any, what: str) -> int:
     """A non-negative integer argument (Python or numpy integer)."""
     try:
@@ -75,47 +51,15 @@ def _as_int(value: Any, what: str) -> int:
     return v
 
 
-class Kernel:
-    """A simulated Linux kernel with the slab allocator of its version.
+class SlabKernel:
+    """A simulated Linux kernel with the SLAB allocator (3.16).
 
-    ``Kernel(kernel="v3.16", arch="x86_64", nr_cpus=4, debug=False, **switches)``
-    boots (``kmem_cache_init`` + ``kmem_cache_init_late``) and is ready for
-    ``kmem_cache_create``.  ``debug`` is CONFIG_DEBUG_SLAB; other switches and boot
-    parameters are the keyword arguments of ``KernelConfig``.
+    ``SlabKernel(config)`` boots (``kmem_cache_init`` + ``kmem_cache_init_late``) and
+    is ready for ``kmem_cache_create``; ``slabhw.Kernel(...)`` builds the
+    configuration and picks this class for SLAB versions.
     """
 
-    def __new__(
-        cls,
-        kernel: str = "v3.16",
-        arch: str = "x86_64",
-        *,
-        nr_cpus: int = 4,
-        debug: bool = False,
-        config: KernelConfig | None = None,
-        **options: Any,
-    ) -> Any:
-        """A SLAB kernel object for SLAB versions; for SLUB versions a
-        slabhw.slub.SlubKernel (``debug`` is then the boot option slab_debug)."""
-        if config is None:
-            config = _build_config(kernel, arch, nr_cpus, debug, dict(options))
-        if config.preset.allocator == "SLUB":
-            from .slub import SlubKernel
-
-            return SlubKernel(config)
-        return super().__new__(cls)
-
-    def __init__(
-        self,
-        kernel: str = "v3.16",
-        arch: str = "x86_64",
-        *,
-        nr_cpus: int = 4,
-        debug: bool = False,
-        config: KernelConfig | None = None,
-        **options: Any,
-    ) -> None:
-        if config is None:
-            config = _build_config(kernel, arch, nr_cpus, debug, dict(options))
+    def __init__(self, config: KernelConfig) -> None:
         self.config = config
         self.params = config.slab_params()
         self.flags = config.flags
@@ -237,6 +181,11 @@ class Kernel:
         align: int = 0,
         flags: int | str = 0,
         ctor: Callable[[Any], None] | None = None,
+        *,
+        useroffset: int = 0,
+        usersize: int = 0,
+        freeptr_offset: int | None = None,
+        sheaf_capacity: int = 0,
     ) -> KmemCache | None:
         """Create a cache as Linux 3.16 does.
 
@@ -244,6 +193,14 @@ class Kernel:
         warning in ``self.log``.  With SLAB_PANIC a failure raises ``KernelPanic``;
         a BUG, a hang or a divide error raise the matching ``KernelError``.
         """
+        for arg, value, since in (
+            ("usersize", usersize, "4.16"),
+            ("useroffset", useroffset, "4.16"),
+            ("freeptr_offset", freeptr_offset, "6.12"),
+            ("sheaf_capacity", sheaf_capacity, "6.18"),
+        ):
+            if value:
+                raise InputError(f"{arg} is not an argument of 3.16's kmem_cache_create ({since})")
         flags = self.flags.parse(flags if isinstance(flags, str) else _as_int(flags, "flags"))
         size, align = _as_int(size, "size"), _as_int(align, "align")
         c = _core.slab316_create(self.params, size, align, flags)
@@ -285,8 +242,11 @@ class Kernel:
         return int(c.error)
 
     # ---- destroy ---------------------------------------------------------------------
-    def kmem_cache_destroy(self, cache: KmemCache) -> None:
-        """kmem_cache_destroy(): drop a reference; the last one removes the cache."""
+    def kmem_cache_destroy(self, cache: KmemCache, caller: int | None = None) -> None:
+        """kmem_cache_destroy(): drop a reference; the last one removes the cache.
+        3.16's report names no caller (``caller`` must stay None)."""
+        if caller is not None:
+            raise InputError("3.16's kmem_cache_destroy reports no caller (caller= is for SLUB)")
         if cache not in self.slab_caches:
             raise InputError(f"cache {cache.name!r} is not on this kernel's slab_caches list")
         cache.refcount -= 1
@@ -306,11 +266,19 @@ class Kernel:
                 return s
         raise InputError(f"no cache named {name!r}")
 
-    def kmalloc_slab(self, size: int, dma: bool = False) -> KmemCache | ZeroSizePtr | None:
+    def kmalloc_slab(
+        self, size: int, gfp: str = "", caller: int | None = None
+    ) -> KmemCache | ZeroSizePtr | None:
         """kmalloc_slab(size, gfp) (mm/slab_common.c v3.16): the cache kmalloc uses,
-        ZERO_SIZE for 0, None above KMALLOC_MAX_SIZE (after a one-time warning)."""
-        if size < 0:
-            raise InputError("size must not be negative")
+        ZERO_SIZE for 0, None above KMALLOC_MAX_SIZE (after a one-time warning).
+        ``gfp`` is "" or "dma" (GFP_DMA); 3.16 has no other kmalloc types, and no
+        copies picked by the caller."""
+        size = _as_int(size, "size")
+        if gfp not in ("", "dma"):
+            raise InputError(f"gfp={gfp}: 3.16 has kmalloc types for GFP_DMA (dma) only")
+        if caller is not None:
+            raise InputError("3.16 picks no kmalloc cache by caller (random copies came in 6.6)")
+        dma = gfp == "dma"
         index = _core.kmalloc_slab_index(self.config.slab_kmalloc_params, size)
         if index < 0:
             self.log.append("WARNING: at mm/slab_common.c:491 kmalloc_slab()")
@@ -319,6 +287,15 @@ class Kernel:
             return ZERO_SIZE
         table = self.kmalloc_dma_caches if dma and self.config.has_zone_dma else self.kmalloc_caches
         return table.get(index)
+
+    def slabinfo(self) -> str:
+        """/proc/slabinfo of SLAB 3.16 (counts from the run time, else zero)."""
+        if self.runtime is not None:
+            self.runtime.update_stats()
+        return render(self.slab_caches, self.config.on("debug_slab"))
+
+    def sysfs(self) -> dict[str, Any]:
+        raise InputError(f"{self.config.version} uses SLAB, which has no /sys/kernel/slab")
 
     def kmalloc_index(self, size: int) -> int:
         """kmalloc_index(): the compile-time mapping of a constant size."""
