@@ -467,10 +467,6 @@ def slab_key(cache_id: int, pfn: int) -> int:
     return ((cache_id + 1) << _KEY_PFN_BITS) | pfn
 
 
-def _swab64(x: int) -> int:
-    return int.from_bytes((x & _MASK64).to_bytes(8, "little"), "big")
-
-
 class FreePointers:
     """One SLUB cache's free pointers in a PageArena's memory: the word at
     ``object + offset``, encoded ``ptr ^ random ^ swab(ptr_addr)`` when ``hardened``,
@@ -577,7 +573,7 @@ class FreePointers:
             raise InputError(f"free pointer of {obj:#x} is outside the arena")
         v = int.from_bytes(self.memory[i : i + 8].tobytes(), self.byteorder)
         if self.hardened:
-            v ^= self.random ^ _swab64(obj + self.offset)
+            v = rs.freelist_ptr(v, obj + self.offset, self.random)
         return v
 
     def store(self, obj: int, fp: int) -> None:
@@ -585,7 +581,7 @@ class FreePointers:
         i = self._index(obj)
         if i is None:
             raise InputError(f"free pointer of {obj:#x} is outside the arena")
-        v = fp ^ self.random ^ _swab64(obj + self.offset) if self.hardened else fp
+        v = rs.freelist_ptr(fp, obj + self.offset, self.random) if self.hardened else fp
         self.memory[i : i + 8] = np.frombuffer(v.to_bytes(8, self.byteorder), dtype=np.uint8)
 
     # -- the loops -------------------------------------------------------------------

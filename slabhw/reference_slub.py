@@ -487,3 +487,20 @@ def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
     except _Outcome as out:
         return SlubLayout(error=out.code, site=out.site)
     return c
+
+
+# ---- free pointers at run time ------------------------------------------------------------
+_MASK64 = (1 << 64) - 1
+
+
+def swab64(x: int) -> int:
+    """swab() of an unsigned long on 64-bit: the 8 bytes reversed."""
+    return int.from_bytes((x & _MASK64).to_bytes(8, "little"), "big")
+
+
+def freelist_ptr(value: int, ptr_addr: int, random: int) -> int:
+    """freelist_ptr_encode() / freelist_ptr_decode() of CONFIG_SLAB_FREELIST_HARDENED
+    (one XOR serves both ways): ``value ^ s->random ^ swab(ptr_addr)``, the form of
+    "slub: improve bit diffusion for freelist ptr obfuscation" (v5.7; in every
+    version slabhw models).  The twin of csrc/runtime.c's encoder."""
+    return value ^ random ^ swab64(ptr_addr)

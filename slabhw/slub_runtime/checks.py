@@ -5,11 +5,11 @@ the alloc/free consistency checks, ``validate_slab``), and the reports they prin
 the kernel's words (``slab_bug``, ``object_err``, ``slab_err``, ``slab_fix``,
 ``print_trailer``, ``list_slab_objects``) with the taint they leave.
 
-:class:`SlubChecks` is a mixin of :class:`~slabhw.slub_runtime.SlubRuntime`, which
-holds the allocator paths and the attributes declared at the top of the class.
+The second layer of slabhw.slub_runtime (state -> checks -> paths -> bulk ->
+runtime): :class:`SlubChecks` builds on :class:`~slabhw.slub_runtime.state.SlubMemory`.
 
 Simplified (documented; the rest of the model's simplifications are listed in
-slabhw/slub_runtime.py):
+slabhw/slub_runtime/__init__.py):
 
 * tracks store the caller address given to alloc/free, stack-depot handle 0 (so
   reports say "object allocation/free stack trace missing"), ``pid`` and
@@ -23,15 +23,11 @@ slabhw/slub_runtime.py):
 
 from __future__ import annotations
 
-import struct
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 
-from . import reference_slub as rs
-from .arena import PG_HEAD, PG_SLAB, PageArena
-from .slub import SlubCache, SlubKernel
-from .slub_state import _MASK64, LIST_CPU_SLAB, CacheState, Slab, _Oops
+from .. import reference_slub as rs
+from ..arena import PG_HEAD, PG_SLAB
+from .state import _MASK64, LIST_CPU_SLAB, CacheState, Slab, SlubMemory
 
 # include/linux/poison.h
 POISON_INUSE = 0x5A
@@ -51,33 +47,9 @@ _TAINT_CHARS = "PFSRMBUDAWCIOELKXTNJ"
 _TAINT_FALSE = "G" + " " * 19
 
 
-class SlubChecks:
+class SlubChecks(SlubMemory):
     """The slab_debug checks and reports of :class:`~slabhw.slub_runtime.SlubRuntime`
     (a mixin: it keeps no state of its own)."""
-
-    # set by SlubRuntime.__init__
-    kernel: SlubKernel
-    arena: PageArena
-    log: list[str]  # dmesg
-    pid: int
-    jiffies: int
-    tainted: int
-    _track_head: struct.Struct
-    _po: int
-    _mem: np.ndarray[Any, np.dtype[np.uint8]]
-    _pg_flags: np.ndarray[Any, np.dtype[Any]]
-    _pg_objects: np.ndarray[Any, np.dtype[Any]]
-
-    if TYPE_CHECKING:
-        # defined by SlubRuntime
-        def state(self, cache: SlubCache) -> CacheState: ...
-        def get_freepointer(self, st: CacheState, obj: int) -> int: ...
-        def set_freepointer(self, st: CacheState, obj: int, fp: int) -> None: ...
-        def _sync(self, slab: Slab) -> None: ...
-        def _objects(self, st: CacheState, slab: Slab) -> range: ...
-        def _slab_freelist(self, st: CacheState, slab: Slab) -> list[int]: ...
-        def _free_objects(self, st: CacheState, slab: Slab) -> dict[int, str]: ...
-        def flush_all(self, cache: SlubCache) -> None: ...
 
     # ==== debug: object layout helpers ===============================================
     def init_object(self, st: CacheState, obj: int, val: int) -> None:
@@ -141,15 +113,6 @@ class SlubChecks:
             )
 
     # ==== debug: checks ==============================================================
-    def check_valid_pointer(self, st: CacheState, slab: Slab, obj: int) -> bool:
-        """check_valid_pointer(): NULL, or the start of an object of this slab."""
-        if not obj:
-            return True
-        base = slab.addr
-        if st.red_zone:
-            obj -= st.red_left_pad
-        return base <= obj < base + slab.objects * st.size and not (obj - base) % st.size
-
     def _memchr_inv(self, start: int, value: int, length: int) -> tuple[int, int] | None:
         """memchr_inv() and the trimmed end of the bad bytes: (fault, end) or None."""
         if length <= 0:
@@ -513,34 +476,6 @@ class SlubChecks:
         self._taint()
         self._emit(lines)
 
-    # ==== validation =================================================================
-    def validate(self, cache: SlubCache, *, flush: bool = False) -> list[str]:
-        """Check every slab of a cache: check_slab, the freelist (on_freelist: bad
-        pointers, cycles, object count), each object of a debug cache (check_object,
-        by whether it is free), the CPU freelists, and the node counters; reports in
-        the kernel's words, nothing repaired.
-
-        ``flush=True`` is validate_slab_cache (sysfs ``validate``): flush_all first,
-        then the node lists only (partial, and full for store-user caches), with the
-        kernel's repairs."""
-        st = self.state(cache)
-        start = len(self.log)
-        if flush:
-            self.flush_all(cache)
-            slabs = list(st.node.partial) + (list(st.node.full) if st.store_user else [])
-        else:
-            slabs = [st.slabs[pfn] for pfn in sorted(st.slabs)]
-        fix = flush
-        try:
-            for slab in slabs:
-                self.validate_slab(st, slab, fix)
-            if not flush:
-                self._validate_cpu_freelists(st)
-            self._validate_counters(st, flush)
-        except _Oops as oops:
-            self._emit([str(oops)])
-        return self.log[start:]
-
     def validate_slab(self, st: CacheState, slab: Slab, fix: bool) -> None:
         """validate_slab(): check_slab, on_freelist(NULL), then check_object of every
         object with the red-zone value of its state (debug caches)."""
@@ -560,44 +495,3 @@ class SlubChecks:
             val = SLUB_RED_INACTIVE if obj in free else SLUB_RED_ACTIVE
             if not self.check_object(st, slab, obj, val, fix):
                 break
-
-    def _validate_cpu_freelists(self, st: CacheState) -> None:
-        for cpu, c in enumerate(st.cpus):
-            slab = c.slab
-            if slab is None:
-                if c.freelist:
-                    self.log.append(f"SLUB {st.name}: cpu {cpu} has a freelist but no slab")
-                continue
-            nr, fp, obj = 0, c.freelist, 0
-            seen: set[int] = set()
-            while fp:
-                if not self.check_valid_pointer(st, slab, fp):
-                    if obj:
-                        self.object_err(st, slab, obj, "Freechain corrupt")
-                    else:
-                        self.slab_err(st, slab, "Freepointer corrupt")
-                    break
-                if fp in seen or nr > slab.objects:
-                    self.slab_err(st, slab, "Freelist cycle detected")
-                    break
-                seen.add(fp)
-                obj = fp
-                fp = self.get_freepointer(st, obj)
-                nr += 1
-
-    def _validate_counters(self, st: CacheState, flush: bool) -> None:
-        """validate_slab_node()'s counter checks."""
-        n = st.node
-        if len(n.partial) != n.nr_partial:
-            self.log.append(
-                f"SLUB {st.name}: {len(n.partial)} partial slabs counted but counter={n.nr_partial}"
-            )
-        if flush and not st.store_user:
-            return
-        counted = (
-            len(n.partial) + len(n.full)
-            if flush
-            else sum(1 for s in st.slabs.values() if s.counted)
-        )
-        if counted != n.nr_slabs:
-            self.log.append(f"SLUB: {st.name} {counted} slabs counted but counter={n.nr_slabs}")

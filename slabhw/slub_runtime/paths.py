@@ -1,316 +1,49 @@
-"""SLUB (Linux 6.18) at run time: slabs in the page arena, the per-CPU slab and
-freelist, per-CPU and per-node partial lists, kmalloc/kfree, bulk operations, over
-a :class:`~slabhw.arena.PageArena`.  The slab_debug checks and reports are the mixin
-:class:`~slabhw.slub_checks.SlubChecks` (slabhw/slub_checks.py) and the structs
-(``Slab``, ``CacheState``, ...) are in slabhw/slub_state.py; their public names are
-re-exported here (``__all__``).
+"""The allocation and free paths of SLUB: new slabs (allocate_slab,
+shuffle_freelist, setup_object), the lists (partial, full, per-CPU partial), the
+fast and slow paths of kmem_cache_alloc and kmem_cache_free, the debug caches'
+single-object paths, kmalloc/kfree, and flushing and shrinking.
 
-Follows mm/slub.c of 6.18.2 function by function (the names in the docstrings are
-the kernel's): ``allocate_slab``/``shuffle_freelist``/``setup_object`` build a slab,
-``slab_alloc_node`` -> ``__slab_alloc_node`` (lockless fast path) -> ``___slab_alloc``
-(cpu slab, cpu partial list, ``get_partial_node``, ``new_slab``) allocate,
-``do_slab_free`` (fast path) -> ``__slab_free`` / ``free_to_partial_list`` free,
-``deactivate_slab``, ``put_cpu_partial``, ``__put_partials``, ``discard_slab`` move
-slabs between lists, and ``kmem_cache_alloc_bulk`` / ``kmem_cache_free_bulk``
-(``build_detached_freelist``) work in batches.  Free pointers are real bytes in the
-arena at ``object + s->offset``, encoded as ``freelist_ptr_encode`` does with
-CONFIG_SLAB_FREELIST_HARDENED (``ptr ^ s->random ^ swab(ptr_addr)``).  Debug caches
-(any SLAB_DEBUG_FLAGS) never use the per-CPU slab, exactly as in 6.18: they allocate
-one object at a time under the node lock (``alloc_single_from_partial``,
-``alloc_single_from_new_slab``) and free through ``free_to_partial_list`` with
-``alloc_debug_processing`` / ``free_debug_processing``: poison, red zones, tracks,
-the kmalloc original size, and the checks of ``check_object``, ``on_freelist``,
-``check_slab`` and ``slab_pad_check``, reported in the kernel's words (see
-slabhw/slub_checks.py).
-
-Exact: list order (head/tail insertion), when slabs are frozen, discarded, moved
-between lists; the counters of CONFIG_SLUB_DEBUG (``nr_slabs``, ``total_objects``)
-and ``nr_partial``; the bytes of free pointers, poison, red zones, tracks, orig_size;
-the page allocator calls (so the PFNs, given the buddy allocator of the arena); the
-order of ``setup_object`` (and so of ctor calls); the tid arithmetic.
-
-Speed: the per-object byte work of ``alloc_bulk``/``free_bulk`` and of a new slab's
-freelist (without debug bytes or a constructor) runs in csrc/runtime.c through
-``_core.FreePointers``, with the control flow and per-slab books kept here; the
-object-by-object Python code stays as the reference (``fast = False``), and
-tests/test_runtime_fast.py holds the two to the same bytes, addresses and lists.
-
-Simplified (documented):
-
-* one CPU runs at a time: no preemption, no cmpxchg retries, no interrupts; the
-  ``cpu`` argument says which CPU's ``kmem_cache_cpu`` an operation uses, so
-  "remote" frees (an object freed on another CPU than its slab's) are modelled.
-* random numbers: ``s->random``, the ``init_cache_random_seq``/``freelist_randomize``
-  Fisher-Yates shuffle and the start position ``shuffle_freelist`` draws per slab
-  come from a numpy Generator seeded by ``seed`` and the cache's name (caches with
-  the same name get the same numbers).  The algorithms are the kernel's; the
-  numbers differ from a real kernel's ``get_random_*``.
-* one NUMA node (node 0) with one zone; no pfmemalloc, no memcg/objcg, no KFENCE,
-  no KASAN, no kmemleak, no per-CPU sheaves (a cache with ``sheaf_capacity`` uses
-  the classic per-CPU slab path here), no CONFIG_SLUB_STATS counters.
-* ``SLAB_TYPESAFE_BY_RCU`` slabs are freed at once (no RCU grace period).
-* tracks and reports: simplified as slabhw/slub_checks.py lists.
-* the "slab leaked" and "wrong cache" paths of broken callers keep the model's
-  books consistent where the kernel would corrupt memory; a freelist cycle that
-  would make the kernel loop for ever raises ``KernelHang``, a free pointer to
-  unmapped memory raises ``KernelTrap``; a ``BUG_ON`` (the hardened free pointer's
-  naive double-free check) is reported and ends the operation.
-* options ``init_on_alloc``/``init_on_free`` (boot parameters) and ``zero``
-  (__GFP_ZERO) are supported; the default TID step is that of the reference
-  configuration (CONFIG_PREEMPTION with CONFIG_NR_CPUS=256: 256).
+The third layer of slabhw.slub_runtime (state -> checks -> paths -> bulk -> runtime).
 """
 
 from __future__ import annotations
 
-import struct
-import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-import numpy as np
-
-from . import _core, errors
-from . import reference_slub as rs
-from .arena import PG_HEAD, PG_SLAB, PG_TAIL, PageArena
-from .errors import InputError, KernelHang, KernelTrap
-from .slub import SlubCache, SlubKernel
-from .slub_checks import (
-    POISON_END,
-    POISON_FREE,
+from .. import _core, errors
+from .. import reference_slub as rs
+from ..arena import PG_HEAD, PG_SLAB, PG_TAIL
+from ..errors import InputError, KernelHang
+from ..slub import SlubCache
+from .checks import (
     POISON_INUSE,
     SLUB_RED_ACTIVE,
     SLUB_RED_INACTIVE,
-    STRUCT_PAGE_SIZE,
-    TAINT_BAD_PAGE,
-    TAINT_WARN,
     TRACK_ALLOC,
     TRACK_FREE,
-    VMEMMAP_START,
     SlubChecks,
 )
-from .slub_state import (
-    _MASK64,
+from .state import (
+    DEACTIVATE_TO_HEAD,
+    DEACTIVATE_TO_TAIL,
+    GFP_KERNEL,
     LIST_CPU_PARTIAL,
-    LIST_CPU_SLAB,
     LIST_FULL,
-    LIST_NAMES,
     LIST_NODE_PARTIAL,
     LIST_NONE,
+    NUMA_NO_NODE,
+    SET_FREEPOINTER_BUG,
+    SHRINK_PROMOTE_MAX,
+    ZERO_SIZE_PTR,
     CacheState,
     KmemCacheCpu,
-    KmemCacheNode,
     Slab,
     _Oops,
 )
 
-__all__ = [
-    "CacheState",
-    "DEACTIVATE_TO_HEAD",
-    "DEACTIVATE_TO_TAIL",
-    "GFP_KERNEL",
-    "KmemCacheCpu",
-    "KmemCacheNode",
-    "LIST_CPU_PARTIAL",
-    "LIST_CPU_SLAB",
-    "LIST_FULL",
-    "LIST_NAMES",
-    "LIST_NODE_PARTIAL",
-    "LIST_NONE",
-    "MAX_PARTIAL_TO_SCAN",
-    "NUMA_NO_NODE",
-    "POISON_END",
-    "POISON_FREE",
-    "POISON_INUSE",
-    "SET_FREEPOINTER_BUG",
-    "SHRINK_PROMOTE_MAX",
-    "SLUB_RED_ACTIVE",
-    "SLUB_RED_INACTIVE",
-    "STRUCT_PAGE_SIZE",
-    "Slab",
-    "SlubRuntime",
-    "TAINT_BAD_PAGE",
-    "TAINT_WARN",
-    "TID_STEP",
-    "TRACK_ALLOC",
-    "TRACK_FREE",
-    "VMEMMAP_START",
-    "ZERO_SIZE_PTR",
-    "swab64",
-]
 
-ZERO_SIZE_PTR = 16  # include/linux/slab.h
-NUMA_NO_NODE = -1
-GFP_KERNEL = 0xCC0  # for slab_out_of_memory's message
-SHRINK_PROMOTE_MAX = 32
-MAX_PARTIAL_TO_SCAN = 10000
-TID_STEP = 256  # roundup_pow_of_two(CONFIG_NR_CPUS = 256) with CONFIG_PREEMPTION
-DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL = 0, 1
-SET_FREEPOINTER_BUG = "kernel BUG at mm/slub.c:634!"  # BUG_ON(object == fp)
-
-
-def swab64(x: int) -> int:
-    """swab() of an unsigned long on 64-bit: the 8 bytes reversed."""
-    return int.from_bytes((x & _MASK64).to_bytes(8, "little"), "big")
-
-
-class SlubRuntime(SlubChecks):
-    """The SLUB allocator of a simulated 6.18 kernel running over a PageArena.
-
-    ``alloc``/``free`` are kmem_cache_alloc/kmem_cache_free, ``kmalloc``/``kfree``
-    the kmalloc family, ``alloc_bulk``/``free_bulk`` the bulk calls.  Kernel
-    messages go to ``log`` (dmesg); ``free``/``kfree``/``free_bulk`` also return the
-    reports they caused.
-    """
-
-    def __init__(
-        self,
-        kernel: SlubKernel,
-        arena: PageArena,
-        *,
-        nr_cpus: int,
-        seed: int = 0,
-        init_on_alloc: bool = False,
-        init_on_free: bool = False,
-        tid_step: int = TID_STEP,
-    ) -> None:
-        if not isinstance(kernel, SlubKernel):
-            raise InputError("SlubRuntime runs SLUB (v6.18) kernels")
-        if kernel.config.arch.word_bits != 64:
-            raise InputError("SlubRuntime models 64-bit kernels only")
-        if arena.page_size != kernel.config.page_size:
-            raise InputError("the arena's page size differs from the kernel's")
-        if not 1 <= nr_cpus:
-            raise InputError(f"nr_cpus must be at least 1, not {nr_cpus}")
-        self.kernel = kernel
-        self.arena = arena
-        self.nr_cpus = nr_cpus
-        self.seed = seed
-        self.init_on_alloc = init_on_alloc
-        self.init_on_free = init_on_free
-        self.tid_step = tid_step
-        self.log: list[str] = kernel.log  # dmesg: one log for the kernel and its run time
-        self.pid = 1  # current->pid stored in tracks
-        self.jiffies = 0  # stored in tracks ("when"); advance it to age objects
-        self.tainted = 0
-        self.states: dict[int, CacheState] = {}  # id(SlubCache) -> state
-        self.by_id: list[CacheState] = []  # struct page slab_cache -> state
-        self.large: dict[int, int] = {}  # large kmalloc folios: head PFN -> order
-        self._page_slab: dict[int, Slab] = {}  # every PFN of every slab -> slab
-        self._po = arena.page_offset
-        self._mem = arena.memory
-        self._memsize = int(arena.memory.size)
-        self._q = arena.memory.data.cast("B").cast("Q")  # 8-byte words
-        self.byteorder: Any = arena.arch_byteorder
-        self.swap = self.byteorder != sys.byteorder
-        self._track_head = struct.Struct(
-            ("<" if self.byteorder == "little" else ">")
-            + ("QIii" if kernel.config.on("stackdepot") else "Qii")
-        )
-        self._pg_flags = arena.pages["flags"]
-        self._pg_order = arena.pages["order"]
-        self._pg_head = arena.pages["compound_head"]
-        self._pg_cache = arena.pages["slab_cache"]
-        self._pg_freelist = arena.pages["freelist"]
-        self._pg_inuse = arena.pages["inuse"]
-        self._pg_objects = arena.pages["objects"]
-        self._pg_frozen = arena.pages["frozen"]
-        self._pg_list = arena.pages["list"]
-        self.kmalloc_max_cache_size = 1 << kernel.config.slub_kmalloc_shift_high
-        # The bulk calls and new slabs do their per-object byte work in csrc/runtime.c
-        # (through _core.FreePointers) when that gives the bytes of the Python code
-        # below; ``fast = False`` runs the Python code only (the readable reference).
-        # _slab_keys mirrors _page_slab for it: _core.slab_key of each slab page, else
-        # 0 (zero pages cost nothing until touched).
-        self._keyed = arena.nr_pages <= 1 << 32
-        self.fast = self._keyed
-        self._slab_keys = np.zeros(arena.nr_pages, dtype=np.uint64)
-        kernel.runtime = self  # sysfs and slabinfo of the kernel now show these counts
-
-    # ==== per-cache state ============================================================
-    def state(self, cache: SlubCache) -> CacheState:
-        """The run-time state of a cache (created on first use, by object identity)."""
-        st = self.states.get(id(cache))
-        if st is None:
-            st = CacheState(self, cache, len(self.by_id))
-            self.states[id(cache)] = st
-            self.by_id.append(st)
-        return st
-
-    def _cpu(self, cpu: int) -> None:
-        if not 0 <= cpu < self.nr_cpus:
-            raise InputError(f"cpu {cpu} is not online (0..{self.nr_cpus - 1})")
-
-    # ==== memory: free pointers ======================================================
-    def _fault(self, addr: int) -> KernelTrap:
-        top = addr >> 47
-        if top not in (0, (1 << 17) - 1):
-            msg = f"general protection fault, probably for non-canonical address 0x{addr:x}"
-        else:
-            msg = f"BUG: unable to handle page fault for address: {addr:016x}"
-        return KernelTrap(errors.BUG, msg)
-
-    def _load(self, addr: int) -> int:
-        """An unsigned long at a direct-map address."""
-        i = addr - self._po
-        if 0 <= i < self._memsize and not i & 7:
-            v: int = self._q[i >> 3]
-            return swab64(v) if self.swap else v
-        if 0 <= i and i + 8 <= self._memsize:
-            return self.arena.read_word(addr, 8)
-        raise self._fault(addr)
-
-    def _store(self, addr: int, value: int) -> None:
-        i = addr - self._po
-        if 0 <= i < self._memsize and not i & 7:
-            self._q[i >> 3] = swab64(value) if self.swap else value
-        elif 0 <= i and i + 8 <= self._memsize:
-            self.arena.write_word(addr, value, 8)
-        else:
-            raise self._fault(addr)
-
-    def get_freepointer(self, st: CacheState, obj: int) -> int:
-        """get_freepointer() / freelist_ptr_decode()."""
-        ptr_addr = obj + st.offset
-        v = self._load(ptr_addr)
-        if st.hardened:
-            v ^= st.random ^ swab64(ptr_addr)
-        return v
-
-    def set_freepointer(self, st: CacheState, obj: int, fp: int) -> None:
-        """set_freepointer() / freelist_ptr_encode(); BUG_ON(object == fp) when
-        hardened."""
-        if st.hardened and obj == fp:
-            raise _Oops(SET_FREEPOINTER_BUG)
-        ptr_addr = obj + st.offset
-        self._store(ptr_addr, (fp ^ st.random ^ swab64(ptr_addr)) if st.hardened else fp)
-
-    # ==== struct page mirror =========================================================
-    def _sync(self, slab: Slab) -> None:
-        p = slab.pfn
-        self._pg_freelist[p] = slab.freelist
-        self._pg_inuse[p] = slab.inuse
-        self._pg_frozen[p] = slab.frozen
-        self._pg_list[p] = slab.where
-
-    def _set_where(self, slab: Slab, where: int, cpu: int = -1) -> None:
-        slab.where = where
-        slab.cpu = cpu
-        self._pg_list[slab.pfn] = where
-
-    def _set_cpu_slab(self, c: KmemCacheCpu, slab: Slab | None, cpu: int) -> None:
-        c.slab = slab
-        if slab is None:
-            c.lo = c.hi = 0
-        else:
-            c.lo, c.hi = slab.addr, slab.end
-            self._set_where(slab, LIST_CPU_SLAB, cpu)
-
-    def virt_to_slab(self, addr: int) -> Slab | None:
-        """virt_to_slab(): the slab of an address, None when it is not a slab page."""
-        i = addr - self._po
-        if not 0 <= i < self._memsize:
-            return None
-        return self._page_slab.get(i >> self.arena.page_shift)
+class SlubPaths(SlubChecks):
+    """kmem_cache_alloc/free, kmalloc/kfree and the slab lists."""
 
     # ==== slab pages: allocate_slab, new_slab, __free_slab ===========================
     def _alloc_slab_page(self, st: CacheState, order: int, objects: int) -> Slab | None:
@@ -360,24 +93,6 @@ class SlubRuntime(SlubChecks):
             self.set_freepointer(st, p, 0)
         self._sync(slab)
         return slab
-
-    def freepointers(self, st: CacheState) -> _core.FreePointers:
-        """The cache's free pointers for csrc/runtime.c (made on first use)."""
-        if st.fp is None:
-            st.fp = _core.FreePointers(
-                self._mem,
-                self._slab_keys,
-                page_offset=self._po,
-                page_shift=self.arena.page_shift,
-                offset=st.offset,
-                random=st.random,
-                hardened=st.hardened,
-                swap=self.swap,
-                cache_id=st.cache_id,
-                span=st.page_size << max(st.order, st.min_order),
-                random_seq=st.random_seq,
-            )
-        return st.fp
 
     def _link_new_slab(self, st: CacheState, slab: Slab) -> None:
         """The freelist of a new slab when setup_object does nothing: the free
@@ -465,11 +180,6 @@ class SlubRuntime(SlubChecks):
         self.dec_slabs_node(st, slab)
         self._set_where(slab, LIST_NONE)
         self.free_slab(st, slab)
-
-    def _objects(self, st: CacheState, slab: Slab) -> range:
-        """for_each_object()."""
-        start = slab.addr + st.left
-        return range(start, slab.addr + slab.objects * st.size, st.size)
 
     # ==== node lists and counters ====================================================
     def inc_slabs_node(self, st: CacheState, slab: Slab) -> None:
@@ -624,7 +334,7 @@ class SlubRuntime(SlubChecks):
             i = ptr_addr - self._po
             v = self._q[i >> 3] if 0 <= i < self._memsize and not i & 7 else self._load(ptr_addr)
             if st.hardened:
-                v ^= st.random ^ int.from_bytes(ptr_addr.to_bytes(8, "little"), "big")
+                v = rs.freelist_ptr(v, ptr_addr, st.random)
             c.freelist = v
             c.tid += self.tid_step
             return obj
@@ -850,7 +560,7 @@ class SlubRuntime(SlubChecks):
             if st.hardened:
                 if fl == addr:
                     return self._emit([SET_FREEPOINTER_BUG])
-                fl ^= st.random ^ int.from_bytes(ptr_addr.to_bytes(8, "little"), "big")
+                fl = rs.freelist_ptr(fl, ptr_addr, st.random)
             self._q[(ptr_addr - self._po) >> 3] = fl
             c.freelist = addr
             c.tid += self.tid_step
@@ -1081,226 +791,6 @@ class SlubRuntime(SlubChecks):
         # slab->slab_cache; kmem_cache_free's extra cache_from_obj finds the same cache
         return self.free(slab.state.cache, addr, cpu, caller)
 
-    # ==== bulk =======================================================================
-    def alloc_bulk(self, cache: SlubCache, n: int, cpu: int, caller: int = 0) -> list[int]:
-        """kmem_cache_alloc_bulk(): drain c->freelist, calling ___slab_alloc whenever it
-        is empty; all or nothing (on failure the objects go back without hooks)."""
-        self._cpu(cpu)
-        st = self.state(cache)
-        if n <= 0:
-            return []
-        if self.fast and not st.init_on_free:
-            return self.alloc_bulk_array(cache, n, cpu, caller).tolist()  # type: ignore[no-any-return]
-        return self._alloc_bulk(st, n, cpu, caller)
-
-    def alloc_bulk_array(
-        self, cache: SlubCache, n: int, cpu: int, caller: int = 0
-    ) -> np.ndarray[Any, np.dtype[np.uint64]]:
-        """alloc_bulk() as a uint64 array (empty on failure).  The same kernel loop,
-        with each run of c->freelist taken by one C call (FreePointers.walk): the
-        objects, c->freelist and the tid come out as in the loop of _alloc_bulk."""
-        self._cpu(cpu)
-        st = self.state(cache)
-        none = np.zeros(0, dtype=np.uint64)
-        if n <= 0:
-            return none
-        if not self.fast or st.init_on_free:  # maybe_wipe_obj_freeptr has work to do
-            return np.array(self._alloc_bulk(st, n, cpu, caller), dtype=np.uint64)
-        fp = st.fp or self.freepointers(st)
-        c = st.cpus[cpu]
-        p = np.empty(n, dtype=np.uint64)
-        i = 0
-        try:
-            while i < n:
-                obj = c.freelist
-                if not obj:
-                    c.tid += self.tid_step
-                    obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
-                    if not obj:
-                        self._free_bulk(st, p[:i].tolist(), cpu, caller, hooks=False)
-                        return none
-                    p[i] = obj
-                    i += 1
-                    continue
-                k, c.freelist = fp.walk(obj, p, i, n - i)
-                i += k
-                if i < n and c.freelist:  # a free pointer outside the arena: the trap
-                    c.freelist = self.get_freepointer(st, c.freelist)
-            c.tid += self.tid_step
-        except _Oops as oops:
-            self._emit([str(oops)])
-            return none
-        init = st.want_init_on_alloc(False)
-        if init:
-            self.slab_post_alloc_hook(st, p.tolist(), init, st.object_size)
-        return p
-
-    def _alloc_bulk(self, st: CacheState, n: int, cpu: int, caller: int) -> list[int]:
-        """The loop of kmem_cache_alloc_bulk, object by object (the reference)."""
-        c = st.cpus[cpu]
-        p: list[int] = []
-        try:
-            for _ in range(n):
-                obj = c.freelist
-                if not obj:
-                    c.tid += self.tid_step
-                    obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
-                    if not obj:
-                        self._free_bulk(st, p, cpu, caller, hooks=False)
-                        return []
-                    self.maybe_wipe_obj_freeptr(st, obj)
-                    p.append(obj)
-                    continue
-                c.freelist = self.get_freepointer(st, obj)
-                p.append(obj)
-                self.maybe_wipe_obj_freeptr(st, obj)
-            c.tid += self.tid_step
-        except _Oops as oops:
-            self._emit([str(oops)])
-            return []
-        self.slab_post_alloc_hook(st, p, st.want_init_on_alloc(False), st.object_size)
-        return p
-
-    def free_bulk(
-        self, cache: SlubCache | None, addrs: Iterable[int], cpu: int, caller: int = 0
-    ) -> list[str]:
-        """kmem_cache_free_bulk() (``cache`` None: kfree_bulk): detached freelists of
-        objects of one slab (build_detached_freelist, from the end of the array with a
-        look-ahead of 3), each reversed by slab_free_freelist_hook and freed by
-        do_slab_free.  Returns the reports it caused."""
-        self._cpu(cpu)
-        start = len(self.log)
-        st = None if cache is None else self.state(cache)
-        p = self._bulk_array(addrs) if self.fast and self._keyed else None
-        try:
-            if p is None:
-                self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
-            else:
-                self._free_bulk_fast(st, p, cpu, caller)
-        except _Oops as oops:
-            self._emit([str(oops)])
-        return self.log[start:]
-
-    @staticmethod
-    def _bulk_array(addrs: Iterable[int]) -> np.ndarray[Any, np.dtype[np.uint64]] | None:
-        """A private uint64 copy of the addresses, None when they are not all 64-bit
-        unsigned integers (the reference loop then sees them as given)."""
-        if isinstance(addrs, np.ndarray):
-            if addrs.dtype.kind != "u" and not (
-                addrs.dtype.kind == "i" and (not addrs.size or int(addrs.min()) >= 0)
-            ):
-                return None
-            return np.array(addrs, dtype=np.uint64).reshape(-1)
-        if not isinstance(addrs, (list, tuple)):
-            return None
-        try:
-            p = np.array(addrs, dtype=np.uint64)
-        except (OverflowError, TypeError, ValueError):
-            return None
-        if p.ndim != 1 or not set(map(type, addrs)) <= {int}:  # no floats, bools
-            return None
-        return p
-
-    def _free_bulk_fast(
-        self, s: CacheState | None, p: np.ndarray[Any, np.dtype[np.uint64]], cpu: int, caller: int
-    ) -> None:
-        """The loop of kmem_cache_free_bulk with build_detached_freelist and
-        slab_free_freelist_hook done by one C call per detached freelist
-        (FreePointers.detach), do_slab_free here.  Where the C call declines (an
-        object that is not in a slab of the cache, words that repeat or overlap, a
-        cache with init_on_free), the reference loop goes on from the same point."""
-        size = int(p.size)
-        st = s
-        if st is None and size:
-            slab = self.virt_to_slab(int(p[size - 1]))
-            st = slab.state if slab is not None else None
-        while size:
-            if st is None or st.init_on_free:
-                break
-            fp = st.fp or self.freepointers(st)
-            rc, new_size, head, tail, cnt, key = fp.detach(p, size)
-            if rc == _core.DETACH_OTHER_CACHE and s is None:  # kfree_bulk: that cache
-                st = self.by_id[(key >> 32) - 1]
-                continue
-            if rc != _core.DETACH_OK:
-                break
-            size = new_size
-            self.do_slab_free(st, st.slabs[key & 0xFFFFFFFF], head, tail, cnt, cpu, caller)
-        if size:
-            self._free_bulk(s, p[:size].tolist(), cpu, caller, hooks=True)
-
-    def _free_bulk(
-        self, s: CacheState | None, p: list[int], cpu: int, caller: int, *, hooks: bool
-    ) -> None:
-        """The loop of kmem_cache_free_bulk (hooks) / __kmem_cache_free_bulk (none)."""
-        size = len(p)
-        while size:
-            size, df = self.build_detached_freelist(s, size, p)
-            if df is None:
-                continue
-            st, slab, head, tail, cnt = df
-            if hooks:
-                head, tail, cnt = self.slab_free_freelist_hook(st, head, tail, cnt)
-            self.do_slab_free(st, slab, head, tail, cnt, cpu, caller)
-
-    def build_detached_freelist(
-        self, s: CacheState | None, size: int, p: list[int]
-    ) -> tuple[int, tuple[CacheState, Slab, int, int, int] | None]:
-        """build_detached_freelist(): the last object starts a freelist; earlier
-        objects of the same slab are pushed on it (and swapped out of the way) until
-        three objects of other slabs were seen."""
-        size -= 1
-        obj = p[size]
-        slab = self.virt_to_slab(obj)
-        if slab is None:
-            if s is None and 0 <= obj - self._po < self._memsize:
-                self.free_large_kmalloc(obj)
-            else:
-                self._warn("virt_to_cache: Object is not a Slab page!")
-            return size, None
-        st = slab.state
-        if s is not None and st is not s and (s.hardened or s.checks):
-            self._warn(f"cache_from_obj: Wrong slab cache. {s.name} but object is from {st.name}")
-        tail = freelist = obj
-        cnt = 1
-        self.set_freepointer(st, obj, 0)
-        lookahead = 3
-        same = size
-        while size:
-            size -= 1
-            obj = p[size]
-            if self.virt_to_slab(obj) is slab:
-                self.set_freepointer(st, obj, freelist)
-                freelist = obj
-                cnt += 1
-                same -= 1
-                if size != same:
-                    p[size], p[same] = p[same], p[size]
-                continue
-            lookahead -= 1
-            if not lookahead:
-                break
-        return same, (st, slab, freelist, tail, cnt)
-
-    def slab_free_freelist_hook(
-        self, st: CacheState, head: int, tail: int, cnt: int
-    ) -> tuple[int, int, int]:
-        """slab_free_freelist_hook(): run slab_free_hook on each object and rebuild the
-        freelist, which reverses it."""
-        nxt = head
-        new_head = new_tail = 0
-        while True:
-            obj = nxt
-            nxt = self.get_freepointer(st, obj)
-            self.slab_free_hook(st, obj)
-            self.set_freepointer(st, obj, new_head)
-            new_head = obj
-            if not new_tail:
-                new_tail = obj
-            if obj == tail:
-                break
-        return new_head, new_tail, cnt
-
     # ==== flush and shrink ===========================================================
     def flush_cpu_slab(self, cache: SlubCache, cpu: int) -> None:
         """__flush_cpu_slab(): deactivate the cpu slab, then put_partials_cpu."""
@@ -1371,193 +861,3 @@ class SlubRuntime(SlubChecks):
         for slab in discard:
             self.free_slab(st, slab)
         return 1 if n.nr_slabs else 0
-
-    # ==== views ======================================================================
-    def _cpu_freelist(self, st: CacheState, c: KmemCacheCpu) -> list[int]:
-        """The objects of a CPU freelist (stops at a cycle or a bad pointer)."""
-        out: list[int] = []
-        slab = c.slab
-        fp = c.freelist
-        limit = slab.objects if slab is not None else 0
-        while fp and len(out) <= limit:
-            if slab is None or not self.check_valid_pointer(st, slab, fp):
-                break
-            out.append(fp)
-            fp = self.get_freepointer(st, fp)
-        return out
-
-    def _slab_freelist(self, st: CacheState, slab: Slab) -> list[int]:
-        out: list[int] = []
-        fp = slab.freelist
-        while fp and len(out) <= slab.objects and self.check_valid_pointer(st, slab, fp):
-            out.append(fp)
-            fp = self.get_freepointer(st, fp)
-        return out
-
-    def _free_objects(self, st: CacheState, slab: Slab) -> dict[int, str]:
-        """Free objects of a slab -> "slab freelist" or "cpu N freelist"."""
-        free = {obj: "slab freelist" for obj in self._slab_freelist(st, slab)}
-        for cpu, c in enumerate(st.cpus):
-            if c.slab is slab:
-                for obj in self._cpu_freelist(st, c):
-                    free.setdefault(obj, f"cpu {cpu} freelist")
-        return free
-
-    def object_info(self, addr: int) -> dict[str, Any]:
-        """What an address is (drgn's slab_object_info, __kmem_obj_info): the cache,
-        slab, object index and address, whether the object is allocated (free objects
-        are those on the slab's freelist or on the freelist of a CPU using the slab)."""
-        slab = self.virt_to_slab(addr)
-        if slab is None:
-            info: dict[str, Any] = {"address": addr, "slab": False}
-            i = addr - self._po
-            if 0 <= i < self._memsize:
-                head = self._folio_head(i >> self.arena.page_shift)
-                if head in self.large:
-                    info.update(large_kmalloc=True, pfn=head, order=self.large[head])
-            return info
-        st = slab.state
-        objp = addr - st.left
-        index = (objp - slab.addr) // st.size
-        info = {
-            "address": addr,
-            "slab": True,
-            "cache": st.name,
-            "slab_pfn": slab.pfn,
-            "slab_address": slab.addr,
-            "slab_list": LIST_NAMES[slab.where],
-            "cpu": slab.cpu if slab.where in (LIST_CPU_SLAB, LIST_CPU_PARTIAL) else None,
-            "frozen": bool(slab.frozen),
-            "inuse": slab.inuse,
-            "objects": slab.objects,
-        }
-        if not 0 <= index < slab.objects:
-            info.update(object_index=None, object_address=None, allocated=None, free_on=None)
-            return info
-        obj = slab.addr + index * st.size + st.left
-        where = self._free_objects(st, slab).get(obj)
-        info.update(
-            object_index=index,
-            object_address=obj,
-            offset=addr - obj,
-            allocated=where is None,
-            free_on=where,
-        )
-        return info
-
-    MAP_LEGEND = "# allocated, . free on the slab's freelist, - free on a CPU freelist"
-
-    def map_lines(self, cache: SlubCache) -> list[str]:
-        """One line per slab of the cache: its address, list and slab_map()."""
-        st = self.state(cache)
-        w = self.arena.arch.word_bits // 4
-        return [
-            f"0x{st.slabs[pfn].addr:0{w}x} {LIST_NAMES[st.slabs[pfn].where]:<12} "
-            f"{self.slab_map(pfn)}"
-            for pfn in sorted(st.slabs)
-        ]
-
-    def slab_map(self, pfn: int) -> str:
-        """One character per object of the slab holding page ``pfn``: ``#`` allocated,
-        ``.`` free on the slab's freelist, ``-`` free on a CPU's lockless freelist."""
-        slab = self._page_slab.get(pfn)
-        if slab is None:
-            raise InputError(f"PFN {pfn} is not a slab page")
-        st = slab.state
-        free = self._free_objects(st, slab)
-        return "".join(
-            "#" if obj not in free else ("." if free[obj] == "slab freelist" else "-")
-            for obj in self._objects(st, slab)
-        )
-
-    def cpu_state(self, cache: SlubCache, cpu: int) -> dict[str, Any]:
-        """kmem_cache_cpu of one CPU: freelist address, slab PFN, partial PFNs, tid."""
-        self._cpu(cpu)
-        c = self.state(cache).cpus[cpu]
-        return {
-            "freelist": c.freelist,
-            "slab": None if c.slab is None else c.slab.pfn,
-            "partial": [s.pfn for s in c.partial],
-            "tid": c.tid,
-        }
-
-    def node_state(self, cache: SlubCache) -> dict[str, Any]:
-        """kmem_cache_node of node 0: partial PFNs (head first), the counters, and the
-        full list of store-user caches."""
-        n = self.state(cache).node
-        return {
-            "partial": [s.pfn for s in n.partial],
-            "nr_partial": n.nr_partial,
-            "nr_slabs": n.nr_slabs,
-            "total_objects": n.total_objects,
-            "full": [s.pfn for s in n.full],
-        }
-
-    def count_partial_free_approx(self, st: CacheState) -> int:
-        """count_partial_free_approx(): exact up to 10000 partial slabs, else 5000
-        from each end scaled to nr_partial."""
-        n = st.node
-        if n.nr_partial <= MAX_PARTIAL_TO_SCAN:
-            return sum(s.objects - s.inuse for s in n.partial)
-        half = MAX_PARTIAL_TO_SCAN // 2
-        x = sum(s.objects - s.inuse for s in n.partial[:half])
-        x += sum(s.objects - s.inuse for s in n.partial[-half:])
-        return min(x * n.nr_partial // MAX_PARTIAL_TO_SCAN, n.total_objects)
-
-    def counts(self, cache: SlubCache) -> dict[str, int]:
-        """The counts of sysfs (show_slab_objects) and /proc/slabinfo (get_slabinfo)."""
-        st = self.state(cache)
-        n = st.node
-        free_partial = sum(s.objects - s.inuse for s in n.partial)
-        cpu_slabs = 0
-        cpu_partial_slabs = 0
-        for c in st.cpus:
-            if c.slab is not None:
-                cpu_slabs += 1
-                if c.partial:
-                    cpu_slabs += c.partial[0].slabs
-            if c.partial:
-                cpu_partial_slabs += c.partial[0].slabs
-        num_objs = n.total_objects
-        return {
-            "objects": num_objs - free_partial,
-            "total_objects": num_objs,
-            "slabs": n.nr_slabs,
-            "partial": n.nr_partial,
-            "objects_partial": sum(s.inuse for s in n.partial),
-            "cpu_slabs": cpu_slabs,
-            "slabs_cpu_partial": cpu_partial_slabs,
-            "active_objs": num_objs - self.count_partial_free_approx(st),
-            "num_objs": num_objs,
-            "active_slabs": n.nr_slabs,
-            "num_slabs": n.nr_slabs,
-        }
-
-    def sysfs_counts(self, cache: SlubCache) -> dict[str, str]:
-        """The count attributes of /sys/kernel/slab/<cache>/ as the kernel prints
-        them (CONFIG_NUMA: " N0=<n>" when non-zero)."""
-        c = self.counts(cache)
-        st = self.state(cache)
-
-        def numa(total: int) -> str:
-            return f"{total} N0={total}" if total else "0"
-
-        slabs = c["slabs_cpu_partial"]
-        parts = [f"{slabs * st.objects // 2}({slabs})"]
-        for cpu, kc in enumerate(st.cpus):
-            if kc.partial:
-                k = kc.partial[0].slabs
-                parts.append(f"C{cpu}={k * st.objects // 2}({k})")
-        return {
-            "objects": numa(c["objects"]),
-            "total_objects": numa(c["total_objects"]),
-            "slabs": numa(c["slabs"]),
-            "partial": numa(c["partial"]),
-            "objects_partial": numa(c["objects_partial"]),
-            "cpu_slabs": numa(c["cpu_slabs"]),
-            "slabs_cpu_partial": " ".join(parts),
-        }
-
-    def slabinfo(self) -> str:
-        """/proc/slabinfo with the live counts (caches never used show zeros)."""
-        return self.kernel.slabinfo()
