@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from . import _core
@@ -18,12 +19,13 @@ from . import catalogue as cat
 from .config import KernelConfig
 from .errors import InputError
 from .kconfig import config_from_snapshot
-from .reference_slub import SlubArgs, calculate_alignment
-from .slab_common import NEVER_MERGE, unique_id
+from .reference_slub import SlubArgs, SlubLayout, SlubParams, calculate_alignment
+from .slab_common import slab_unmergeable, unique_id
 from .slabinfo import parse as parse_slabinfo
-from .slub import FLAG_ATTRIBUTES
+from .slub import FLAG_ATTRIBUTES, SlubKernel
 
 ATTRIBUTE_FLAGS = dict(FLAG_ATTRIBUTES)  # sysfs attribute -> flag
+BOOT_ORDER = "boot caches"  # the check of the boot and kmalloc caches' slabinfo order
 LAYOUT_FIELDS = (
     ("slab_size", "size"),
     ("objs_per_slab", "objects"),
@@ -67,6 +69,15 @@ class Report:
         return [c for c in self.checks if not c.input]
 
     @property
+    def caches(self) -> set[str]:
+        """The cache directories checked (not the merge predictions or BOOT_ORDER)."""
+        return {
+            c.cache
+            for c in self.checks
+            if not c.cache.startswith("merge ") and c.cache != BOOT_ORDER
+        }
+
+    @property
     def mismatches(self) -> list[Check]:
         return [c for c in self.counted if not c.ok]
 
@@ -76,7 +87,7 @@ class Report:
 
     def summary(self) -> str:
         counted = self.counted
-        caches = len({c.cache for c in self.checks if not c.cache.startswith("merge ")})
+        caches = len(self.caches)
         merges = len({c.cache for c in self.checks if c.cache.startswith("merge ")})
         good = sum(c.ok for c in counted)
         return (
@@ -94,13 +105,61 @@ class Report:
         }
 
 
-def _ffs(x: int) -> int:
-    return (x & -x).bit_length()
+def _rebuild(
+    cfg: KernelConfig, p: SlubParams, creator: str, dirname: str, a: dict[str, str]
+) -> tuple[SlubLayout, bool, bool]:
+    """A cache the model did not boot, rebuilt from its sysfs attributes and the
+    catalogue: (layout, unmergeable, whether its requested alignment is known)."""
+    f = cfg.flags
+    object_size, seen_align = int(a["object_size"]), int(a["align"])
+    entry_cat = cat.lookup(cfg.version, creator)
+    flags = f.mask(fl for attr, fl in ATTRIBUTE_FLAGS.items() if a.get(attr) == "1")
+    if entry_cat:
+        flags |= f.mask(entry_cat.flags)
+    if dirname.startswith(":"):  # SLAB_ACCOUNT / DMA32 show only as letters of the id
+        letters = dirname[1:].split("-")[0] if "-" in dirname else ""
+        flags |= f.get("SLAB_ACCOUNT") if "A" in letters else 0
+        flags |= f.get("SLAB_CACHE_DMA32") if "D" in letters else 0
+    ctor = int(a.get("ctor", "") != "")
+    usersize = int(a.get("usersize", "0") or 0)
+    align_known = True
+    if entry_cat and entry_cat.align is not None:
+        req_align = entry_cat.align
+    elif flags & f["SLAB_HWCACHE_ALIGN"]:
+        req_align = 0  # HWCACHE_ALIGN callers pass no alignment of their own
+    else:
+        req_align, align_known = seen_align, False
+    args = SlubArgs(
+        object_size,
+        align=req_align,
+        flags=flags,
+        ctor=ctor,
+        usersize=usersize,
+        sheaf_capacity=entry_cat.sheaf_capacity if entry_cat else 0,
+        use_freeptr_offset=int(bool(entry_cat and entry_cat.freeptr_offset is not None)),
+        freeptr_offset=(entry_cat.freeptr_offset or 0) if entry_cat else 0,
+        debug_flags=cfg.slub_debug_parsed.flags_for(creator) if p.slub_debug else -1,
+    )
+    r = _core.slub_create(p, args)
+    candidate = SimpleNamespace(
+        flags=r.flags,
+        size=r.size,
+        usersize=r.usersize,
+        sheaf_capacity=r.sheaf_capacity,
+        ctor=ctor or None,
+        refcount=-1 if entry_cat and entry_cat.boot else 1,
+    )
+    return r, slab_unmergeable(cfg, candidate), align_known
 
 
-def crosscheck(snap: dict[str, Any]) -> Report:
-    """Predict every cache of a snapshot (slabhw.snapshot) and compare."""
-    cfg = config_from_snapshot(snap)
+def crosscheck(snap: dict[str, Any], kernel: str | None = None) -> Report:
+    """Predict every cache of a snapshot (slabhw.snapshot) and compare.
+
+    The version comes from the snapshot's /proc/version (``kernel``, such as
+    "v6.1.192", overrides it).  The boot and kmalloc caches are those of the
+    simulated kernel of that version, booted with the snapshot's configuration; the
+    other caches are rebuilt from what sysfs shows and the catalogue."""
+    cfg = config_from_snapshot(snap, kernel)
     if cfg.preset.allocator != "SLUB":
         raise InputError("only SLUB kernels have /sys/kernel/slab to cross-check")
     p = cfg.slub_params()
@@ -109,15 +168,21 @@ def crosscheck(snap: dict[str, Any]) -> Report:
     aliases: dict[str, str] = snap.get("aliases") or {}
     if not caches:
         raise InputError("the snapshot holds no /sys/kernel/slab caches")
+    model = SlubKernel(cfg)
+    booted = {s.name: s for s in model.slab_caches}
     links = Counter(aliases.values())
-    rows = {r.name: r for r in parse_slabinfo(snap["slabinfo"])} if snap.get("slabinfo") else {}
-    never = f.mask(NEVER_MERGE)
+    real_rows = parse_slabinfo(snap["slabinfo"]) if snap.get("slabinfo") else []
+    rows = {r.name: r for r in real_rows}
     checks: list[Check] = []
+    if real_rows:  # the boot caches are the oldest: the last rows, in the model's order
+        order = [s.name for s in model.slab_caches]
+        seen = [r.name for r in real_rows[-len(order) :]]
+        checks.append(Check(BOOT_ORDER, "slabinfo order", order, seen))
     for dirname, entry in sorted(caches.items()):
         a = entry.get("attributes") or {}
         try:
             object_size = int(a["object_size"])
-            seen_align = int(a["align"])
+            int(a["align"])
         except (KeyError, ValueError):
             raise InputError(f"cache {dirname} lacks object_size/align in the snapshot") from None
         is_id = dirname.startswith(":")
@@ -127,41 +192,13 @@ def crosscheck(snap: dict[str, Any]) -> Report:
             members = [n for n, t in aliases.items() if t == dirname]
             named = [n for n in members if n in rows]
             creator = named[0] if len(named) == 1 else dirname
-        entry_cat = cat.lookup_v6_18(creator, cfg.on("memcg"))
-        flags = sum(f[fl] for attr, fl in ATTRIBUTE_FLAGS.items() if a.get(attr) == "1")
-        if entry_cat:
-            flags |= f.mask(entry_cat.flags)
-        if is_id:  # SLAB_ACCOUNT / DMA32 show only as letters of the id
-            letters = dirname[1:].split("-")[0] if "-" in dirname else ""
-            flags |= f.get("SLAB_ACCOUNT") if "A" in letters else 0
-            flags |= f.get("SLAB_CACHE_DMA32") if "D" in letters else 0
-        ctor = int(a.get("ctor", "") != "")
-        usersize = int(a.get("usersize", "0") or 0)
-        boot = bool(entry_cat and (entry_cat.boot or entry_cat.kmalloc))
         align_known = True
-        if entry_cat and entry_cat.kmalloc:
-            req_align = max(cfg.arch_kmalloc_minalign, 1 << (_ffs(object_size) - 1))
-        elif entry_cat and entry_cat.align is not None:
-            req_align = entry_cat.align
-        elif entry_cat and entry_cat.boot:
-            req_align = cfg.arch_kmalloc_minalign
-        elif flags & f["SLAB_HWCACHE_ALIGN"]:
-            req_align = 0  # HWCACHE_ALIGN callers pass no alignment of their own
+        if creator in booted:  # a boot or kmalloc cache: the model booted it
+            s = booted[creator]
+            r = s.layout
+            unmergeable = model.unmergeable(s)
         else:
-            req_align, align_known = seen_align, False
-        args = SlubArgs(
-            object_size,
-            align=req_align,
-            flags=flags,
-            ctor=ctor,
-            usersize=usersize,
-            sheaf_capacity=entry_cat.sheaf_capacity if entry_cat else 0,
-            use_freeptr_offset=int(bool(entry_cat and entry_cat.freeptr_offset is not None)),
-            freeptr_offset=(entry_cat.freeptr_offset or 0) if entry_cat else 0,
-            boot=int(boot),
-            debug_flags=cfg.slub_debug_parsed.flags_for(creator) if p.slub_debug else -1,
-        )
-        r = _core.slub_create(p, args)
+            r, unmergeable, align_known = _rebuild(cfg, p, creator, dirname, a)
         if r.error:
             checks.append(Check(dirname, "created", "error " + str(r.error), "created"))
             continue
@@ -176,16 +213,10 @@ def crosscheck(snap: dict[str, Any]) -> Report:
                         input=attr == "align" and not align_known,
                     )
                 )
+        if a.get("object_size") and creator in booted:
+            checks.append(Check(dirname, "object_size", r.object_size, object_size))
         # merging: mergeable caches live under a unique id, the others under their name
-        mergeable = not (
-            cfg.slab_nomerge
-            or r.flags & never
-            or ctor
-            or r.usersize
-            or r.sheaf_capacity
-            or (entry_cat and entry_cat.boot)
-        )
-        predicted_dir = unique_id(r.flags, r.size, cfg.flags) if mergeable else creator
+        predicted_dir = creator if unmergeable else unique_id(r.flags, r.size, f)
         checks.append(Check(dirname, "sysfs name", predicted_dir, dirname))
         # aliases = refcount - 1: every name that asked for it except the creator
         if "aliases" in a:

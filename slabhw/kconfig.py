@@ -12,7 +12,8 @@ from typing import Any
 
 from .config import KernelConfig
 from .errors import InputError
-from .versions import PRESETS
+from .versions import PRESETS, get_preset
+from .versions.rules import SlubRules
 
 # KernelConfig switch -> the CONFIG_ option that sets it
 CONFIG_OPTIONS: dict[str, str] = {
@@ -53,21 +54,34 @@ _MACHINE_ARCH = {
 }
 
 
-def version_of_release(release: str) -> str:
-    """The preset for a kernel release string ("6.18.44-fc-v669" -> "v6.18")."""
-    m = re.match(r"(\d+)\.(\d+)", release)
+_RELEASE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+_DEBIAN = re.compile(r"\bDebian (\d+)\.(\d+)\.(\d+)")
+
+
+def version_of_release(release: str, banner: str | None = None) -> str:
+    """The version of a kernel, ``vX.Y.Z`` (``vX.Y`` when no sublevel is known), from
+    its release string and /proc/version banner: Debian's release ("6.1.0-57-amd64")
+    hides the sublevel that its banner names ("Debian 6.1.192-3")."""
+    m = _RELEASE.match(release)
     if m is None:
         raise InputError(f"cannot read a kernel version from release {release!r}")
-    version = f"v{m.group(1)}.{m.group(2)}"
-    if version not in PRESETS:
+    line = f"v{m.group(1)}.{m.group(2)}"
+    if line not in PRESETS:
         raise InputError(
-            f"kernel {release} ({version}) is not modelled (versions: {', '.join(PRESETS)})"
+            f"kernel {release} ({line}) is not modelled (versions: {', '.join(PRESETS)})"
         )
-    return version
+    for d in _DEBIAN.finditer(banner or ""):  # "Debian 12.2.0-14" is the compiler's
+        if (d.group(1), d.group(2)) == (m.group(1), m.group(2)):
+            return f"{line}.{d.group(3)}"
+    sub = m.group(3)
+    # "X.Y.0-N-flavour" (Debian, Ubuntu) carries an ABI number, not the sublevel
+    if sub is not None and not (sub == "0" and release[m.end() :].startswith("-")):
+        return f"{line}.{sub}"
+    return line
 
 
 def arch_of(machine: str, page_size: int, version: str) -> str:
-    """The arch preset of ``uname -m`` and the page size."""
+    """The arch preset of ``uname -m`` and the page size (``version``: a line, vX.Y)."""
     base = _MACHINE_ARCH.get(machine)
     if base is None:
         raise InputError(f"machine {machine!r} has no architecture preset")
@@ -76,16 +90,25 @@ def arch_of(machine: str, page_size: int, version: str) -> str:
         name = f"arm64-{page_size // 1024}k"
     if base == "ppc64" and page_size == 4096:
         name = "ppc64-4k"
-    if name not in PRESETS[version].arches:
+    if name not in get_preset(version).arches:
         raise InputError(f"no {version} preset for {machine} with {page_size}-byte pages")
     return name
 
 
-def boot_options(cmdline: str) -> dict[str, Any]:
-    """The slab boot parameters of a kernel command line (slab_ and slub_ spellings)."""
+def boot_options(cmdline: str, rules: SlubRules | None = None) -> dict[str, Any]:
+    """The slab boot parameters of a kernel command line as the version reads them:
+    ``slub_*`` spellings everywhere, ``slab_*`` ones from 6.9 (slab_nomerge in every
+    version), slab_merge / slub_merge from 5.13; others are ignored, as the kernel
+    ignores them.  Without ``rules``, every spelling is read."""
     out: dict[str, Any] = {}
     for word in cmdline.split():
         key, eq, value = word.partition("=")
+        if rules is not None:
+            if key.startswith("slab_") and key != "slab_nomerge" and key != "slab_merge":
+                if not rules.has_slab_param_names:
+                    continue
+            if key in ("slab_merge", "slub_merge") and not rules.has_slab_merge_param:
+                continue
         key = key.replace("slub_", "slab_")
         try:
             if key == "slab_debug":
@@ -108,9 +131,10 @@ def boot_options(cmdline: str) -> dict[str, Any]:
 def switches_from_config(config: dict[str, str], version: str) -> dict[str, Any]:
     """The KernelConfig switches a kernel .config sets (options it does not mention
     keep the version's defaults)."""
-    preset = PRESETS[version]
+    preset = get_preset(version)
     out: dict[str, Any] = {}
     for switch, option in CONFIG_OPTIONS.items():
+        option = preset.kconfig.get(switch, option)
         if switch in preset.switches and option in config:
             out[switch] = config[option] in ("y", "m")
     if "CONFIG_ZONE_DMA" in config:
@@ -143,21 +167,24 @@ def read_config_file(path: str) -> dict[str, str]:
     return parsed
 
 
-def config_from_snapshot(snap: dict[str, Any]) -> KernelConfig:
-    """The KernelConfig of a captured kernel: version from the release, arch from the
-    machine and page size, CPU counts, cache line, CONFIG_* switches (when the
-    configuration was readable) and slab boot parameters."""
+def config_from_snapshot(snap: dict[str, Any], version: str | None = None) -> KernelConfig:
+    """The KernelConfig of a captured kernel: version and sublevel from the release
+    and /proc/version (``version`` overrides them), arch from the machine and page
+    size, CPU counts, cache line, CONFIG_* switches (when the configuration was
+    readable) and slab boot parameters."""
     kernel = snap.get("kernel") or {}
-    version = version_of_release(kernel.get("release", ""))
-    preset = PRESETS[version]
-    arch = arch_of(kernel.get("machine", ""), int(snap.get("page_size") or 4096), version)
+    if version is None:
+        version = version_of_release(kernel.get("release", ""), kernel.get("version"))
+    preset = get_preset(version)
+    arch = arch_of(kernel.get("machine", ""), int(snap.get("page_size") or 4096), preset.name)
     cpus = snap.get("cpus") or {}
     options: dict[str, Any] = {
         "nr_cpus": cpus.get("nr_possible") or 1,
         "cache_line_size_param": (snap.get("cpuinfo") or {}).get("cache_alignment"),
     }
-    if preset.allocator == "SLUB":
-        options["nr_present_cpus"] = cpus.get("nr_present")
-        options.update(boot_options(kernel.get("cmdline") or ""))
+    if preset.slub is not None:
+        if "nr_present_cpus" in preset.options:
+            options["nr_present_cpus"] = cpus.get("nr_present")
+        options.update(boot_options(kernel.get("cmdline") or "", preset.slub))
     options.update(switches_from_config(snap.get("config") or {}, version))
     return KernelConfig.build(version, arch, **options)

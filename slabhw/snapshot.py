@@ -238,20 +238,25 @@ def save(snapshot: Snapshot, path: str) -> None:
 
 
 def load(path: str) -> Snapshot:
-    """Read a snapshot written by ``save()`` (``"-"``: standard input).
+    """Read a snapshot written by ``save()`` (``"-"``: standard input), plain or
+    gzip-compressed (``.json.gz``).
 
     Raises InputError if the file cannot be read, is not JSON, or is not a
     ``slabhw-snapshot-1`` object.
     """
     try:
-        if path == "-":
-            text = sys.stdin.read()
+        if path == "-":  # a text stream without .buffer (a test's StringIO) too
+            stdin = sys.stdin
+            raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
         else:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            with open(path, "rb") as f:
+                raw = f.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"snapshot {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read snapshot {path}: {exc}") from None
     try:
         data = json.loads(text)

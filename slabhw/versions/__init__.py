@@ -14,9 +14,16 @@ from ..errors import InputError
 from .arches import Arch
 from .preset import Backport, KernelPreset
 from .v3_16 import V3_16
+from .v5_10 import V5_10
+from .v5_15 import V5_15
+from .v6_1 import V6_1
+from .v6_6 import V6_6
+from .v6_12 import V6_12
 from .v6_18 import V6_18
 
-PRESETS: dict[str, KernelPreset] = {p.name: p for p in (V3_16, V6_18)}
+PRESETS: dict[str, KernelPreset] = {
+    p.name: p for p in (V3_16, V5_10, V5_15, V6_1, V6_6, V6_12, V6_18)
+}
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
