@@ -352,6 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a file from 'slabhw snapshot' (default: capture the running kernel)",
     )
+    p.add_argument(
+        "--kernel",
+        default=None,
+        help="the version to model it as, vX.Y or vX.Y.Z (default: read from the kernel's "
+        "/proc/version, e.g. Debian's banner 'Debian 6.1.192-3')",
+    )
     p.add_argument("--brief", action="store_true", help="print only mismatches and the summary")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -580,7 +586,7 @@ def cmd_snapshot(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_crosscheck(args: argparse.Namespace, out: IO[str]) -> int:
     snap = snapshot.load(args.snapshot) if args.snapshot else snapshot.capture("/")
-    report = crosscheck(snap)
+    report = crosscheck(snap, args.kernel)
     if args.json:
         _emit(report.as_json(), True, "", out)
     else:
