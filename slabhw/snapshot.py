@@ -185,7 +185,7 @@ def capture(root: str = "/") -> Snapshot:
     """Read the running kernel's slab state below ``root`` into a JSON-ready dict.
 
     Keys: ``format``, ``captured_at`` (UTC, ISO 8601 to the second), ``kernel``
-    (``release``, ``osrelease``, ``machine``, ``cmdline``), ``page_size``, ``cpus``
+    (``release``, ``osrelease``, ``version`` (/proc/version), ``machine``, ``cmdline``), ``page_size``, ``cpus``
     (raw ``possible``/``present``/``online`` lists and ``nr_*`` counts), ``cpuinfo``
     (``cache_alignment``, ``clflush_size``), ``config`` and ``config_source``,
     ``slabinfo``, ``caches`` (name -> ``{"attributes": {file: text}, "unreadable":
@@ -204,6 +204,8 @@ def capture(root: str = "/") -> Snapshot:
         "kernel": {
             "release": uname.release,
             "osrelease": _read(root, "/proc/sys/kernel/osrelease", notes),
+            # the banner: Debian's names the upstream sublevel its release hides
+            "version": _read(root, "/proc/version", notes),
             "machine": uname.machine,
             "cmdline": _read(root, "/proc/cmdline", notes),
         },

@@ -96,6 +96,7 @@ def _fake_tree(root: Path) -> None:
     os.symlink("/sys/kernel/slab/:A-0000064/", root / slab / "vm_area_struct")
     _write(root, "proc/slabinfo", SLABINFO)
     _write(root, "proc/sys/kernel/osrelease", "6.18.0-fake\n")
+    _write(root, "proc/version", "Linux version 6.18.0-fake (x@y) #1 SMP\n")
     _write(root, "proc/cmdline", "console=ttyS0 slub_max_order=1 café\n")
     _write(root, "proc/cpuinfo", CPUINFO)
     _write(root, "sys/devices/system/cpu/possible", "0-3\n")
@@ -126,6 +127,7 @@ def _expected() -> dict[str, Any]:
         "kernel": {
             "release": uname.release,
             "osrelease": "6.18.0-fake",
+            "version": "Linux version 6.18.0-fake (x@y) #1 SMP",
             "machine": uname.machine,
             "cmdline": "console=ttyS0 slub_max_order=1 café",
         },
@@ -193,10 +195,17 @@ def test_capture_empty_root(tmp_path: Path) -> None:
     assert snap["caches"] == {} and snap["aliases"] == {}
     assert snap["slabinfo"] is None and snap["config"] is None and snap["config_source"] is None
     assert snap["kernel"]["osrelease"] is None and snap["kernel"]["cmdline"] is None
+    assert snap["kernel"]["version"] is None
     assert snap["cpus"]["possible"] is None and snap["cpus"]["nr_possible"] is None
     assert snap["cpuinfo"] == {"cache_alignment": None, "clflush_size": None}
     notes = "\n".join(snap["notes"])
-    for path in ("/sys/kernel/slab", "/proc/slabinfo", "/proc/cmdline", "/proc/config.gz"):
+    for path in (
+        "/sys/kernel/slab",
+        "/proc/slabinfo",
+        "/proc/cmdline",
+        "/proc/version",
+        "/proc/config.gz",
+    ):
         assert path in notes
     assert f"/boot/config-{os.uname().release}" in notes
 
