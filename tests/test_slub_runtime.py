@@ -50,9 +50,9 @@ PAGE = 4096
 
 
 def make(
-    mem: int = 64 << 20, nr_cpus: int = 2, seed: int = 0, **options: Any
+    mem: int = 64 << 20, nr_cpus: int = 2, seed: int = 0, kernel: str = "v6.18", **options: Any
 ) -> tuple[SlubKernel, PageArena, SlubRuntime]:
-    k = slabhw.Kernel("v6.18", "x86_64", nr_cpus=nr_cpus, **options)
+    k = slabhw.Kernel(kernel, "x86_64", nr_cpus=nr_cpus, **options)
     assert isinstance(k, SlubKernel)
     a = PageArena(mem, k.config.arch, page_offset=PO, max_order=k.config.arch.max_page_order)
     return k, a, SlubRuntime(k, a, nr_cpus=nr_cpus, seed=seed)
@@ -523,12 +523,12 @@ def test_object_info_and_slab_map() -> None:
 
 
 # ---- debug caches -------------------------------------------------------------------------------
-def debug_kernel() -> tuple[SlubKernel, PageArena, SlubRuntime]:
-    return plain(slub_debug="FZPU")
+def debug_kernel(kernel: str = "v6.18.2") -> tuple[SlubKernel, PageArena, SlubRuntime]:
+    return plain(slub_debug="FZPU", kernel=kernel)
 
 
 def test_debug_object_bytes_after_kmalloc_and_kfree() -> None:
-    """slab_debug=FZPU, kmalloc-16 (spec worked example): red_left_pad 16, object 16,
+    """slab_debug=FZPU, kmalloc-16, 6.18.2 (spec worked example): red_left_pad 16, object 16,
     right red zone 8 (inuse 24), free pointer at 24, alloc track at 32 and free
     track at 64 (32 bytes each), orig_size (u32) at 96, POISON_INUSE padding to 112,
     slot 128, 32 objects, order 0: the first slab is PFN 0, object 0 at PO + 16.
@@ -571,6 +571,10 @@ def test_debug_object_bytes_after_kmalloc_and_kfree() -> None:
     )
     assert slot == expect
     assert a.read(PO + 128, 16) == b"\xbb" * 16  # obj1's left red zone (inactive)
+    # 6.18.16 and later (b85f369b81ae): orig_size is an unsigned long, the slot the same
+    k16, a16, rt16 = debug_kernel("v6.18.16")
+    assert rt16.kmalloc(10, 0, caller=0xFFFFFFFF81234567) == x
+    assert a16.read(PO, 128) == expect[:112] + (10).to_bytes(8, "little") + b"\x5a" * 8
     assert rt.kfree(x, 1) == []
     after = a.read(PO, 128)
     assert after[:16] == b"\xbb" * 16

@@ -28,7 +28,9 @@ class KernelPreset:
 
     name: str  # "v6.12": the line
     allocator: str  # "SLAB" or "SLUB": which code runs it (slabhw.allocators)
-    sublevel: int  # the stable release the rules describe (6.12.117: 117)
+    # the newest stable release checked (its source read, or its sysfs matched by
+    # crosscheck; ``source`` says which): vX.Y means this release
+    sublevel: int
     flags: tuple[FlagDef, ...]
     arches: dict[str, Arch]
     switches: dict[str, tuple[bool, str]]  # switch -> (default, help)

@@ -53,7 +53,7 @@ RULES = replace(
 V6_1 = replace(
     v5_15.V5_15,
     name="v6.1",
-    sublevel=166,
+    sublevel=192,
     flags=FLAGS,
     # Debian 12's 6.1.0-57 configuration (shared/data): STACKDEPOT through SLUB_DEBUG,
     # KFENCE off
@@ -75,5 +75,5 @@ V6_1 = replace(
     slub=RULES,
     boot_structs=(216, 64),  # sysfs of Debian's 6.1.192 and its BTF
     backports=(),
-    source="unifreq/linux-6.1.y @ 525d1212a677 (6.1.166)",
+    source="unifreq/linux-6.1.y @ 525d1212a677 (6.1.166); sysfs of Debian's 6.1.192",
 )

@@ -119,5 +119,6 @@ V6_12 = replace(
             'metadata align"',
         ),
     ),
-    source="RBCSFQ/linux-6.12.y @ f98186d5cccb (6.12.94); 6.12.74/6.12.75 for the backport",
+    source="RBCSFQ/linux-6.12.y @ f98186d5cccb (6.12.94); 6.12.74/6.12.75 for the "
+    "backport; sysfs of Debian's 6.12.117",
 )

@@ -1,6 +1,7 @@
-"""Linux 6.18 (the 6.18.2 tree, gfunkmonk/linux-6.18.2; shared/spec/slub-v6.18.md).
+"""Linux 6.18 (the 6.18.2 tree, gfunkmonk/linux-6.18.2, and the stable tree up to
+6.18.35, RBCSFQ/linux-6.18.y; shared/spec/slub-v6.18.md; this machine runs 6.18.44).
 
-6.12 with the changes of 6.13 .. 6.18.
+6.12 with the changes of 6.13 .. 6.18.  Stable 6.18.16 took the 8-byte orig_size word.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import arches, v6_12
+from .preset import Backport
 from .rules import SLAB_DEBUG_FLAGS
 from .switches import slub_switches
 
@@ -39,9 +41,6 @@ RULES = replace(
     has_create_mask=False,
     permitted=CORE_FLAGS + SLAB_DEBUG_FLAGS,
     create_mask=(),
-    # the kmalloc orig_size word is unsigned int in 6.18.2 (unsigned long from the
-    # b85f369b81ae backport of a later 6.18.y)
-    orig_size_bytes=4,
     # kasan_cache_create() of 6.18 (mm/kasan/generic.c), as slabhw models it
     has_kasan_layout=True,
 )
@@ -51,7 +50,7 @@ RULES = replace(
 V6_18 = replace(
     v6_12.V6_12,
     name="v6.18",
-    sublevel=2,
+    sublevel=44,
     flags=FLAGS,
     arches=arches.BASE,
     switches=slub_switches(
@@ -77,6 +76,15 @@ V6_18 = replace(
     slub=RULES,
     # the reference x86_64 6.18.44 configuration (shared/spec b, g.4)
     boot_structs=(224, 72),
-    backports=(),
-    source="gfunkmonk/linux-6.18.2 @ 062668f4d006cf5f04ae3039b73ef7ecb4b62f49",
+    backports=(
+        Backport(
+            16,
+            "orig_size_bytes",
+            4,
+            'b85f369b81ae "mm/slab: use unsigned long for orig_size to ensure proper '
+            'metadata align"',
+        ),
+    ),
+    source="gfunkmonk/linux-6.18.2 @ 062668f4d006; RBCSFQ/linux-6.18.y up to 6.18.35 "
+    "for the stable changes; sysfs of 6.18.44 (this machine)",
 )
