@@ -185,7 +185,8 @@ def capture(root: str = "/") -> Snapshot:
     """Read the running kernel's slab state below ``root`` into a JSON-ready dict.
 
     Keys: ``format``, ``captured_at`` (UTC, ISO 8601 to the second), ``kernel``
-    (``release``, ``osrelease``, ``version`` (/proc/version), ``machine``, ``cmdline``), ``page_size``, ``cpus``
+    (``release``, ``osrelease``, ``version`` (/proc/version), ``machine``,
+    ``cmdline``), ``page_size``, ``cpus``
     (raw ``possible``/``present``/``online`` lists and ``nr_*`` counts), ``cpuinfo``
     (``cache_alignment``, ``clflush_size``), ``config`` and ``config_source``,
     ``slabinfo``, ``caches`` (name -> ``{"attributes": {file: text}, "unreadable":
