@@ -8,7 +8,9 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
     create CACHE SIZE [align=N] [flags=F|G] [ctor[=HEX]] [usersize=N] [useroffset=N]
            [freeptr_offset=N]              kmem_cache_create (ctor=HEX: the
                                            constructor writes HEX at the object)
-    [V =] alloc CACHE [cpu=N] [caller=A]   kmem_cache_alloc
+    [V =] alloc CACHE [cpu=N] [caller=A] [size=N]
+                                           kmem_cache_alloc (size: kmalloc_trace's
+                                           request, kept as orig_size)
     free TARGET [cpu=N] [caller=A] [cache=CACHE]
                                            kmem_cache_free (cache: the variable's)
     [V =] kmalloc SIZE [cpu=N] [gfp=dma|reclaimable|account] [caller=A]
@@ -21,7 +23,9 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
                                            or the whole slab)
     info TARGET                            which cache, slab, object; allocated?
     map CACHE                              used/free map of every slab
-    validate CACHE                         the allocator's consistency checks
+    validate CACHE                         echo 1 > /sys/kernel/slab/CACHE/validate
+                                           (SLAB: the model's checks)
+    check CACHE                            the model's read-only consistency checks
     shrink CACHE                           kmem_cache_shrink
     destroy CACHE [caller=A]               kmem_cache_destroy
     slabinfo                               /proc/slabinfo with live counts
@@ -62,7 +66,7 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
         frozenset({"align", "flags", "ctor", "usersize", "useroffset", "freeptr_offset"}),
         False,
     ),
-    "alloc": (("cache",), frozenset({"cpu", "caller"}), True),
+    "alloc": (("cache",), frozenset({"cpu", "caller", "size"}), True),
     "free": (("target",), frozenset({"cpu", "caller", "cache"}), False),
     "kmalloc": (("size",), frozenset({"cpu", "gfp", "caller"}), True),
     "kfree": (("target",), frozenset({"cpu", "caller"}), False),
@@ -74,6 +78,7 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
     "info": (("target",), frozenset(), False),
     "map": (("cache",), frozenset(), False),
     "validate": (("cache",), frozenset(), False),
+    "check": (("cache",), frozenset(), False),
     "shrink": (("cache",), frozenset(), False),
     "destroy": (("cache",), frozenset({"caller"}), False),
     "slabinfo": ((), frozenset(), False),
@@ -267,6 +272,7 @@ class Simulation:
             before = len(log)
             ev = Event(op)
             self.events.append(ev)
+            errors = self.runtime.slab_errors
             try:
                 getattr(self, "op_" + op.verb)(op, ev)
             except KernelError as exc:
@@ -280,6 +286,10 @@ class Simulation:
             finally:
                 # a report is one entry of several lines
                 ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
+                counted = self.runtime.slab_errors - errors
+                if counted:  # what the kernel's SLUB KUnit suite counts (slab_errors)
+                    ev.data["slab_errors"] = counted
+                    ev.result += f" [slab_errors +{counted}]"
         return self.events
 
     def _set(self, op: Op, value: int | list[int] | None, cache: Any) -> None:
@@ -370,7 +380,10 @@ class Simulation:
     def op_alloc(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
-        addr = self.runtime.alloc(cache, cpu, caller)
+        size = op.options.get("size")
+        addr = self.runtime.alloc(
+            cache, cpu, caller, size=None if size is None else self._size(op, size, "size")
+        )
         self._addr_result(op, ev, addr, cache)
 
     def _free_cache(self, op: Op, addr: int, var: str | None) -> Any:
@@ -523,6 +536,17 @@ class Simulation:
         ev.data["slabs"] = lines
 
     def op_validate(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        walked, reports = self.runtime.sysfs_validate(cache)
+        ev.log.extend(reports)  # SLAB's checks are slabhw's words, not logged
+        if walked is None:
+            ev.result = f"{cache.name}: -EINVAL (validate checks debug caches only since 6.1)"
+            ev.data["return"] = "EINVAL"
+            return
+        ev.result = f"{cache.name}: {walked} slabs validated"
+        ev.data["slabs"] = walked
+
+    def op_check(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         before = len(self.kernel.log)
         reports = self.runtime.validate(cache)

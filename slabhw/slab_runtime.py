@@ -902,8 +902,12 @@ class SlabRuntime:
     # ---- the run-time interface shared with SLUB (slabhw.allocators.Runtime) ------------
     MAP_LEGEND = "x allocated or in an array cache, . free in the slab"
 
-    def alloc(self, cache: KmemCache, cpu: int, caller: int = 0) -> int | None:
-        """kmem_cache_alloc()."""
+    def alloc(
+        self, cache: KmemCache, cpu: int, caller: int = 0, *, size: int | None = None
+    ) -> int | None:
+        """kmem_cache_alloc() (``size``, a kmalloc request size, is a SLUB input)."""
+        if size is not None:
+            raise InputError("3.16 keeps no requested size (kmalloc orig_size came in 6.1)")
         return self.kmem_cache_alloc(cache, cpu, caller)
 
     def free(self, cache: KmemCache, addr: int, cpu: int, caller: int = 0) -> None:
@@ -919,6 +923,15 @@ class SlabRuntime:
 
     def free_bulk(self, cache: Any, objs: list[int], cpu: int, caller: int = 0) -> None:
         raise InputError("3.16 has no kmem_cache_free_bulk (added in 4.2)")
+
+    slab_errors = 0  # 3.16 has no KUnit suite: nothing counts
+
+    def sysfs_validate(self, cache: KmemCache) -> tuple[int | None, list[str]]:
+        """3.16 has no /sys/kernel/slab: the model's own checks (validate()), as
+        (slabs checked, their report lines, which the kernel would not log)."""
+        st = self.state(cache)
+        n = st.node
+        return len(n.full) + len(n.partial) + len(n.free), self.validate(cache)
 
     def map_lines(self, cache: KmemCache) -> list[str]:
         return self.slab_map(cache)

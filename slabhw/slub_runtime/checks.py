@@ -147,8 +147,9 @@ class SlubChecks(SlubMemory):
             f"First byte 0x{first:x} instead of 0x{value:x}"
         )
         lines = [head]
-        if slab_obj_print:
-            lines += self.object_err_lines(st, slab, obj, "Object corrupt")
+        if slab_obj_print:  # (a KUnit test skips this object_err: it counts once)
+            lines += self.object_err_lines(st, slab, obj, "Object corrupt", count=False)
+        self.slab_errors += 1
         self._emit(lines)
         if fix:
             self.slab_fix(st, f"Restoring {what} 0x{fault:016x}-0x{end - 1:016x}=0x{value:x}")
@@ -178,6 +179,7 @@ class SlubChecks(SlubMemory):
         if found is None:
             return
         fault, end = found
+        # __slab_bug is not slab_err here: a KUnit test counts only the FIX line
         lines = self.slab_bug(
             st, f"Padding overwritten. 0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}"
         )
@@ -384,6 +386,7 @@ class SlubChecks(SlubMemory):
 
     def slab_fix(self, st: CacheState, message: str) -> None:
         """slab_fix(): the FIX line, appended to the report it belongs to."""
+        self.slab_errors += 1
         line = f"FIX {st.name}: {message}"
         if self.log:
             self.log[-1] += "\n" + line
@@ -440,9 +443,12 @@ class SlubChecks(SlubMemory):
             lines += self.print_section("Padding  ", p + off, size_from_object - off)
         return lines
 
-    def object_err_lines(self, st: CacheState, slab: Slab, obj: int, reason: str) -> list[str]:
+    def object_err_lines(
+        self, st: CacheState, slab: Slab, obj: int, reason: str, *, count: bool = True
+    ) -> list[str]:
         """object_err(): the banner, then the object (print_trailer) or, for a bad
         pointer, the slab; taints the kernel."""
+        self.slab_errors += count
         lines = self.slab_bug(st, reason)
         if not obj or not self.check_valid_pointer(st, slab, obj):
             lines += [self.print_slab_info(slab), f"Invalid pointer 0x{obj:016x}"]
@@ -456,6 +462,7 @@ class SlubChecks(SlubMemory):
 
     def slab_err(self, st: CacheState, slab: Slab, message: str) -> None:
         """slab_err(): the banner and the slab."""
+        self.slab_errors += 1
         lines = self.slab_bug(st, message.rstrip("\n"))
         lines.append(self.print_slab_info(slab))
         self._taint()
@@ -467,9 +474,11 @@ class SlubChecks(SlubMemory):
         if not self.kernel.config.on("slub_debug_config"):
             return
         lines = self.slab_bug(st, "Objects remaining on __kmem_cache_shutdown()")
+        self.slab_errors += 1
         free = self._free_objects(st, slab)
         for obj in self._objects(st, slab):
             if obj not in free:
+                self.slab_errors += 1
                 lines.append(f"Object 0x{obj:016x} @offset={obj - slab.addr}")
                 lines.extend(self.print_tracking(st, obj))
         lines.append(self.print_slab_info(slab))

@@ -320,11 +320,22 @@ class SlubPaths(SlubChecks):
 
     # ==== allocation =================================================================
     def alloc(
-        self, cache: SlubCache, cpu: int, caller: int = 0, *, zero: bool = False
+        self,
+        cache: SlubCache,
+        cpu: int,
+        caller: int = 0,
+        *,
+        zero: bool = False,
+        size: int | None = None,
     ) -> int | None:
         """kmem_cache_alloc(): slab_alloc_node -> __slab_alloc_node.  The fast path
-        takes c->freelist and advances it with get_freepointer_safe."""
+        takes c->freelist and advances it with get_freepointer_safe.  ``size`` is
+        kmalloc_trace()'s request (orig_size of a debug kmalloc cache, 6.1 and later)."""
         st = self.states.get(id(cache)) or self.state(cache)
+        if size is not None:
+            if not 0 < size <= st.object_size:
+                raise InputError(f"size {size} is not in 1..{st.object_size} ({st.name})")
+            return self.slab_alloc_node(st, cpu, caller, size, zero)
         if not 0 <= cpu < self.nr_cpus:
             self._cpu(cpu)
         c = st.cpus[cpu]

@@ -284,6 +284,10 @@ class SlubMemory:
         self.pid = 1  # current->pid stored in tracks
         self.jiffies = 0  # stored in tracks ("when"); advance it to age objects
         self.tainted = 0
+        # slab_errors of the kernel's KUnit suite (lib/slub_kunit.c): one per report a
+        # test would count (slab_add_kunit_errors: FIX lines, object_err, slab_err,
+        # check_bytes_and_report, the validate counter mismatches, leaked objects)
+        self.slab_errors = 0
         self.states: dict[int, CacheState] = {}  # id(SlubCache) -> state
         self.by_id: list[CacheState] = []  # struct page slab_cache -> state
         self.large: dict[int, int] = {}  # large kmalloc folios: head PFN -> order
