@@ -341,3 +341,81 @@ def test_commands_on_every_version(
     simulate = ["simulate", "-", *base, "--mem", "64M"]
     rc, out, _ = run_main(simulate, capsys, monkeypatch, stdin=script)
     assert rc == 0 and "b = " in out and "freed 40 objects" in out
+
+
+# ---- the run time of each version, derived by hand from its mm/slub.c -----------------------
+def runtime(version: str, **options: object) -> tuple[slabhw.SlubRuntime, object]:
+    """A run time with freelists in address order and plain free pointers."""
+    cfg = KernelConfig.build(
+        version,
+        "x86_64",
+        nr_cpus=2,
+        slab_freelist_random=False,
+        slab_freelist_hardened=False,
+        **options,  # type: ignore[arg-type]
+    )
+    sim = slabhw.Simulation(cfg, mem=64 << 20)
+    return sim.runtime, sim.kernel  # type: ignore[return-value]
+
+
+def test_deactivate_slab_reverses_before_5_12() -> None:
+    """One object taken from a fresh 64-byte slab leaves c->freelist = o1 .. o63.
+    kmem_cache_shrink flushes the CPU slab: 5.10's deactivate_slab pushes o1 .. o62
+    one by one onto the (empty) slab freelist and o63 last, so the freelist becomes
+    o63, o62, ..., o1; 5.12 splices it in order.  The slab goes to the node list and
+    the next allocation takes it: o63 on 5.10, o1 on 5.15."""
+    for version, nth in (("v5.10", 63), ("v5.15", 1), ("v6.18", 1)):
+        rt, k = runtime(version)
+        c = k.kmem_cache_create("c", 64)
+        o0 = rt.alloc(c, 0)
+        rt.shrink(c)
+        assert rt.alloc(c, 0) == o0 + 64 * nth, version
+
+
+def test_debug_caches_before_6_1_deactivate_after_each_allocation() -> None:
+    """slab_debug=F: consistency checks only, the layout of a plain 64-byte cache.
+    5.10 and 5.15 take a slab, check the first object and deactivate the slab with
+    the rest of its freelist (return_single).  5.10's deactivation reverses that rest
+    every time: o0, then o63 (the head of o63 .. o1), then o1, then o62.  5.15 keeps
+    the order; 6.1 allocates one object at a time from the node lists."""
+    expect = {"v5.10": [0, 63, 1, 62], "v5.15": [0, 1, 2, 3], "v6.1": [0, 1, 2, 3]}
+    for version, order in expect.items():
+        rt, k = runtime(version, slub_debug="F")
+        c = k.kmem_cache_create("c", 64)
+        got = [rt.alloc(c, 0) for _ in range(4)]
+        assert [(a - got[0]) // 64 for a in got] == order, version
+        assert rt.cpu_state(c, 0)["slab"] is None  # no CPU slab stays
+
+
+def test_cpu_partial_limits_in_objects_before_5_16() -> None:
+    """512-byte objects, 16 to an order-1 slab; 12 full slabs and a 13th as CPU slab.
+    Freeing one object of each full slab puts it on CPU 0's partial list (drain).
+    5.15 counts free objects: cpu_partial 13, drained only once more than 13 are
+    counted, so all 12 stay there.  6.1 counts slabs: cpu_partial_slabs =
+    DIV_ROUND_UP(2 * 52, 16) = 7, so the 8th put moves the 7 before it to the node."""
+    for version, on_cpu, on_node in (("v5.15", 12, 0), ("v6.1", 5, 7)):
+        rt, k = runtime(version)
+        c = k.kmem_cache_create("c", 512)
+        assert (c.objects, c.order) == (16, 1)
+        objs = [rt.alloc(c, 0) for _ in range(12 * 16 + 1)]
+        for i in range(12):
+            rt.free(c, objs[16 * i], 0)
+        assert len(rt.cpu_state(c, 0)["partial"]) == on_cpu, version
+        assert len(rt.node_state(c)["partial"]) == on_node, version
+
+
+def test_bulk_free_groups_before_6_1() -> None:
+    """kmem_cache_free_bulk([A1, B1, A2, B2, A3]): the first detached freelist takes
+    A3, A2, A1 (misses B2, B1).  5.15 marks them NULL and resumes at B2: the group
+    B2 <- B1 is B1 -> B2; 6.1 swaps them to the end and goes on from [B1, B2]: B2 -> B1.
+    slab_free_freelist_hook reverses each group, so slab B's freelist starts with B2
+    on 5.15 and with B1 on 6.1."""
+    for version, head in (("v5.15", 1), ("v6.1", 0)):
+        rt, k = runtime(version)
+        c = k.kmem_cache_create("c", 64)
+        objs = [rt.alloc(c, 0) for _ in range(64 * 2 + 1)]
+        a, b = objs[:64], objs[64:128]
+        rt.free_bulk(c, [a[0], b[0], a[1], b[1], a[2]], 0)
+        st = rt.state(c)
+        slab_b = rt.virt_to_slab(b[0])
+        assert rt._slab_freelist(st, slab_b)[:2] == [b[head], b[1 - head]], version

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _core
 from ..slub import SlubCache
+from ..versions.rules import DetachedFreelist
 from .paths import SlubPaths
 from .state import CacheState, Slab, _Oops
 
@@ -111,7 +112,9 @@ class SlubBulk(SlubPaths):
         self._cpu(cpu)
         start = len(self.log)
         st = None if cache is None else self.state(cache)
-        p = self._bulk_array(addrs) if self.fast and self._keyed else None
+        # csrc/runtime.c builds the swapping detached freelists of 6.1 and later
+        swap = self.kernel.config.rules.detached_freelist == DetachedFreelist.SWAP_V6_1
+        p = self._bulk_array(addrs) if self.fast and self._keyed and swap else None
         try:
             if p is None:
                 self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
@@ -187,8 +190,10 @@ class SlubBulk(SlubPaths):
         self, s: CacheState | None, size: int, p: list[int]
     ) -> tuple[int, tuple[CacheState, Slab, int, int, int] | None]:
         """build_detached_freelist(): the last object starts a freelist; earlier
-        objects of the same slab are pushed on it (and swapped out of the way) until
-        three objects of other slabs were seen."""
+        objects of the same slab are pushed on it (and swapped out of the way; before
+        6.1 set to NULL) until three objects of other slabs were seen."""
+        if self.kernel.config.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6:
+            return self._build_detached_freelist_null(s, size, p)
         size -= 1
         obj = p[size]
         slab = self.virt_to_slab(obj)
@@ -221,6 +226,55 @@ class SlubBulk(SlubPaths):
             if not lookahead:
                 break
         return same, (st, slab, freelist, tail, cnt)
+
+    def _build_detached_freelist_null(
+        self, s: CacheState | None, size: int, p: list[int]
+    ) -> tuple[int, tuple[CacheState, Slab, int, int, int] | None]:
+        """build_detached_freelist() before 6.1: processed entries become NULL (0;
+        and NULL entries are skipped); the next round resumes at the first object of
+        another slab that was skipped."""
+        obj = 0
+        while size:
+            size -= 1
+            obj = p[size]
+            if obj:
+                break
+        if not obj:
+            return 0, None
+        slab = self.virt_to_slab(obj)
+        if slab is None:
+            if s is None and 0 <= obj - self._po < self._memsize:
+                self.free_large_kmalloc(obj)
+            else:
+                self._warn("virt_to_cache: Object is not a Slab page!")
+            p[size] = 0
+            return size, None
+        st = slab.state
+        if s is not None and st is not s and (s.hardened or s.checks):
+            self._warn(f"cache_from_obj: Wrong slab cache. {s.name} but object is from {st.name}")
+        tail = freelist = obj
+        cnt = 1
+        self.set_freepointer(st, obj, 0)
+        p[size] = 0
+        lookahead = 3
+        first_skipped_index = 0
+        while size:
+            size -= 1
+            obj = p[size]
+            if not obj:
+                continue
+            if self.virt_to_slab(obj) is slab:
+                self.set_freepointer(st, obj, freelist)
+                freelist = obj
+                cnt += 1
+                p[size] = 0
+                continue
+            lookahead -= 1
+            if not lookahead:
+                break
+            if not first_skipped_index:
+                first_skipped_index = size + 1
+        return first_skipped_index, (st, slab, freelist, tail, cnt)
 
     def slab_free_freelist_hook(
         self, st: CacheState, head: int, tail: int, cnt: int

@@ -273,7 +273,7 @@ class SlubChecks(SlubMemory):
         if slab.inuse > slab.objects:
             self.slab_err(st, slab, f"inuse {slab.inuse} > max {slab.objects}")
             return False
-        if slab.frozen:
+        if slab.frozen and st.rules.has_slab_disabled_check:
             self.slab_err(st, slab, "Slab disabled since SLUB metadata consistency check failed")
             return False
         self.slab_pad_check(st, slab, fix)

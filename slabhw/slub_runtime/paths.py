@@ -15,6 +15,7 @@ from .. import reference_slub as rs
 from ..arena import PG_HEAD, PG_SLAB, PG_TAIL
 from ..errors import InputError, KernelHang
 from ..slub import SlubCache
+from ..versions.rules import DeactivateSlab
 from .checks import (
     POISON_INUSE,
     SLUB_RED_ACTIVE,
@@ -224,18 +225,25 @@ class SlubPaths(SlubChecks):
     # ==== per-CPU partial lists ======================================================
     def put_cpu_partial(self, st: CacheState, slab: Slab, drain: bool, cpu: int) -> None:
         """put_cpu_partial(): push on this CPU's partial list; with ``drain`` and a
-        list already holding cpu_partial_slabs slabs, that list goes to the node
-        first (__put_partials)."""
+        list already holding cpu_partial_slabs slabs (5.16 and later; before, more
+        than cpu_partial free objects counted when each slab was put), that list goes
+        to the node first (__put_partials / unfreeze_partials)."""
         c = st.cpus[cpu]
-        slabs = 0
+        slabs = pobjects = 0
         to_put: list[Slab] = []
         if c.partial:
             old = c.partial[0]
-            if drain and old.slabs >= st.cpu_partial_slabs:
+            full = (
+                old.pobjects > st.cpu_partial
+                if st.partial_in_objects
+                else old.slabs >= st.cpu_partial_slabs
+            )
+            if drain and full:
                 to_put, c.partial = c.partial, []
             else:
-                slabs = old.slabs
+                slabs, pobjects = old.slabs, old.pobjects
         slab.slabs = slabs + 1
+        slab.pobjects = pobjects + slab.objects - slab.inuse
         c.partial.insert(0, slab)
         self._set_where(slab, LIST_CPU_PARTIAL, cpu)
         if to_put:
@@ -280,6 +288,50 @@ class SlubPaths(SlubChecks):
         it when empty and the node has min_partial slabs, or leave it full."""
         n = st.node
         tail = DEACTIVATE_TO_TAIL if slab.freelist else DEACTIVATE_TO_HEAD
+        if st.rules.deactivate_slab == DeactivateSlab.PUSH_V2_6:
+            self._deactivate_push(st, slab, freelist)
+        else:
+            self._deactivate_splice(st, slab, freelist)
+        slab.frozen = 0
+        self._set_where(slab, LIST_NONE)
+        self._sync(slab)
+        if not slab.inuse and n.nr_partial >= st.min_partial:
+            self.discard_slab(st, slab)
+        elif slab.freelist:
+            self.add_partial(st, slab, tail)
+        elif not st.rules.has_debug_single_path:  # M_FULL: the full list (<= 6.0)
+            self.add_full(st, slab)
+
+    def _deactivate_push(self, st: CacheState, slab: Slab, freelist: int) -> None:
+        """deactivate_slab() before 5.12: every object of the CPU freelist but the last
+        is pushed onto the slab's freelist, then the last: the order is reversed."""
+        pushed = 0
+        while freelist:
+            nextfree = self.get_freepointer(st, freelist)
+            if not nextfree:
+                break
+            if self.freelist_corrupted(st, slab, freelist, nextfree):
+                freelist = 0
+                break
+            pushed += 1
+            if pushed > slab.objects:
+                raise KernelHang(
+                    errors.HANG,
+                    f"deactivate_slab({st.name}): the CPU freelist of slab 0x{slab.addr:x} "
+                    "has a cycle; the kernel loops for ever",
+                )
+            self.set_freepointer(st, freelist, slab.freelist)
+            slab.freelist = freelist
+            slab.inuse -= 1
+            freelist = nextfree
+        if freelist:
+            slab.inuse -= 1
+            self.set_freepointer(st, freelist, slab.freelist)
+            slab.freelist = freelist
+
+    def _deactivate_splice(self, st: CacheState, slab: Slab, freelist: int) -> None:
+        """deactivate_slab() since 5.12: the CPU freelist counted and spliced in front
+        of the slab's, in its order."""
         free_delta = 0
         freelist_tail = 0
         it = freelist
@@ -301,13 +353,6 @@ class SlubPaths(SlubChecks):
             slab.inuse -= free_delta
             self.set_freepointer(st, freelist_tail, slab.freelist)
             slab.freelist = freelist
-        slab.frozen = 0
-        self._set_where(slab, LIST_NONE)
-        self._sync(slab)
-        if not slab.inuse and n.nr_partial >= st.min_partial:
-            self.discard_slab(st, slab)
-        elif slab.freelist:
-            self.add_partial(st, slab, tail)
 
     def freelist_corrupted(self, st: CacheState, slab: Slab, obj: int, nextfree: int) -> bool:
         """freelist_corrupted() (consistency checks only; debug caches have no CPU
@@ -424,6 +469,11 @@ class SlubPaths(SlubChecks):
                         self.set_track(st, obj, TRACK_ALLOC, addr, cpu)
                     return obj
                 freelist = self.freeze_slab(st, slab)
+                if st.debug:  # 5.10/5.15: check_new_page -> return_single
+                    obj = self._return_single(st, slab, freelist, addr, cpu, orig_size)
+                    if not obj:
+                        continue  # goto new_slab
+                    return obj
                 return self._retry_load_slab(st, c, slab, freelist, cpu)
             slab = self.allocate_slab(st)
             if slab is None:
@@ -442,7 +492,27 @@ class SlubPaths(SlubChecks):
             slab.frozen = 1
             self.inc_slabs_node(st, slab)
             self._sync(slab)
+            if st.debug:
+                obj = self._return_single(st, slab, freelist, addr, cpu, orig_size)
+                if not obj:
+                    continue
+                return obj
             return self._retry_load_slab(st, c, slab, freelist, cpu)
+
+    def _return_single(
+        self, st: CacheState, slab: Slab, freelist: int, addr: int, cpu: int, orig_size: int
+    ) -> int:
+        """The debug caches of 5.10 and 5.15 (check_new_page / new_slab_objects):
+        alloc_debug_processing on the first object of the slab just taken, then
+        return_single: deactivate_slab with the rest of its freelist, so the slab never
+        stays the CPU slab.  0 when the checks failed (the slab is leaked, frozen)."""
+        if not self.alloc_debug_processing(st, slab, freelist, orig_size):
+            self._sync(slab)
+            return 0
+        if st.store_user:
+            self.set_track(st, freelist, TRACK_ALLOC, addr, cpu)
+        self.deactivate_slab(st, slab, self.get_freepointer(st, freelist))
+        return freelist
 
     def _retry_load_slab(
         self, st: CacheState, c: KmemCacheCpu, slab: Slab, freelist: int, cpu: int
@@ -471,22 +541,29 @@ class SlubPaths(SlubChecks):
         if not n.nr_partial:
             return None, 0
         partial: Slab | None = None
-        partial_slabs = 0
+        partial_slabs = available = 0
         for slab in list(n.partial):
             if st.single:
                 obj = self.alloc_single_from_partial(st, slab, orig_size)
                 if obj:
                     return slab, obj
                 continue
+            available += slab.objects - slab.inuse
             self.remove_partial(st, slab)
             if partial is None:
                 partial = slab
-                if st.cpu_partial_slabs == 0:
+                if st.partial_in_objects:  # acquire_slab(mode 1): the CPU slab
+                    if not st.has_cpu_partial or available > st.cpu_partial // 2:
+                        break
+                elif st.cpu_partial_slabs == 0:
                     break
             else:
                 self.put_cpu_partial(st, slab, False, cpu)
                 partial_slabs += 1
-                if partial_slabs > st.cpu_partial_slabs // 2:
+                if st.partial_in_objects:  # before 5.16: free objects of all taken
+                    if available > st.cpu_partial // 2:
+                        break
+                elif partial_slabs > st.cpu_partial_slabs // 2:
                     break
         return partial, 0
 
@@ -531,7 +608,8 @@ class SlubPaths(SlubChecks):
             self.slab_fix(st, "Marking all objects used")
             slab.inuse = slab.objects
             slab.freelist = 0
-            slab.frozen = 1
+            if st.rules.has_slab_disabled_check:  # disabled: check_slab refuses it
+                slab.frozen = 1
             return False
         self.trace(st, slab, obj, True)
         self.set_orig_size(st, obj, orig_size)
@@ -632,6 +710,10 @@ class SlubPaths(SlubChecks):
         if st.single:
             self.free_to_partial_list(st, slab, head, tail, cnt, cpu, addr)
             return
+        if st.debug:  # 5.10/5.15: the checks first, then the plain __slab_free
+            ok, cnt = self.free_debug_processing(st, slab, head, tail, cnt, cpu, addr)
+            if not ok:
+                return
         n = st.node
         prior = slab.freelist
         was_frozen = slab.frozen
@@ -655,9 +737,12 @@ class SlubPaths(SlubChecks):
         if not new_inuse and n.nr_partial >= st.min_partial:
             if prior:
                 self.remove_partial(st, slab)
+            else:
+                self.remove_full(st, slab)
             self.discard_slab(st, slab)
             return
         if not st.has_cpu_partial and not prior:
+            self.remove_full(st, slab)
             self.add_partial(st, slab, DEACTIVATE_TO_TAIL)
 
     def free_to_partial_list(

@@ -22,6 +22,7 @@ from .. import reference_slub as rs
 from ..arena import PageArena
 from ..errors import InputError, KernelTrap
 from ..slub import SlubCache, SlubKernel
+from ..versions.rules import SetCpuPartial
 
 # Where a slab is (the struct page field ``list``)
 LIST_NONE = 0  # full (or leaked) and on no list
@@ -58,6 +59,7 @@ class Slab:
         "frozen",
         "node_partial",
         "slabs",
+        "pobjects",
         "where",
         "cpu",
         "counted",
@@ -76,6 +78,7 @@ class Slab:
         self.frozen = 0
         self.node_partial = False  # SL_partial: on n->partial
         self.slabs = 0  # CPU partial list: slabs from here to the list's end
+        self.pobjects = 0  # ... and their free objects when put there (before 5.16)
         self.where = LIST_NONE
         self.cpu = -1  # which CPU for LIST_CPU_SLAB / LIST_CPU_PARTIAL
         self.counted = False  # inc_slabs_node() was done
@@ -130,23 +133,35 @@ class CacheState:
         self.min_objects = int(lay.min_objects)
         flags = int(lay.flags)
         self.flags = flags
-        # kmem_cache_debug_flags(): the slub_debug_enabled key is on whenever a cache
-        # has debug flags (__kmem_cache_create_args turns it on), so the flag test is it
-        self.debug = bool(flags & rt.kernel.params.flag_debug_flags)  # kmem_cache_debug()
-        # CONFIG_SLUB_TINY has no cpu slabs: like debug caches, one object at a time
+        rules = cfg.rules
+        self.rules = rules
+        # kmem_cache_debug_flags(): the slub_debug_enabled static key and the flag.
+        # Since 5.13 kmem_cache_create turns the key on for a cache with debug flags,
+        # so the flag test is it; 5.10 turns it on from slub_debug= only, and a cache
+        # given debug flags then runs as a plain cache (its layout keeps the room)
+        p = rt.kernel.params
+        key = bool(p.debug_key or p.create_debug_key)
+        self.debug = key and bool(flags & p.flag_debug_flags)  # kmem_cache_debug()
+
+        def debug_flag(name: str) -> bool:
+            return key and bool(flags & f.get(name))
+
+        # CONFIG_SLUB_TINY has no cpu slabs: like debug caches since 6.1, one object
+        # at a time under the node lock; debug caches of 5.10/5.15 take a CPU slab and
+        # deactivate it after each allocation
         self.tiny = cfg.on("slub_tiny")
-        self.single = self.debug or self.tiny
-        self.checks = bool(flags & f.get("SLAB_CONSISTENCY_CHECKS"))
-        self.red_zone = bool(flags & f.get("SLAB_RED_ZONE"))
-        self.poison = bool(flags & f.get("SLAB_POISON"))
-        self.object_poison = bool(flags & f.get("__OBJECT_POISON"))
-        self.store_user = bool(flags & f.get("SLAB_STORE_USER"))
-        self.trace = bool(flags & f.get("SLAB_TRACE"))
+        self.single = (self.debug and rules.has_debug_single_path) or self.tiny
+        self.checks = debug_flag("SLAB_CONSISTENCY_CHECKS")
+        self.red_zone = debug_flag("SLAB_RED_ZONE")
+        self.poison = debug_flag("SLAB_POISON")
+        self.object_poison = debug_flag("__OBJECT_POISON")
+        self.store_user = debug_flag("SLAB_STORE_USER")
+        self.trace = debug_flag("SLAB_TRACE")
         self.kmalloc = bool(flags & f.get("SLAB_KMALLOC"))
         self.rcu = bool(flags & f.get("SLAB_TYPESAFE_BY_RCU"))
         self.orig_size_debug = self.store_user and self.kmalloc  # slub_debug_orig_size()
         self.left = self.red_left_pad if self.red_zone else 0  # fixup_red_left()
-        self.has_cpu_partial = cfg.on("slub_cpu_partial") and not self.single
+        self.has_cpu_partial = cfg.on("slub_cpu_partial") and not (self.debug or self.tiny)
         self.hardened = cfg.on("slab_freelist_hardened")
         self.track_size = rt.kernel.params.track_size
         # the kmalloc orig_size word: unsigned int in 6.18.2 (unsigned long after the
@@ -201,8 +216,18 @@ class CacheState:
 
     @property
     def cpu_partial_slabs(self) -> int:
-        """slub_get_cpu_partial(); 0 without CONFIG_SLUB_CPU_PARTIAL."""
+        """slub_get_cpu_partial() (5.16 and later); 0 without CONFIG_SLUB_CPU_PARTIAL."""
         return int(self.cache.layout.cpu_partial_slabs) if self.has_cpu_partial else 0
+
+    @property
+    def cpu_partial(self) -> int:
+        """slub_cpu_partial(): the limit in objects (before 5.16)."""
+        return int(self.cache.layout.cpu_partial) if self.has_cpu_partial else 0
+
+    @property
+    def partial_in_objects(self) -> bool:
+        """The per-CPU partial list is limited in objects (SetCpuPartial.OBJECTS_V3_1)."""
+        return self.rules.set_cpu_partial == SetCpuPartial.OBJECTS_V3_1
 
     def info_end(self) -> int:
         """get_info_end(): inuse, plus the free pointer when it is outside the object."""

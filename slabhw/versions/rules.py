@@ -309,3 +309,8 @@ class SlubRules:
     # slabs on the per-CPU partial list are not frozen: "slub: Delay freezing of
     # partial slabs" (v6.8)
     has_unfrozen_partials: bool
+    # a debug slab that fails the allocation checks is marked frozen and check_slab
+    # reports "Slab disabled since SLUB metadata consistency check failed": "mm/slub:
+    # Avoid list corruption when removing a slab from the full list" (v6.12; 6.6.64
+    # by backport, not in 6.1)
+    has_slab_disabled_check: bool

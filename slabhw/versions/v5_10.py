@@ -105,6 +105,7 @@ RULES = SlubRules(
     detached_freelist=DetachedFreelist.NULL_MARK_V4_6,
     shuffle_random=ShuffleRandom.PRANDOM_V4_7,
     has_unfrozen_partials=False,
+    has_slab_disabled_check=False,
 )
 
 # arm64 before 6.5: ARCH_KMALLOC_MINALIGN = ARCH_DMA_MINALIGN (128), so kmalloc

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from ..flags import FlagDef
 from . import arches, v5_10, v6_1
+from .preset import Backport
 from .rules import (
     FreePointerOutside,
     KmallocNormalMerge,
@@ -59,6 +60,8 @@ RULES = replace(
     kmalloc_size_roundup=KmallocSizeRoundup.V6_6,
     # "mm/slab: Replace invocation of weak PRNG" (present in 6.6, absent in 6.3)
     shuffle_random=ShuffleRandom.GET_RANDOM_V6_5,
+    # 6.6.64 by backport: a debug slab failing the checks is disabled (frozen)
+    has_slab_disabled_check=True,
 )
 
 # arm64 from 6.5: ARCH_KMALLOC_MINALIGN 8 (the base); Debian-like VA_BITS 48
@@ -93,5 +96,13 @@ V6_6 = replace(
     ),
     slub=RULES,
     boot_structs=(216, 64),  # computed from the 6.6 source (it matches 6.1's and 6.12's)
+    backports=(
+        Backport(
+            64,
+            "has_slab_disabled_check",
+            False,
+            '"mm/slub: Avoid list corruption when removing a slab from the full list"',
+        ),
+    ),
     source="unifreq/linux-6.6.y @ 3c7c31e62162 (6.6.150)",
 )
