@@ -419,3 +419,68 @@ def test_bulk_free_groups_before_6_1() -> None:
         st = rt.state(c)
         slab_b = rt.virt_to_slab(b[0])
         assert rt._slab_freelist(st, slab_b)[:2] == [b[head], b[1 - head]], version
+
+
+def test_reports_per_version() -> None:
+    """One byte written into the right red zone of a 100-byte slab_debug=FZPU object,
+    then freed: free_debug_processing -> check_object reports and restores it, and
+    the object is not freed.  The words follow each version's mm/slub.c:
+
+    * 5.10: "BUG v (Not tainted): Right Redzone overwritten", then "INFO: " lines
+      (range, slab with flags in hex, object), the FIX without the area's name and
+      with a newline of its own;
+    * 5.15 .. 6.6: the same header, no "INFO: ", "FIX v: Restoring Right Redzone
+      ...", slab flags named (slab);
+    * 6.12.0 .. 6.12.45: every area checked, the FIX right after the range, one
+      trailer to close;
+    * 6.12.46 and 6.18: "[Right Redzone overwritten] ..." then "Object corrupt";
+      no PG_slab name (a page type).
+    The taint column is 18 letters wide on 5.x, 19 from 5.17, 20 on 6.18, and the
+    WARN taint (W) comes with the 6.15-style reports only."""
+    script = ["create v 100", "a = alloc v", "write a+100 41", "free a", "b = alloc v"]
+    script += ["free b", "free b"]
+    logs = {}
+    for version in ("v5.10", "v5.15", "v6.6", "v6.12.45", "v6.12", "v6.18"):
+        cfg = KernelConfig.build(version, "x86_64", nr_cpus=2, slub_debug="FZPU")
+        sim = slabhw.Simulation(cfg, mem=64 << 20)
+        sim.run(slabhw.simulate.parse_script(script))
+        logs[version] = [e.log for e in sim.events]
+    first = {v: log[3] for v, log in logs.items()}
+    assert first["v5.10"][1] == "BUG v (Not tainted): Right Redzone overwritten"
+    assert first["v5.10"][4].startswith("INFO: 0xffff888000001d1c-0xffff888000001d1c @offset=")
+    assert first["v5.10"][5].startswith("INFO: Slab 0xffffea0000000000 objects=18 used=1")
+    assert first["v5.10"][5].endswith("flags=0x0006")
+    assert "FIX v: Restoring 0xffff888000001d1c-0xffff888000001d1c=0xcc" in first["v5.10"]
+    assert first["v5.15"][4].startswith("0xffff888000001d1c-")
+    assert first["v5.15"][5].endswith("flags=0x6(slab|head)")
+    fix = "FIX v: Restoring Right Redzone 0xffff888000000eac-0xffff888000000eac=0xcc"
+    assert first["v6.6"][1] == "BUG v (Not tainted): Right Redzone overwritten"
+    assert first["v6.6"][-2] == fix  # after the trailer
+    assert first["v6.12.45"][5] == fix  # right after the range line
+    assert first["v6.12.45"][6].endswith("flags=0x0()")  # then the closing trailer
+    for version in ("v6.12", "v6.18"):
+        assert first[version][0].startswith("[Right Redzone overwritten] 0xffff888000000eac")
+        assert first[version][2] == "BUG v (Not tainted): Object corrupt"
+    # the double free: "Object already free", with the taint the first report left
+    taint = {v: log[6][1] for v, log in logs.items()}
+    assert taint["v5.10"] == "BUG v (Tainted: G    B            ): Object already free"
+    assert taint["v6.6"] == "BUG v (Tainted: G    B             ): Object already free"
+    assert taint["v6.12"] == "BUG v (Tainted: G    B   W         ): Object already free"
+    assert taint["v6.18"] == "BUG v (Tainted: G    B   W          ): Object already free"
+
+
+def test_destroy_with_objects_per_version() -> None:
+    """kmem_cache_destroy of a cache with an object left: 5.10/5.15 pr_err without the
+    caller and keep the cache; 6.1/6.6 WARN with the caller and keep it; 6.12 WARN
+    and take it off slab_caches (its slab leaks)."""
+    expect = {
+        "v5.15": ("kmem_cache_destroy c: Slab cache still has objects", True),
+        "v6.6": ("kmem_cache_destroy c: Slab cache still has objects when called from 0x0", True),
+        "v6.12": ("kmem_cache_destroy c: Slab cache still has objects when called from 0x0", False),
+    }
+    for version, (message, listed) in expect.items():
+        rt, k = runtime(version)
+        c = k.kmem_cache_create("c", 64)
+        rt.alloc(c, 0)
+        k.kmem_cache_destroy(c)
+        assert k.log[-1] == message and (c in k.slab_caches) == listed, version

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import reference_slub as rs
 from ..arena import PG_HEAD, PG_SLAB
+from ..versions.rules import CheckObject
 from .state import _MASK64, LIST_CPU_SLAB, CacheState, Slab, SlubMemory
 
 # include/linux/poison.h
@@ -58,7 +59,7 @@ class SlubChecks(SlubMemory):
         poison_size = st.object_size
         if st.red_zone:
             self.arena.fill(obj - st.red_left_pad, st.red_left_pad, val)
-            if st.orig_size_debug and val == SLUB_RED_ACTIVE:
+            if st.kmalloc_redzone and val == SLUB_RED_ACTIVE:
                 poison_size = self.get_orig_size(st, obj)
         if st.object_poison:
             self.arena.fill(obj, poison_size - 1, POISON_FREE)
@@ -80,29 +81,26 @@ class SlubChecks(SlubMemory):
         return self.arena.read_word(self._orig_size_addr(st, obj), st.orig_size_size)
 
     def set_track(self, st: CacheState, obj: int, alloc: int, addr: int, cpu: int) -> None:
-        """set_track_update(): addr, handle (0), cpu, pid, when, field by field."""
+        """set_track_update(): addr, the stack (handle 0, or no addresses), cpu, pid,
+        when, field by field."""
         p = obj + st.info_end() + alloc * st.track_size
-        stackdepot = self._track_head.size == 20
-        fields = (addr, 0, cpu, self.pid) if stackdepot else (addr, cpu, self.pid)
-        self.arena.write(p, self._track_head.pack(*fields))
-        self.arena.write_word(p + (24 if stackdepot else 16), self.jiffies, 8)
+        self.arena.write_word(p, addr, 8)
+        self.arena.fill(p + 8, self.track_cpu - 8, 0)
+        self.arena.write_word(p + self.track_cpu, cpu, 4)
+        self.arena.write_word(p + self.track_cpu + 4, self.pid, 4)
+        self.arena.write_word(p + self.track_when, self.jiffies, 8)
 
     def get_track(self, st: CacheState, obj: int, alloc: int) -> dict[str, int]:
         """A struct track, decoded."""
         p = obj + st.info_end() + alloc * st.track_size
-        raw = self.arena.read(p, self._track_head.size)
-        vals = self._track_head.unpack(raw)
-        stackdepot = self._track_head.size == 20
-        when = self.arena.read_word(p + (24 if stackdepot else 16), 8)
-        if stackdepot:
-            return {
-                "addr": vals[0],
-                "handle": vals[1],
-                "cpu": vals[2],
-                "pid": vals[3],
-                "when": when,
-            }
-        return {"addr": vals[0], "handle": 0, "cpu": vals[1], "pid": vals[2], "when": when}
+        read = self.arena.read_word
+        return {
+            "addr": read(p, 8),
+            "handle": read(p + 8, 4) if self.track_handle else 0,
+            "cpu": read(p + self.track_cpu, 4),
+            "pid": read(p + self.track_cpu + 4, 4),
+            "when": read(p + self.track_when, 8),
+        }
 
     def trace(self, st: CacheState, slab: Slab, obj: int, alloc: bool) -> None:
         """trace() for SLAB_TRACE caches (the object dump and stack are left out)."""
@@ -142,19 +140,42 @@ class SlubChecks(SlubMemory):
             return True
         fault, end = found
         first = int(self._mem[fault - self._po])
-        head = (
-            f"[{what} overwritten] 0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}. "
+        style = st.rules.reports.check_object
+        where = (
+            f"0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}. "
             f"First byte 0x{first:x} instead of 0x{value:x}"
         )
-        lines = [head]
-        if slab_obj_print:  # (a KUnit test skips this object_err: it counts once)
-            lines += self.object_err_lines(st, slab, obj, "Object corrupt", count=False)
         self.slab_errors += 1
+        if style == CheckObject.BRACKETED_V6_15:
+            lines = [f"[{what} overwritten] {where}"]
+            if slab_obj_print:  # (a KUnit test skips this object_err: it counts once)
+                lines += self.object_err_lines(st, slab, obj, "Object corrupt", count=False)
+        else:
+            lines = self.slab_bug(st, f"{what} overwritten") + [self._info(where)]
+            if style == CheckObject.FIRST_V2_6:  # the trailer now; 6.12.0-45 at the end
+                lines += self.print_trailer(st, slab, obj)
+                self._taint()
         self._emit(lines)
         if fix:
-            self.slab_fix(st, f"Restoring {what} 0x{fault:016x}-0x{end - 1:016x}=0x{value:x}")
-            self.arena.fill(fault, end - fault, value)
+            self.restore_bytes(st, what, value, fault, end)
         return False
+
+    def restore_bytes(self, st: CacheState, what: str, value: int, fault: int, end: int) -> None:
+        """restore_bytes(): the FIX line, and the pattern written back."""
+        area = f"0x{fault:016x}-0x{end - 1:016x}=0x{value:x}"
+        if st.rules.reports.has_fix_names_area:
+            self.slab_fix(st, f"Restoring {what} {area}")
+        else:  # 5.10: no name, and a newline of its own
+            self.slab_fix(st, f"Restoring {area}\n")
+        self.arena.fill(fault, end - fault, value)
+
+    def _dot(self) -> str:
+        """The full stop of the on_freelist FIX lines before 5.14."""
+        return "." if self.kernel.config.rules.reports.has_adjusted_dot else ""
+
+    def _info(self, line: str) -> str:
+        """A report line, "INFO: " first before 5.14."""
+        return "INFO: " + line if self.kernel.config.rules.reports.has_info_prefix else line
 
     def check_pad_bytes(self, st: CacheState, slab: Slab, p: int, fix: bool = True) -> bool:
         """check_pad_bytes(): POISON_INUSE between the metadata and the next slot."""
@@ -179,82 +200,70 @@ class SlubChecks(SlubMemory):
         if found is None:
             return
         fault, end = found
-        # __slab_bug is not slab_err here: a KUnit test counts only the FIX line
         lines = self.slab_bug(
             st, f"Padding overwritten. 0x{fault:016x}-0x{end - 1:016x} @offset={fault - slab.addr}"
         )
-        lines += self.print_section("Padding ", pad, remainder)
-        lines += [self.print_slab_info(slab)]
+        section = self.print_section("Padding ", pad, remainder)
+        if st.rules.reports.check_object == CheckObject.BRACKETED_V6_15:
+            # __slab_bug, the dump, then __slab_err: a KUnit test counts the FIX only
+            lines += section + [self.print_slab_info(slab)]
+        else:  # slab_err (counted), then the dump
+            self.slab_errors += 1
+            lines += [self.print_slab_info(slab)] + section
         self._taint()
         self._emit(lines)
         if fix:
-            self.slab_fix(st, f"Restoring slab padding 0x{fault:016x}-0x{end - 1:016x}=0x5a")
-            self.arena.fill(fault, end - fault, POISON_INUSE)
+            self.restore_bytes(st, "slab padding", POISON_INUSE, fault, end)
 
     def check_object(
         self, st: CacheState, slab: Slab, obj: int, val: int, fix: bool = True
     ) -> bool:
-        """check_object(): red zones (and the kmalloc red zone past orig_size), or the
-        alignment padding; poison of a free object; padding; the free pointer."""
+        """check_object(): red zones (and, 6.2 on, the kmalloc red zone past orig_size),
+        or the alignment padding; poison of a free object; padding; the free pointer.
+        Before 6.12 the first failing area ends the check (the alignment padding and
+        the object padding excepted); since, every area is checked."""
+        style = st.rules.reports.check_object
+        first = style == CheckObject.FIRST_V2_6
         ret = True
         object_size, inuse = st.object_size, st.inuse
         endobject = obj + object_size
+
+        def area(what: str, start: int, value: int, length: int) -> bool:
+            return self.check_bytes_and_report(st, slab, obj, what, start, value, length, ret, fix)
+
         if st.red_zone:
-            if not self.check_bytes_and_report(
-                st,
-                slab,
-                obj,
-                "Left Redzone",
-                obj - st.red_left_pad,
-                val,
-                st.red_left_pad,
-                ret,
-                fix,
-            ):
+            if not area("Left Redzone", obj - st.red_left_pad, val, st.red_left_pad):
                 ret = False
-            if not self.check_bytes_and_report(
-                st, slab, obj, "Right Redzone", endobject, val, inuse - object_size, ret, fix
-            ):
+                if first:
+                    return False
+            if not area("Right Redzone", endobject, val, inuse - object_size):
                 ret = False
-            if st.orig_size_debug and val == SLUB_RED_ACTIVE:
+                if first:
+                    return False
+            if st.kmalloc_redzone and val == SLUB_RED_ACTIVE:
                 orig_size = self.get_orig_size(st, obj)
-                if object_size > orig_size and not self.check_bytes_and_report(
-                    st,
-                    slab,
-                    obj,
-                    "kmalloc Redzone",
-                    obj + orig_size,
-                    val,
-                    object_size - orig_size,
-                    ret,
-                    fix,
+                if object_size > orig_size and not area(
+                    "kmalloc Redzone", obj + orig_size, val, object_size - orig_size
                 ):
                     ret = False
+                    if first:
+                        return False
         elif st.poison and object_size < inuse:
-            if not self.check_bytes_and_report(
-                st,
-                slab,
-                obj,
-                "Alignment padding",
-                endobject,
-                POISON_INUSE,
-                inuse - object_size,
-                ret,
-                fix,
-            ):
-                ret = False
+            if not area("Alignment padding", endobject, POISON_INUSE, inuse - object_size):
+                if not first:  # before 6.12 the result is not used
+                    ret = False
         if st.poison:
             if val != SLUB_RED_ACTIVE and st.object_poison:
-                if object_size > 1 and not self.check_bytes_and_report(
-                    st, slab, obj, "Poison", obj, POISON_FREE, object_size - 1, ret, fix
-                ):
+                if object_size > 1 and not area("Poison", obj, POISON_FREE, object_size - 1):
                     ret = False
-                if not self.check_bytes_and_report(
-                    st, slab, obj, "End Poison", obj + object_size - 1, POISON_END, 1, ret, fix
-                ):
+                    if first:
+                        return False
+                if not area("End Poison", obj + object_size - 1, POISON_END, 1):
                     ret = False
-            if not self.check_pad_bytes(st, slab, obj, fix):
-                ret = False
+                    if first:
+                        return False
+            if not self.check_pad_bytes(st, slab, obj, fix) and not first:
+                ret = False  # (before 6.12 the result is not used)
         if (st.offset >= inuse or val != SLUB_RED_ACTIVE) and not self.check_valid_pointer(
             st, slab, self.get_freepointer(st, obj)
         ):
@@ -262,6 +271,9 @@ class SlubChecks(SlubMemory):
             if fix:
                 self.set_freepointer(st, obj, 0)
             ret = False
+        if not ret and style == CheckObject.ALL_V6_12:  # 6.12.0-45: one closing trailer
+            self._emit(self.print_trailer(st, slab, obj))
+            self._taint()
         return ret
 
     def check_slab(self, st: CacheState, slab: Slab, fix: bool = True) -> bool:
@@ -309,7 +321,7 @@ class SlubChecks(SlubMemory):
             obj = fp
             fp = self.get_freepointer(st, obj)
             nr += 1
-        if nr > slab.objects:
+        if nr > slab.objects and st.rules.reports.has_cycle_check:
             self._freelist_broken(st, slab, "Freelist cycle detected", fix)
             return False
         max_objects = min((st.page_size << slab.order) // st.size, rs.MAX_OBJS_PER_PAGE)
@@ -322,7 +334,7 @@ class SlubChecks(SlubMemory):
             if fix:
                 slab.objects = max_objects
                 self._pg_objects[slab.pfn] = max_objects
-                self.slab_fix(st, "Number of objects adjusted")
+                self.slab_fix(st, "Number of objects adjusted" + self._dot())
         if slab.inuse != slab.objects - nr:
             self.slab_err(
                 st,
@@ -332,7 +344,7 @@ class SlubChecks(SlubMemory):
             if fix:
                 slab.inuse = slab.objects - nr
                 self._sync(slab)
-                self.slab_fix(st, "Object count adjusted")
+                self.slab_fix(st, "Object count adjusted" + self._dot())
         return search == 0
 
     def alloc_consistency_checks(self, st: CacheState, slab: Slab, obj: int) -> bool:
@@ -354,14 +366,20 @@ class SlubChecks(SlubMemory):
 
     # ==== debug: report text =========================================================
     def print_tainted(self) -> str:
+        """print_tainted(): one letter per taint flag the version has."""
         if not self.tainted:
             return "Not tainted"
-        chars = [_TAINT_CHARS[i] if self.tainted >> i & 1 else _TAINT_FALSE[i] for i in range(20)]
+        width = self.kernel.config.rules.reports.taint_width
+        chars = [
+            _TAINT_CHARS[i] if self.tainted >> i & 1 else _TAINT_FALSE[i] for i in range(width)
+        ]
         return "Tainted: " + "".join(chars)
 
     def _taint(self) -> None:
-        """add_taint(TAINT_BAD_PAGE) and the WARN_ON(1) that follows."""
-        self.tainted |= 1 << TAINT_BAD_PAGE | 1 << TAINT_WARN
+        """add_taint(TAINT_BAD_PAGE), and (6.15; 6.12.46) the WARN_ON(1) that follows."""
+        self.tainted |= 1 << TAINT_BAD_PAGE
+        if self.kernel.config.rules.reports.check_object == CheckObject.BRACKETED_V6_15:
+            self.tainted |= 1 << TAINT_WARN
 
     def _emit(self, lines: list[str]) -> list[str]:
         """One report (several printk lines) into the log."""
@@ -394,12 +412,23 @@ class SlubChecks(SlubMemory):
             self.log.append(line)
 
     def print_slab_info(self, slab: Slab) -> str:
+        """print_slab_info(): the struct slab, its counters and page flags (5.10 in
+        hex only; the names from 5.15, with PG_slab until it became a page type)."""
         flags = int(self._pg_flags[slab.pfn])
-        names = [n for bit, n in ((PG_SLAB, "slab"), (PG_HEAD, "head")) if flags & bit]
-        return (
+        reports = self.kernel.config.rules.reports
+        named: tuple[tuple[int, str], ...] = ((PG_HEAD, "head"),)
+        if reports.has_pg_slab:
+            named = ((PG_SLAB, "slab"), *named)
+        else:  # a page type since 6.10, not a page flag
+            flags &= ~PG_SLAB
+        names = [n for bit, n in named if flags & bit]
+        head = (
             f"Slab 0x{VMEMMAP_START + STRUCT_PAGE_SIZE * slab.pfn:016x} objects={slab.objects} "
-            f"used={slab.inuse} fp=0x{slab.freelist:016x} flags={flags:#x}({'|'.join(names)})"
+            f"used={slab.inuse} fp=0x{slab.freelist:016x} flags="
         )
+        if reports.has_info_prefix:
+            return self._info(head + f"0x{flags:04x}")
+        return head + f"{flags:#x}({'|'.join(names)})"
 
     def print_section(self, text: str, addr: int, length: int) -> list[str]:
         """print_hex_dump(KERN_ERR, text, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, 1)."""
@@ -415,10 +444,12 @@ class SlubChecks(SlubMemory):
             if not t["addr"]:
                 continue
             lines.append(
-                f"{what} in 0x{t['addr']:x} age={(self.jiffies - t['when']) & _MASK64} "
-                f"cpu={t['cpu']} pid={t['pid']}"
+                self._info(
+                    f"{what} in 0x{t['addr']:x} age={(self.jiffies - t['when']) & _MASK64} "
+                    f"cpu={t['cpu']} pid={t['pid']}"
+                )
             )
-            if self._track_head.size == 20 and not t["handle"]:
+            if self.track_handle and not t["handle"]:
                 lines.append("object allocation/free stack trace missing")
         return lines
 
@@ -427,7 +458,9 @@ class SlubChecks(SlubMemory):
         lines = self.print_tracking(st, p)
         lines.append(self.print_slab_info(slab))
         lines.append(
-            f"Object 0x{p:016x} @offset={p - slab.addr} fp=0x{self.get_freepointer(st, p):016x}"
+            self._info(
+                f"Object 0x{p:016x} @offset={p - slab.addr} fp=0x{self.get_freepointer(st, p):016x}"
+            )
         )
         lines.append("")
         if st.red_zone:
@@ -473,13 +506,18 @@ class SlubChecks(SlubMemory):
         with its tracks, then __slab_err (the slab, taint B and W)."""
         if not self.kernel.config.on("slub_debug_config"):
             return
-        lines = self.slab_bug(st, "Objects remaining on __kmem_cache_shutdown()")
+        reports = self.kernel.config.rules.reports
+        if reports.shutdown_names_cache:  # slab_err (before 6.15; 6.12.46)
+            text = f"Objects remaining in {st.name} on __kmem_cache_shutdown()"
+        else:
+            text = "Objects remaining on __kmem_cache_shutdown()"
+        lines = self.slab_bug(st, text)
         self.slab_errors += 1
         free = self._free_objects(st, slab)
         for obj in self._objects(st, slab):
             if obj not in free:
                 self.slab_errors += 1
-                lines.append(f"Object 0x{obj:016x} @offset={obj - slab.addr}")
+                lines.append(self._info(f"Object 0x{obj:016x} @offset={obj - slab.addr}"))
                 lines.extend(self.print_tracking(st, obj))
         lines.append(self.print_slab_info(slab))
         self._taint()

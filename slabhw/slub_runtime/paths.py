@@ -33,7 +33,6 @@ from .state import (
     LIST_NODE_PARTIAL,
     LIST_NONE,
     NUMA_NO_NODE,
-    SET_FREEPOINTER_BUG,
     SHRINK_PROMOTE_MAX,
     ZERO_SIZE_PTR,
     CacheState,
@@ -648,7 +647,7 @@ class SlubPaths(SlubChecks):
             fl = c.freelist
             if st.hardened:
                 if fl == addr:
-                    return self._emit([SET_FREEPOINTER_BUG])
+                    return self._emit([self.set_freepointer_bug])
                 fl = rs.freelist_ptr(fl, ptr_addr, st.random)
             self._q[(ptr_addr - self._po) >> 3] = fl
             c.freelist = addr
@@ -784,7 +783,8 @@ class SlubPaths(SlubChecks):
         if st.checks and not self.check_slab(st, slab):
             self.slab_fix(st, f"Object at 0x{obj:016x} not freed")
             return False, cnt
-        if slab.inuse < cnt and not st.tiny:  # (no SLUB_DEBUG with SLUB_TINY)
+        texts = st.rules.reports.has_bulk_free_texts
+        if texts and slab.inuse < cnt and not st.tiny:  # (no SLUB_DEBUG with SLUB_TINY)
             self.slab_err(
                 st,
                 slab,
@@ -808,7 +808,10 @@ class SlubPaths(SlubChecks):
                 break
             obj = self.get_freepointer(st, obj)
         if n != cnt:
-            self.slab_err(st, slab, f"Bulk free expected {cnt} objects but found {n}\n")
+            if texts:
+                self.slab_err(st, slab, f"Bulk free expected {cnt} objects but found {n}\n")
+            else:
+                self.slab_err(st, slab, f"Bulk freelist count({n}) invalid({cnt})\n")
             cnt = n
         if not ok:
             self.slab_fix(st, f"Object at 0x{obj:016x} not freed")

@@ -10,7 +10,6 @@ The first layer of slabhw.slub_runtime (state -> checks -> paths -> bulk -> runt
 
 from __future__ import annotations
 
-import struct
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -160,6 +159,8 @@ class CacheState:
         self.kmalloc = bool(flags & f.get("SLAB_KMALLOC"))
         self.rcu = bool(flags & f.get("SLAB_TYPESAFE_BY_RCU"))
         self.orig_size_debug = self.store_user and self.kmalloc  # slub_debug_orig_size()
+        # the red zone between orig_size and object_size (946fa0dbf2d8, 6.2)
+        self.kmalloc_redzone = self.orig_size_debug and rules.has_kmalloc_redzone
         self.left = self.red_left_pad if self.red_zone else 0  # fixup_red_left()
         self.has_cpu_partial = cfg.on("slub_cpu_partial") and not (self.debug or self.tiny)
         self.hardened = cfg.on("slab_freelist_hardened")
@@ -269,7 +270,7 @@ SHRINK_PROMOTE_MAX = 32
 MAX_PARTIAL_TO_SCAN = 10000
 TID_STEP = 256  # roundup_pow_of_two(CONFIG_NR_CPUS = 256) with CONFIG_PREEMPTION
 DEACTIVATE_TO_HEAD, DEACTIVATE_TO_TAIL = 0, 1
-SET_FREEPOINTER_BUG = "kernel BUG at mm/slub.c:634!"  # BUG_ON(object == fp)
+SET_FREEPOINTER_BUG = "kernel BUG at mm/slub.c:634!"  # BUG_ON(object == fp) of 6.18.2
 
 
 swab64 = rs.swab64  # the byte swap of the free-pointer encoding (reference_slub)
@@ -323,10 +324,20 @@ class SlubMemory:
         self._q = arena.memory.data.cast("B").cast("Q")  # 8-byte words
         self.byteorder: Any = arena.arch_byteorder
         self.swap = self.byteorder != sys.byteorder
-        self._track_head = struct.Struct(
-            ("<" if self.byteorder == "little" else ">")
-            + ("QIii" if kernel.config.on("stackdepot") else "Qii")
-        )
+        # struct track (64-bit): addr, then a stack depot handle (5.19 and later, with
+        # STACKDEPOT) or TRACK_ADDRS_COUNT return addresses (before, with STACKTRACE;
+        # the model saves no stack: they stay 0), cpu, pid, when
+        cfg = kernel.config
+        if cfg.rules.has_track_stack_handle:
+            stack = 8 if cfg.on("stackdepot") else 0  # u32 handle, padded
+        else:
+            stack = 16 * 8 if cfg.on("stacktrace") else 0
+        self.track_handle = cfg.rules.has_track_stack_handle and cfg.on("stackdepot")
+        self.track_cpu = 12 if self.track_handle else 8 + stack
+        # set_freepointer()'s BUG_ON(object == fp), at its line in the version's mm/slub.c
+        line = cfg.rules.reports.set_freepointer_line
+        self.set_freepointer_bug = f"kernel BUG at mm/slub.c:{line}!"
+        self.track_when = (self.track_cpu + 8 + 7) & ~7  # after pid, 8-aligned
         self._pg_flags = arena.pages["flags"]
         self._pg_order = arena.pages["order"]
         self._pg_head = arena.pages["compound_head"]
@@ -401,7 +412,7 @@ class SlubMemory:
         """set_freepointer() / freelist_ptr_encode(); BUG_ON(object == fp) when
         hardened."""
         if st.hardened and obj == fp:
-            raise _Oops(SET_FREEPOINTER_BUG)
+            raise _Oops(self.set_freepointer_bug)
         ptr_addr = obj + st.offset
         self._store(ptr_addr, rs.freelist_ptr(fp, ptr_addr, st.random) if st.hardened else fp)
 

@@ -207,6 +207,53 @@ class ShuffleRandom(IntEnum):
     GET_RANDOM_V6_5 = 1
 
 
+class CheckObject(IntEnum):
+    """How check_object() reports bytes that lost their pattern."""
+
+    # the first failing area: "BUG c (t): <what> overwritten", the range line, the
+    # whole trailer, the FIX line; then check_object returns
+    FIRST_V2_6 = 0
+    # every area is checked, each printing its header, range and FIX; one more
+    # trailer closes the report (6.12.0 .. 6.12.45)
+    ALL_V6_12 = 1
+    # "mm: slub: Print the broken data before restoring them" (6.15; 6.12.46 by
+    # backport): "[<what> overwritten] ..." for each area, "Object corrupt" with the
+    # trailer for the first only, WARN_ON instead of dump_stack
+    BRACKETED_V6_15 = 2
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    """The words of the slab_debug reports (mm/slub.c), which stable releases
+    changed as a whole: a Backport swaps this record."""
+
+    check_object: CheckObject
+    # "INFO: " before the track, slab, object and range lines (before 5.14)
+    has_info_prefix: bool
+    # the FIX line of a restore names the area ("FIX c: Restoring Right Redzone ...");
+    # 5.10's is "Restoring 0x..-0x..=0x..\n" (8669dbab2ae5, 5.13, named the areas)
+    has_fix_names_area: bool
+    # "Number of objects adjusted." / "Object count adjusted." end in a dot (before 5.14)
+    has_adjusted_dot: bool
+    # TAINT_FLAGS_COUNT: 18 (5.x), 19 with TAINT_TEST (5.17), 20 with TAINT_FWCTL (6.15)
+    taint_width: int
+    # the page flags of the slab line name PG_slab (a page type since 6.10)
+    has_pg_slab: bool
+    # on_freelist() reports "Freelist cycle detected" (6.18)
+    has_cycle_check: bool
+    # the shutdown report: "Objects remaining in <c> on __kmem_cache_shutdown()"
+    # (slab_err) or, with the bracketed reports, "Objects remaining on ..."
+    shutdown_names_cache: bool
+    # "Bulk free expected %d objects but found %d" and "Slab has %d allocated objects
+    # but %d are to be freed" (6.1); before, "Bulk freelist count(%d) invalid(%d)"
+    has_bulk_free_texts: bool
+    # kmem_cache_destroy() of a cache with objects: WARN "... when called from %pS"
+    # (6.1); before, pr_err without the caller
+    has_destroy_warn: bool
+    # the line of BUG_ON(object == fp) in set_freepointer() (mm/slub.c)
+    set_freepointer_line: int
+
+
 @dataclass(frozen=True)
 class SlubRules:
     """The SLUB of one kernel version: creation arithmetic, boot, kmalloc caches,
@@ -309,6 +356,15 @@ class SlubRules:
     # slabs on the per-CPU partial list are not frozen: "slub: Delay freezing of
     # partial slabs" (v6.8)
     has_unfrozen_partials: bool
+    # the words of the debug reports
+    reports: ReportRules
+    # init_object() and check_object() red-zone a kmalloc object past the requested
+    # size: 946fa0dbf2d8 "mm/slub: extend redzone check to extra allocated kmalloc
+    # space than requested" (v6.2)
+    has_kmalloc_redzone: bool
+    # kmem_cache_destroy() of a cache with objects left takes it off slab_caches anyway
+    # (6.12; before, it stays listed)
+    has_destroy_unlists: bool
     # a debug slab that fails the allocation checks is marked frozen and check_slab
     # reports "Slab disabled since SLUB metadata consistency check failed": "mm/slub:
     # Avoid list corruption when removing a slab from the full list" (v6.12; 6.6.64

@@ -7,6 +7,8 @@ release made (slabhw/versions/v5_15.py ...).  Stable 5.10.46 took three v5.13 fi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..flags import FlagDef
 from . import arches
 from .preset import Backport, KernelPreset
@@ -14,6 +16,7 @@ from .rules import (
     SLAB_DEBUG_FLAGS,
     BootCacheAlign,
     CalculateOrder,
+    CheckObject,
     DeactivateSlab,
     DetachedFreelist,
     FreePointerOffset,
@@ -24,6 +27,7 @@ from .rules import (
     KmallocSizeRoundup,
     KmallocType,
     OrderCpus,
+    ReportRules,
     SetCpuPartial,
     ShuffleRandom,
     SlubRules,
@@ -66,6 +70,20 @@ CORE_FLAGS = (
 )
 CACHE_FLAGS = ("SLAB_NOLEAKTRACE", "SLAB_RECLAIM_ACCOUNT", "SLAB_TEMPORARY", "SLAB_ACCOUNT")
 
+REPORTS = ReportRules(
+    check_object=CheckObject.FIRST_V2_6,
+    has_info_prefix=True,
+    has_fix_names_area=False,
+    has_adjusted_dot=True,
+    taint_width=18,
+    has_pg_slab=True,
+    has_cycle_check=False,
+    shutdown_names_cache=True,
+    has_bulk_free_texts=False,
+    has_destroy_warn=False,
+    set_freepointer_line=305,  # 304 before 5.10.46
+)
+
 RULES = SlubRules(
     has_freeptr_offset=False,
     has_sheaves=False,
@@ -106,6 +124,9 @@ RULES = SlubRules(
     shuffle_random=ShuffleRandom.PRANDOM_V4_7,
     has_unfrozen_partials=False,
     has_slab_disabled_check=False,
+    reports=REPORTS,
+    has_kmalloc_redzone=False,
+    has_destroy_unlists=False,
 )
 
 # arm64 before 6.5: ARCH_KMALLOC_MINALIGN = ARCH_DMA_MINALIGN (128), so kmalloc
@@ -161,6 +182,12 @@ V5_10 = KernelPreset(
             "has_sanity_min_size",
             True,
             '74c1d3e08153 "mm/slub: fix redzoning for small allocations"',
+        ),
+        Backport(
+            46,
+            "reports",
+            replace(REPORTS, set_freepointer_line=304),
+            "the stable update moved set_freepointer()'s BUG_ON one line",
         ),
     ),
     source="unifreq/linux-5.10.y @ dd73f55c9408 (5.10.265); 5.10.35 .. 5.10.45 for the backports",

@@ -34,6 +34,15 @@ RULES = replace(
     create_function="kmem_cache_create_usercopy",
     # 5.15.180 by backport (05a940656e1e "slab: Introduce kmalloc_size_roundup()")
     kmalloc_size_roundup=KmallocSizeRoundup.V6_1,
+    # 8669dbab2ae5 "mm/slub: clarify verification reporting" (5.13) named the areas
+    # in the FIX lines; 5.14 dropped the "INFO: " prefixes and the dots
+    reports=replace(
+        v5_10.REPORTS,
+        has_info_prefix=False,
+        has_fix_names_area=True,
+        has_adjusted_dot=False,
+        set_freepointer_line=384,  # 5.15.71 and later (379 in 5.15.0 .. 5.15.54)
+    ),
 )
 
 V5_15 = replace(

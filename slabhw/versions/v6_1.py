@@ -48,6 +48,13 @@ RULES = replace(
     # build_detached_freelist swaps matched objects to the end (present in 6.1.0,
     # absent in 5.19)
     detached_freelist=DetachedFreelist.SWAP_V6_1,
+    reports=replace(
+        v5_15.RULES.reports,
+        taint_width=19,  # TAINT_TEST (5.17)
+        has_bulk_free_texts=True,  # 6.1
+        has_destroy_warn=True,  # kmem_cache_destroy WARNs with the caller (6.1)
+        set_freepointer_line=419,
+    ),
 )
 
 V6_1 = replace(

@@ -11,7 +11,13 @@ from dataclasses import replace
 from ..flags import ENUM, FlagDef
 from . import arches, v6_6
 from .preset import Backport
-from .rules import BootCacheAlign, CalculateOrder, FreePointerOutside, KmallocOrder
+from .rules import (
+    BootCacheAlign,
+    CalculateOrder,
+    CheckObject,
+    FreePointerOutside,
+    KmallocOrder,
+)
 from .switches import slub_switches
 
 # include/linux/slab.h enum _slab_flag_bits (v6.9, cc61eb851c9a "mm, slab: use an
@@ -79,6 +85,23 @@ RULES = replace(
     # b85f369b81ae "mm/slab: use unsigned long for orig_size to ensure proper
     # metadata align" (v7.0; 6.12.75 by backport)
     orig_size_bytes=8,
+    # kmem_cache_destroy unlists a cache with objects left (and leaks it)
+    has_destroy_unlists=True,
+    # "mm: slub: Print the broken data before restoring them" and "mm: slub: call
+    # WARN() when detecting a slab corruption" (6.15; 6.12.46 by backport); PG_slab
+    # is a page type since 6.10
+    reports=replace(
+        v6_6.RULES.reports,
+        check_object=CheckObject.BRACKETED_V6_15,
+        has_pg_slab=False,
+        shutdown_names_cache=False,
+        set_freepointer_line=547,
+    ),
+)
+
+# 6.12.0 .. 6.12.45: every area checked, one closing trailer
+REPORTS_V6_12_45 = replace(
+    RULES.reports, check_object=CheckObject.ALL_V6_12, shutdown_names_cache=True
 )
 
 V6_12 = replace(
@@ -111,6 +134,12 @@ V6_12 = replace(
     slub=RULES,
     boot_structs=(216, 64),  # sysfs of Debian's 6.12.117 (x86_64, arm64) and its BTF
     backports=(
+        Backport(
+            46,
+            "reports",
+            REPORTS_V6_12_45,
+            '"mm: slub: Print the broken data before restoring them" (6.15)',
+        ),
         Backport(
             75,
             "orig_size_bytes",

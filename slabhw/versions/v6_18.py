@@ -43,6 +43,12 @@ RULES = replace(
     create_mask=(),
     # kasan_cache_create() of 6.18 (mm/kasan/generic.c), as slabhw models it
     has_kasan_layout=True,
+    reports=replace(
+        v6_12.RULES.reports,
+        taint_width=20,  # TAINT_FWCTL (6.15)
+        has_cycle_check=True,  # "Freelist cycle detected" (6.18)
+        set_freepointer_line=634,
+    ),
 )
 
 # The defaults are the distribution-like configuration of the kernel this project

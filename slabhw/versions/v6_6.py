@@ -62,6 +62,8 @@ RULES = replace(
     shuffle_random=ShuffleRandom.GET_RANDOM_V6_5,
     # 6.6.64 by backport: a debug slab failing the checks is disabled (frozen)
     has_slab_disabled_check=True,
+    has_kmalloc_redzone=True,  # 946fa0dbf2d8 (6.2)
+    reports=replace(v6_1.RULES.reports, set_freepointer_line=448),
 )
 
 # arm64 from 6.5: ARCH_KMALLOC_MINALIGN 8 (the base); Debian-like VA_BITS 48
