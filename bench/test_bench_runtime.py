@@ -1,9 +1,9 @@
-"""The run-time layer: kmem_cache_alloc + kmem_cache_free pairs (SLUB 6.18 and SLAB
-3.16), kmem_cache_alloc_bulk and kmem_cache_free_bulk of a million objects (SLUB),
-and a 4 GiB PageArena.
+"""The run-time layer: kmem_cache_alloc + kmem_cache_free pairs (every SLUB version and
+SLAB 3.16), kmem_cache_alloc_bulk and kmem_cache_free_bulk of a million objects (every
+SLUB version), and a 4 GiB PageArena.
 
 Targets (conftest.TARGETS): 200,000 pairs/s, 2 M objects/s for the bulk calls, the
-arena in well under a second.  The SLUB cache is kmalloc-64 of the default 6.18
+arena in well under a second.  The SLUB cache is kmalloc-64 of each version's default
 configuration: hardened free pointers and shuffled freelists, no debugging.  The
 bulk figures are best-of-rounds: after the first round the arena's pages have been
 touched, so the first touch of fresh memory by the OS (page faults) is left out;
@@ -24,6 +24,9 @@ from slabhw.arena import PageArena
 from slabhw.slab_runtime import SlabRuntime
 from slabhw.slub import SlubKernel
 from slabhw.slub_runtime import SlubRuntime
+from slabhw.versions import PRESETS
+
+SLUB_VERSIONS = [name for name, p in PRESETS.items() if p.allocator == "SLUB"]
 
 PO_SLUB = 0xFFFF888000000000
 PO_SLAB = 0xFFFF880000000000
@@ -38,10 +41,11 @@ def sizes(benchmark: Any) -> tuple[int, int, int]:
 
 
 class Slub:
-    """A SLUB 6.18 runtime over an arena, and kmalloc-64."""
+    """A SLUB runtime of one version over an arena, and kmalloc-64."""
 
-    def __init__(self, mem: int) -> None:
-        k = slabhw.Kernel("v6.18", "x86_64", nr_cpus=2)
+    def __init__(self, mem: int, version: str = "v6.18") -> None:
+        self.version = version
+        k = slabhw.Kernel(version, "x86_64", nr_cpus=2)
         assert isinstance(k, SlubKernel)
         arch = k.config.arch
         self.arena = PageArena(mem, arch, page_offset=PO_SLUB, max_order=arch.max_page_order)
@@ -51,10 +55,11 @@ class Slub:
         self.cache = cache
 
 
-def test_slub_pairs(benchmark: Any, record: Any) -> None:
+@pytest.mark.parametrize("version", SLUB_VERSIONS)
+def test_slub_pairs(benchmark: Any, record: Any, version: str) -> None:
     """kmem_cache_alloc + kmem_cache_free on one CPU (the lockless fast paths)."""
     n, _, _ = sizes(benchmark)
-    s = Slub(64 << 20)
+    s = Slub(64 << 20, version)
     rt, cache = s.rt, s.cache
 
     def run() -> None:
@@ -63,7 +68,7 @@ def test_slub_pairs(benchmark: Any, record: Any) -> None:
             free(cache, alloc(cache, 0) or 0, 0)
 
     benchmark.pedantic(run, rounds=3, warmup_rounds=1)
-    record("slub_pairs", n)
+    record(f"slub_pairs[{version}]", n)
     assert rt.validate(cache) == []
 
 
@@ -87,9 +92,9 @@ def test_slab_pairs(benchmark: Any, record: Any) -> None:
     record("slab_pairs", n)
 
 
-@pytest.fixture(scope="module")
-def slub_big() -> Slub:
-    return Slub(GIB)
+@pytest.fixture(scope="module", params=SLUB_VERSIONS)
+def slub_big(request: Any) -> Slub:
+    return Slub(GIB, request.param)
 
 
 def test_slub_alloc_bulk(benchmark: Any, record: Any, slub_big: Slub) -> None:
@@ -107,7 +112,7 @@ def test_slub_alloc_bulk(benchmark: Any, record: Any, slub_big: Slub) -> None:
         held.append(rt.alloc_bulk(cache, n, 0))
 
     benchmark.pedantic(run, setup=setup, rounds=4)
-    record("slub_alloc_bulk", n)
+    record(f"slub_alloc_bulk[{slub_big.version}]", n)
     objs = held[-1]
     assert len(objs) == n and len(set(objs)) == n
     setup()
@@ -130,7 +135,7 @@ def test_slub_free_bulk(benchmark: Any, record: Any, slub_big: Slub) -> None:
         assert rt.free_bulk(cache, held.pop(), 1) == []
 
     benchmark.pedantic(run, setup=setup, rounds=4)
-    record("slub_free_bulk", n)
+    record(f"slub_free_bulk[{slub_big.version}]", n)
     assert rt.validate(cache) == []
 
 

@@ -1,5 +1,6 @@
-"""The SLAB v3.16 layout sweep: one million (size, align, flags) rows through C, and
-the pure-Python reference on 20,000 of them for the ratio."""
+"""The layout sweeps: SLAB v3.16's one million (size, align, flags) rows through C, and
+the pure-Python reference on 20,000 of them for the ratio; the SLUB sweep of one
+million rows on every SLUB version (target: 5 M rows/s each)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pytest
 from slabhw import _core
 from slabhw import reference as ref
 from slabhw.config import KernelConfig
+from slabhw.versions import PRESETS
+
+SLUB_VERSIONS = [name for name, p in PRESETS.items() if p.allocator == "SLUB"]
 
 N = 1_000_000
 N_REF = 20_000
@@ -53,13 +57,14 @@ def test_sweep_reference(benchmark: Any, record: Any, rows: tuple[Any, Any, Any,
     record("sweep_reference", N_REF)
 
 
-def test_sweep_slub_c(benchmark: Any, record: Any) -> None:
-    """The SLUB v6.18 layout sweep over one million rows (target: 5 M rows/s)."""
+@pytest.mark.parametrize("version", SLUB_VERSIONS)
+def test_sweep_slub_c(benchmark: Any, record: Any, version: str) -> None:
+    """The SLUB layout sweep of one version over one million rows (target: 5 M rows/s)."""
     from slabhw import reference_slub as rs
 
     rng = np.random.default_rng(9)
     sizes = rng.integers(1, 1 << 16, N, dtype=np.uint64)
-    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    cfg = KernelConfig.build(version, "x86_64", nr_cpus=2)
     p = cfg.slub_params()
     hw = cfg.flags["SLAB_HWCACHE_ALIGN"]
     flags = rng.choice(np.array([0, hw], dtype=np.uint64), N)
@@ -71,7 +76,7 @@ def test_sweep_slub_c(benchmark: Any, record: Any) -> None:
         rounds=5,
         warmup_rounds=1,
     )
-    record("sweep_slub_c", N)
+    record(f"sweep_slub_c[{version}]", N)
     for i in range(0, N, N // 50):
         expected = rs.kmem_cache_create(p, rs.SlubArgs(int(sizes[i]), flags=int(flags[i])))
         assert int(out["size"][i]) == expected.size and int(out["order"][i]) == expected.order

@@ -150,13 +150,21 @@ static inline uint64_t key_of(const fp_t *f, const uint64_t *slab_key, uint64_t 
 #define KEY_PFN_MASK 0xFFFFFFFFull
 
 int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *slab_key,
-                     uint64_t *p, size_t size, uint64_t *scratch, size_t cap,
+                     uint64_t *p, size_t size, int null_mark, uint64_t *scratch, size_t cap,
                      uint64_t *bitmap, struct slabhw_detached *out)
 {
-    if (!size)
+    if (!size || !cap)
         return SLABHW_DETACH_IRREGULAR;
-    /* build_detached_freelist(): the last object and its slab */
+    /* build_detached_freelist(): the last object and its slab; with null_mark (before
+     * 6.1) the last non-NULL one, NULL entries being objects already processed */
     size_t last = size - 1;
+    if (null_mark)
+        while (!p[last] && last)
+            last--;
+    if (null_mark && !p[last]) {
+        out->size = out->cnt = out->head = out->tail = out->key = 0;
+        return SLABHW_DETACH_OK; /* nothing left: build_detached_freelist returns 0 */
+    }
     uint64_t key = key_of(f, slab_key, p[last]);
     out->key = key;
     if (!key)
@@ -164,14 +172,15 @@ int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *sl
     if ((key & ~KEY_PFN_MASK) != f->cache_key)
         return SLABHW_DETACH_OTHER_CACHE;
     /* earlier objects of the same slab, until three of other slabs were seen (the
-     * positions only: nothing is written before the checks) */
-    size_t cnt = 0;
-    if (!cap)
-        return SLABHW_DETACH_IRREGULAR;
+     * positions only: nothing is written before the checks); with null_mark the
+     * next round starts just above the first object of another slab skipped */
+    size_t cnt = 0, first_skipped = 0;
     scratch[cnt++] = last;
     int lookahead = 3;
     for (size_t j = last; j;) {
         j--;
+        if (null_mark && !p[j])
+            continue;
         if (key_of(f, slab_key, p[j]) == key) {
             if (cnt == cap)
                 return SLABHW_DETACH_IRREGULAR;
@@ -180,6 +189,8 @@ int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *sl
         }
         if (!--lookahead)
             break;
+        if (!first_skipped)
+            first_skipped = j + 1;
     }
     /* every free pointer word 8-aligned within the slab's span and used once: then
      * the kernel's intermediate writes (the detached list, then the reversal by
@@ -216,7 +227,13 @@ int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *sl
     out->head = p[last];
     out->tail = p[scratch[cnt - 1]];
     out->cnt = cnt;
-    /* the swaps that move the objects of this slab out of the way */
+    if (null_mark) { /* the objects taken are marked processed */
+        for (size_t t = 0; t < cnt; t++)
+            p[scratch[t]] = 0;
+        out->size = first_skipped;
+        return SLABHW_DETACH_OK;
+    }
+    /* from 6.1, the swaps that move the objects of this slab out of the way */
     size_t same = last;
     for (size_t t = 1; t < cnt; t++) {
         size_t q = scratch[t];

@@ -26,7 +26,7 @@ from . import reference_slub as rs
 from .errors import BuildError, InputError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 10  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 11  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 try:
     from ._native import ffi, lib
@@ -656,17 +656,21 @@ class FreePointers:
             raise InputError("shuffle_freelist: objects outside the arena")
         return int(self._word[0])
 
-    def detach(self, p: np.ndarray[Any, Any], size: int) -> tuple[int, int, int, int, int, int]:
+    def detach(
+        self, p: np.ndarray[Any, Any], size: int, null_mark: bool = False
+    ) -> tuple[int, int, int, int, int, int]:
         """build_detached_freelist(p, size) with slab_free_freelist_hook's reversal:
         (result, new size, head, tail, cnt, slab key).  The chain head -> ... -> tail
-        -> NULL is written, ``p`` swapped as the kernel swaps it.  Any result but
-        DETACH_OK leaves ``p`` and the memory as they were (``key`` is the slab of
-        p[size-1] for DETACH_OTHER_CACHE)."""
+        -> NULL is written; ``p`` swapped as 6.1 and later swap it, or with
+        ``null_mark`` its entries taken set to 0 and 0 entries skipped, as 4.6 .. 6.0
+        do (DETACH_OK with cnt 0: nothing was left).  Any result but DETACH_OK leaves
+        ``p`` and the memory as they were (``key`` is the slab of the last object
+        for DETACH_OTHER_CACHE)."""
         ptr = self._array(p)
         if not 0 < size <= p.size:
             raise ValueError(f"size {size} is not in 1..{p.size}")
         if BACKEND == "reference":
-            return self._detach_ref(p, size)
+            return self._detach_ref(p, size, null_mark)
         out = self._out
         rc = lib.slabhw_fp_detach(
             self._f,
@@ -674,6 +678,7 @@ class FreePointers:
             self._keys,
             ptr,
             size,
+            int(null_mark),
             self._scratch,
             self.scratch.size,
             self._bitmap,
@@ -688,9 +693,13 @@ class FreePointers:
         return int(self.slab_keys[i >> self.page_shift]) if 0 <= i < self.memsize else 0
 
     def _detach_ref(
-        self, p: np.ndarray[Any, Any], size: int
+        self, p: np.ndarray[Any, Any], size: int, null_mark: bool
     ) -> tuple[int, int, int, int, int, int]:
         last = size - 1
+        while null_mark and last and not p[last]:
+            last -= 1
+        if null_mark and not p[last]:
+            return DETACH_OK, 0, 0, 0, 0, 0
         key = self._key_of(int(p[last]))
         if not key:
             return DETACH_NOT_SLAB, size, 0, 0, 0, key
@@ -698,15 +707,19 @@ class FreePointers:
             return DETACH_OTHER_CACHE, size, 0, 0, 0, key
         positions = [last]
         lookahead = 3
+        first_skipped = 0
         j = last
         while j:
             j -= 1
+            if null_mark and not p[j]:
+                continue
             if self._key_of(int(p[j])) == key:
                 positions.append(j)
                 continue
             lookahead -= 1
             if not lookahead:
                 break
+            first_skipped = first_skipped or j + 1
         base = self.page_offset + ((key & ((1 << _KEY_PFN_BITS) - 1)) << self.page_shift)
         objs = [int(p[q]) for q in positions]
         words = [obj + self.offset for obj in objs]
@@ -717,6 +730,9 @@ class FreePointers:
             return DETACH_IRREGULAR, size, 0, 0, 0, key
         for a, b in zip(objs, objs[1:] + [0]):
             self.store(a, b)
+        if null_mark:
+            p[positions] = 0
+            return DETACH_OK, first_skipped, objs[0], objs[-1], len(objs), key
         same = last
         for q in positions[1:]:
             same -= 1

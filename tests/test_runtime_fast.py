@@ -31,6 +31,9 @@ from slabhw import _core
 from slabhw.arena import PageArena
 from slabhw.slub import SlubCache, SlubKernel
 from slabhw.slub_runtime import SlubRuntime
+from slabhw.versions import PRESETS
+
+SLUB_VERSIONS = [name for name, p in PRESETS.items() if p.allocator == "SLUB"]
 
 PO = 0xFFFF888000000000
 MASK64 = (1 << 64) - 1
@@ -235,10 +238,10 @@ def test_link_shuffled_order() -> None:
 
 @needs_c
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
-@given(w=worlds(), n=st.integers(1, 60), dups=st.integers(0, 3))
-def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int) -> None:
+@given(w=worlds(), n=st.integers(1, 60), dups=st.integers(0, 3), null_mark=st.booleans())
+def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int, null_mark: bool) -> None:
     """One build_detached_freelist + reversal after another over the same array, C
-    and twin in step: results, swaps, bytes; the bitmap is left clear."""
+    and twin in step: results, swaps or NULL marks, bytes; the bitmap is left clear."""
     a, b = make_pair(w)
     objs = addresses(w, n)
     rng = w["rng"]
@@ -249,18 +252,27 @@ def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int) -> None:
     size = pa.size
     while size:
         before, p_before = a.memory.copy(), pa.copy()
-        ra = a.detach(pa, size)
+        ra = a.detach(pa, size, null_mark)
         with reference_backend():
-            rb = b.detach(pb, size)
+            rb = b.detach(pb, size, null_mark)
         assert ra == rb
         assert np.array_equal(pa, pb)
         assert np.array_equal(a.memory, b.memory)
         assert not a.bitmap.any()
         if ra[0] != _core.DETACH_OK:
             assert np.array_equal(a.memory, before) and np.array_equal(pa, p_before)
-            size -= 1  # skip that object, as the runtime's fallback would handle it
+            # skip that object, as the runtime's fallback would handle it (before 6.1
+            # setting it to NULL, as the kernel does after freeing a large kmalloc)
+            size -= 1
+            while null_mark and size and not pa[size]:
+                size -= 1
+            if null_mark:
+                pa[size] = pb[size] = 0
             continue
         _, size, head, tail, cnt, key = ra
+        if not cnt:  # null_mark: nothing left
+            assert null_mark and size == 0 and not pa.any()
+            break
         chain = np.zeros(cnt, dtype=np.uint64)
         assert a.walk(head, chain, 0, cnt) == (cnt, 0)
         assert chain[-1] == tail and key & 0xFFFFFFFF00000000 == _core.slab_key(0, 0)
@@ -300,6 +312,47 @@ def test_detach_follows_build_detached_freelist() -> None:
     assert p.tolist() == [z, y0, x0, x1, x2]
     # the chain after slab_free_freelist_hook: x2 -> x1 -> x0 -> NULL
     assert [fp.load(x2), fp.load(x1), fp.load(x0)] == [x1, x0, 0]
+
+
+@needs_c
+def test_detach_null_mark_follows_build_detached_freelist() -> None:
+    """build_detached_freelist of 5.10 (mm/slub.c; NULL marks until 6.1): p = [x0, y0,
+    x1, z, u, v, x2]: x2 is taken and set to NULL; v (look-ahead 2, first skipped: 5 +
+    1 = 6), u (1), z (0: stop): 6 returned.  Next round over p[0..6): v starts (slab
+    of v alone: u, z, x1 are three others), first skipped 5.  With everything but y0
+    NULL, y0 is found below the NULLs and the round after returns 0.  Then all NULL:
+    nothing left."""
+    memory = np.zeros(MEMSIZE, dtype=np.uint8)
+    keys = np.zeros(NR_PAGES, dtype=np.uint64)
+    for pfn in range(5):
+        keys[pfn] = _core.slab_key(0, pfn)
+    fp = _core.FreePointers(
+        memory,
+        keys,
+        page_offset=PO,
+        page_shift=PAGE_SHIFT,
+        offset=0,
+        random=0,
+        hardened=False,
+        swap=False,
+        cache_id=0,
+        span=1 << PAGE_SHIFT,
+    )
+    pg = 1 << PAGE_SHIFT
+    x0, x1, x2 = PO, PO + 64, PO + 128
+    y0, z, u, v = PO + pg, PO + 2 * pg, PO + 3 * pg, PO + 4 * pg
+    p = np.array([x0, y0, x1, z, u, v, x2], dtype=np.uint64)
+    assert fp.detach(p, 7, True) == (0, 6, x2, x2, 1, _core.slab_key(0, 0))
+    assert p.tolist() == [x0, y0, x1, z, u, v, 0]
+    assert fp.detach(p, 6, True) == (0, 5, v, v, 1, _core.slab_key(0, 4))
+    # x1 and x0 of slab A: found past y0 and z (look-ahead 3 -> 1), first skipped 4
+    p = np.array([x0, y0, x1, z, 0, 0, x2], dtype=np.uint64)
+    assert fp.detach(p, 7, True) == (0, 4, x2, x0, 3, _core.slab_key(0, 0))
+    assert p.tolist() == [0, y0, 0, z, 0, 0, 0]
+    assert [fp.load(x2), fp.load(x1), fp.load(x0)] == [x1, x0, 0]
+    p = np.array([0, y0, 0, 0], dtype=np.uint64)
+    assert fp.detach(p, 4, True) == (0, 0, y0, y0, 1, _core.slab_key(0, 1))
+    assert fp.detach(p, 4, True) == (0, 0, 0, 0, 0, 0)
 
 
 # ---- SlubRuntime: fast against the per-object Python code -----------------------------
@@ -361,6 +414,7 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
 @st.composite
 def setups(draw: st.DrawFn) -> dict[str, Any]:
     return {
+        "version": draw(st.sampled_from(SLUB_VERSIONS)),
         "arch": draw(st.sampled_from(["x86_64", "x86_64", "x86_64", "s390x", "arm64"])),
         "nr_cpus": draw(st.integers(1, 2)),
         "seed": draw(st.integers(0, 2**32 - 1)),
@@ -384,7 +438,7 @@ def build(setup: dict[str, Any], fast: bool) -> tuple[SlubRuntime, list[SlubCach
     }
     if setup["debug"]:
         options["slub_debug"] = setup["debug"]
-    k = slabhw.Kernel("v6.18", setup["arch"], nr_cpus=setup["nr_cpus"], **options)
+    k = slabhw.Kernel(setup["version"], setup["arch"], nr_cpus=setup["nr_cpus"], **options)
     assert isinstance(k, SlubKernel)
     arch = k.config.arch
     a = PageArena(setup["mem"], arch, page_offset=PO, max_order=arch.max_page_order)
@@ -500,10 +554,12 @@ def test_fast_runtime_equals_reference(
     run_ops(setup, ops)
 
 
-def test_fast_runtime_big_bulk() -> None:
+@pytest.mark.parametrize("version", ["v5.15", "v6.18"])  # NULL marks; swaps
+def test_fast_runtime_big_bulk(version: str) -> None:
     """Thousands of objects of a plain cache and of a shuffled, hardened kmalloc cache:
     alloc_bulk, a partial free_bulk out of order, alloc_bulk again, free the rest."""
     setup = {
+        "version": version,
         "arch": "x86_64",
         "nr_cpus": 2,
         "seed": 5,
@@ -535,6 +591,7 @@ def test_alloc_bulk_array_and_array_input() -> None:
     """alloc_bulk_array gives the addresses of alloc_bulk as uint64; free_bulk takes
     an array as well as a list."""
     setup = {
+        "version": "v6.18",
         "arch": "x86_64",
         "nr_cpus": 1,
         "seed": 1,

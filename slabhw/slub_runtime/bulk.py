@@ -112,9 +112,7 @@ class SlubBulk(SlubPaths):
         self._cpu(cpu)
         start = len(self.log)
         st = None if cache is None else self.state(cache)
-        # csrc/runtime.c builds the swapping detached freelists of 6.1 and later
-        swap = self.kernel.config.rules.detached_freelist == DetachedFreelist.SWAP_V6_1
-        p = self._bulk_array(addrs) if self.fast and self._keyed and swap else None
+        p = self._bulk_array(addrs) if self.fast and self._keyed else None
         try:
             if p is None:
                 self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
@@ -152,6 +150,7 @@ class SlubBulk(SlubPaths):
         (FreePointers.detach), do_slab_free here.  Where the C call declines (an
         object that is not in a slab of the cache, words that repeat or overlap, a
         cache with init_on_free), the reference loop goes on from the same point."""
+        null_mark = self.kernel.config.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6
         size = int(p.size)
         st = s
         if st is None and size:
@@ -161,14 +160,15 @@ class SlubBulk(SlubPaths):
             if st is None or st.init_on_free:
                 break
             fp = st.fp or self.freepointers(st)
-            rc, new_size, head, tail, cnt, key = fp.detach(p, size)
+            rc, new_size, head, tail, cnt, key = fp.detach(p, size, null_mark)
             if rc == _core.DETACH_OTHER_CACHE and s is None:  # kfree_bulk: that cache
                 st = self.by_id[(key >> 32) - 1]
                 continue
             if rc != _core.DETACH_OK:
                 break
             size = new_size
-            self.do_slab_free(st, st.slabs[key & 0xFFFFFFFF], head, tail, cnt, cpu, caller)
+            if cnt:
+                self.do_slab_free(st, st.slabs[key & 0xFFFFFFFF], head, tail, cnt, cpu, caller)
         if size:
             self._free_bulk(s, p[:size].tolist(), cpu, caller, hooks=True)
 
