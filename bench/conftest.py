@@ -67,7 +67,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     tr = terminalreporter
     tr.section("slabhw throughput (best of rounds)")
     timed = {name for name, _ in TIME_TARGETS}
-    for name in sorted(RESULTS.keys() - timed):
+    for name in sorted(
+        RESULTS.keys() - timed, key=lambda n: (n.partition("[")[0], _version_key(n))
+    ):
         tr.write_line(f"{name:<32} {_rate(name) / 1e6:10.2f} M elements/s")
     for num, den, target in RATIOS:
         if num in RESULTS and den in RESULTS:

@@ -55,6 +55,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _arches_help() -> str:
+    """Each version's architecture presets, versions with the same set grouped."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, preset in PRESETS.items():
+        groups.setdefault(tuple(preset.arches), []).append(name)
+    return "; ".join(f"{', '.join(v)}: {', '.join(a)}" for a, v in groups.items())
+
+
 def _uint(what: str) -> Any:
     return lambda text: _wrap(parse_uint, text, what)
 
@@ -75,13 +83,14 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--kernel",
         default="v3.16",
-        help=f"kernel version (%(default)s; available: {', '.join(PRESETS)})",
+        help="kernel version (%(default)s; available: "
+        + ", ".join(f"{n} = {p.release}" for n, p in PRESETS.items())
+        + "; vX.Y.Z takes the rules of that stable release, e.g. v5.10.30)",
     )
     g.add_argument(
         "--arch",
         default="x86_64",
-        help="architecture preset (%(default)s; "
-        "x86_64, i386, arm64, arm64-64k, arm, ppc64, ppc64-4k, s390x)",
+        help=f"architecture preset (%(default)s; {_arches_help()})",
     )
     g.add_argument(
         "--nr-cpus",

@@ -1,10 +1,11 @@
-"""SLUB (Linux 6.18): the simulated kernel's caches, merging, kmalloc caches, and
-what /sys/kernel/slab and /proc/slabinfo show.
+"""SLUB (every modelled version, 5.10 .. 6.18): the simulated kernel's caches,
+merging, kmalloc caches, and what /sys/kernel/slab and /proc/slabinfo show.
 
 The numbers of each cache come from the C core (``_core.slub_create``); the
 state lives here: the ``slab_caches`` list, reference counts, aliases, the kmalloc
 arrays.  Each method names the kernel function it follows (mm/slab_common.c and
-mm/slub.c of 6.18.2).
+mm/slub.c of 6.18.2); where a version differs, its rule (``config.rules``) says how
+and cites the release that changed it.
 """
 
 from __future__ import annotations

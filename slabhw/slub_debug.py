@@ -1,7 +1,9 @@
-"""The ``slab_debug=`` / ``slub_debug=`` boot parameter of Linux 6.18 SLUB.
+"""The ``slub_debug=`` (and from 6.9 ``slab_debug=``) boot parameter of SLUB.
 
 Parsing follows mm/slub.c (v6.18.2) parse_slub_debug_flags() and
-setup_slub_debug(); ``SlubDebug.flags_for(name)`` is the part of
+setup_slub_debug(), whose grammar (';'-separated blocks with cache lists, 5.9) is
+the same in every modelled SLUB version; which spellings a version accepts is its
+rule (slabhw.versions.rules); ``SlubDebug.flags_for(name)`` is the part of
 kmem_cache_flags() that depends on the cache name.
 """
 

@@ -9,6 +9,7 @@ from typing import Any
 from . import slabinfo
 from .slab_common import ZeroSizePtr
 from .slub import SlubCache, SlubKernel
+from .versions.rules import SetCpuPartial
 
 
 def descriptor(k: SlubKernel, s: SlubCache) -> dict[str, Any]:
@@ -39,6 +40,13 @@ def descriptor(k: SlubKernel, s: SlubCache) -> dict[str, Any]:
             )
         }
     )
+    # fields the version's struct kmem_cache lacks: cpu_partial_slabs came with the
+    # per-CPU partial lists counted in slabs (5.16), sheaf_capacity with sheaves (6.18)
+    r = k.config.rules
+    if r.set_cpu_partial != SetCpuPartial.SLABS_V5_16:
+        del d["cpu_partial_slabs"]
+    if not r.has_sheaves:
+        del d["sheaf_capacity"]
     d["flags_names"] = k.flags.format(s.flags)
     d["refcount"] = s.refcount
     d["ctor"] = s.ctor is not None

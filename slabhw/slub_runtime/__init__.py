@@ -1,12 +1,19 @@
-"""SLUB (Linux 6.18) at run time: slabs in the page arena, the per-CPU slab and
-freelist, per-CPU and per-node partial lists, kmalloc/kfree, bulk operations, over
-a :class:`~slabhw.arena.PageArena`, in layers whose imports run one way:
-state (structs, memory, free pointers) -> checks (slab_debug checks and reports) ->
-paths (alloc, free, lists) -> bulk (the bulk calls) -> runtime (the views).  The
-public names are re-exported here (``__all__``).
+"""SLUB at run time, every modelled version (5.10 .. 6.18): slabs in the page arena,
+the per-CPU slab and freelist, per-CPU and per-node partial lists, kmalloc/kfree,
+bulk operations, over a :class:`~slabhw.arena.PageArena`, in layers whose imports
+run one way: state (structs, memory, free pointers) -> checks (slab_debug checks and
+reports) -> paths (alloc, free, lists) -> bulk (the bulk calls) -> runtime (the
+views).  The public names are re-exported here (``__all__``).
 
 Follows mm/slub.c of 6.18.2 function by function (the names in the docstrings are
-the kernel's): ``allocate_slab``/``shuffle_freelist``/``setup_object`` build a slab,
+the kernel's); where older versions differ, the version's rules
+(``config.rules``: slabhw.versions.rules.SlubRules and its ReportRules) switch the
+path: the per-CPU partial lists counted in objects before 5.16, the reversed
+freelist of deactivate_slab before 5.12, debug caches through the per-CPU slab
+(deactivated after each allocation) before 6.1, build_detached_freelist's NULL
+marks before 6.1, full store-user slabs on the full list before 6.1, the
+slub_debug_enabled key's gating, and each release's report texts.  In 6.18:
+``allocate_slab``/``shuffle_freelist``/``setup_object`` build a slab,
 ``slab_alloc_node`` -> ``__slab_alloc_node`` (lockless fast path) -> ``___slab_alloc``
 (cpu slab, cpu partial list, ``get_partial_node``, ``new_slab``) allocate,
 ``do_slab_free`` (fast path) -> ``__slab_free`` / ``free_to_partial_list`` free,
@@ -15,13 +22,13 @@ slabs between lists, and ``kmem_cache_alloc_bulk`` / ``kmem_cache_free_bulk``
 (``build_detached_freelist``) work in batches.  Free pointers are real bytes in the
 arena at ``object + s->offset``, encoded as ``freelist_ptr_encode`` does with
 CONFIG_SLAB_FREELIST_HARDENED (``ptr ^ s->random ^ swab(ptr_addr)``).  Debug caches
-(any SLAB_DEBUG_FLAGS) never use the per-CPU slab, exactly as in 6.18: they allocate
+(any SLAB_DEBUG_FLAGS) never use the per-CPU slab (from 6.1): they allocate
 one object at a time under the node lock (``alloc_single_from_partial``,
 ``alloc_single_from_new_slab``) and free through ``free_to_partial_list`` with
 ``alloc_debug_processing`` / ``free_debug_processing``: poison, red zones, tracks,
 the kmalloc original size, and the checks of ``check_object``, ``on_freelist``,
 ``check_slab`` and ``slab_pad_check``, reported in the kernel's words (see
-slabhw/slub_checks.py).
+slabhw/slub_runtime/checks.py).
 
 Exact: list order (head/tail insertion), when slabs are frozen, discarded, moved
 between lists; the counters of CONFIG_SLUB_DEBUG (``nr_slabs``, ``total_objects``)
@@ -49,7 +56,7 @@ Simplified (documented):
   no KASAN, no kmemleak, no per-CPU sheaves (a cache with ``sheaf_capacity`` uses
   the classic per-CPU slab path here), no CONFIG_SLUB_STATS counters.
 * ``SLAB_TYPESAFE_BY_RCU`` slabs are freed at once (no RCU grace period).
-* tracks and reports: simplified as slabhw/slub_checks.py lists.
+* tracks and reports: simplified as slabhw/slub_runtime/checks.py lists.
 * the "slab leaked" and "wrong cache" paths of broken callers keep the model's
   books consistent where the kernel would corrupt memory; a freelist cycle that
   would make the kernel loop for ever raises ``KernelHang``, a free pointer to

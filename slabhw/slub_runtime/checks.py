@@ -1,4 +1,4 @@
-"""The slab_debug half of SLUB (Linux 6.18) at run time: the debug bytes of an
+"""The slab_debug half of SLUB at run time (every version; texts per release): the debug bytes of an
 object (poison, red zones, tracks, the kmalloc original size), the checks of
 mm/slub.c (``check_object``, ``check_slab``, ``on_freelist``, ``slab_pad_check``,
 the alloc/free consistency checks, ``validate_slab``), and the reports they print in
