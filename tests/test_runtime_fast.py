@@ -278,13 +278,9 @@ def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int, null_mark: 
         assert chain[-1] == tail and key & 0xFFFFFFFF00000000 == _core.slab_key(0, 0)
 
 
-@needs_c
-def test_detach_follows_build_detached_freelist() -> None:
-    """p = [x0, y0, x1, z, u, v, x2] (x: slab A, the rest other slabs): from the end,
-    x2 starts the list; v, u, z are three others, so the look-ahead ends before x1:
-    the detached list is x2 alone, and 6 objects remain.  Then p = [x0, y0, x1, z,
-    x2]: z (2 look-ahead left), x1 of A (swapped with z, just below the boundary),
-    y0 (1 left), x0 of A (swapped with the z now at 2): 2 objects remain."""
+def five_slabs() -> tuple[_core.FreePointers, tuple[int, ...]]:
+    """Free pointers at offset 0 (plain) over five one-page slabs of one cache, and
+    the objects x0, x1, x2 of the first slab and y0, z, u, v starting the others."""
     memory = np.zeros(MEMSIZE, dtype=np.uint8)
     keys = np.zeros(NR_PAGES, dtype=np.uint64)
     for pfn in range(5):
@@ -302,8 +298,17 @@ def test_detach_follows_build_detached_freelist() -> None:
         span=1 << PAGE_SHIFT,
     )
     pg = 1 << PAGE_SHIFT
-    x0, x1, x2 = PO, PO + 64, PO + 128
-    y0, z, u, v = PO + pg, PO + 2 * pg, PO + 3 * pg, PO + 4 * pg
+    return fp, (PO, PO + 64, PO + 128, PO + pg, PO + 2 * pg, PO + 3 * pg, PO + 4 * pg)
+
+
+@needs_c
+def test_detach_follows_build_detached_freelist() -> None:
+    """p = [x0, y0, x1, z, u, v, x2] (x: slab A, the rest other slabs): from the end,
+    x2 starts the list; v, u, z are three others, so the look-ahead ends before x1:
+    the detached list is x2 alone, and 6 objects remain.  Then p = [x0, y0, x1, z,
+    x2]: z (2 look-ahead left), x1 of A (swapped with z, just below the boundary),
+    y0 (1 left), x0 of A (swapped with the z now at 2): 2 objects remain."""
+    fp, (x0, x1, x2, y0, z, u, v) = five_slabs()
     p = np.array([x0, y0, x1, z, u, v, x2], dtype=np.uint64)
     assert fp.detach(p, 7) == (0, 6, x2, x2, 1, _core.slab_key(0, 0))
     assert fp.load(x2) == 0
@@ -322,25 +327,7 @@ def test_detach_null_mark_follows_build_detached_freelist() -> None:
     of v alone: u, z, x1 are three others), first skipped 5.  With everything but y0
     NULL, y0 is found below the NULLs and the round after returns 0.  Then all NULL:
     nothing left."""
-    memory = np.zeros(MEMSIZE, dtype=np.uint8)
-    keys = np.zeros(NR_PAGES, dtype=np.uint64)
-    for pfn in range(5):
-        keys[pfn] = _core.slab_key(0, pfn)
-    fp = _core.FreePointers(
-        memory,
-        keys,
-        page_offset=PO,
-        page_shift=PAGE_SHIFT,
-        offset=0,
-        random=0,
-        hardened=False,
-        swap=False,
-        cache_id=0,
-        span=1 << PAGE_SHIFT,
-    )
-    pg = 1 << PAGE_SHIFT
-    x0, x1, x2 = PO, PO + 64, PO + 128
-    y0, z, u, v = PO + pg, PO + 2 * pg, PO + 3 * pg, PO + 4 * pg
+    fp, (x0, x1, x2, y0, z, u, v) = five_slabs()
     p = np.array([x0, y0, x1, z, u, v, x2], dtype=np.uint64)
     assert fp.detach(p, 7, True) == (0, 6, x2, x2, 1, _core.slab_key(0, 0))
     assert p.tolist() == [x0, y0, x1, z, u, v, 0]

@@ -196,16 +196,10 @@ class SlubBulk(SlubPaths):
             return self._build_detached_freelist_null(s, size, p)
         size -= 1
         obj = p[size]
-        slab = self.virt_to_slab(obj)
+        slab = self._detached_slab(s, obj)
         if slab is None:
-            if s is None and 0 <= obj - self._po < self._memsize:
-                self.free_large_kmalloc(obj)
-            else:
-                self._warn("virt_to_cache: Object is not a Slab page!")
             return size, None
         st = slab.state
-        if s is not None and st is not s and (s.hardened or s.checks):
-            self._warn(f"cache_from_obj: Wrong slab cache. {s.name} but object is from {st.name}")
         tail = freelist = obj
         cnt = 1
         self.set_freepointer(st, obj, 0)
@@ -227,6 +221,22 @@ class SlubBulk(SlubPaths):
                 break
         return same, (st, slab, freelist, tail, cnt)
 
+    def _detached_slab(self, s: CacheState | None, obj: int) -> Slab | None:
+        """The slab of the object that starts a detached freelist; None when it is not
+        in a slab (kfree_bulk frees a large kmalloc there; kmem_cache_free_bulk warns),
+        with cache_from_obj's warning for an object of another cache."""
+        slab = self.virt_to_slab(obj)
+        if slab is None:
+            if s is None and 0 <= obj - self._po < self._memsize:
+                self.free_large_kmalloc(obj)
+            else:
+                self._warn("virt_to_cache: Object is not a Slab page!")
+            return None
+        st = slab.state
+        if s is not None and st is not s and (s.hardened or s.checks):
+            self._warn(f"cache_from_obj: Wrong slab cache. {s.name} but object is from {st.name}")
+        return slab
+
     def _build_detached_freelist_null(
         self, s: CacheState | None, size: int, p: list[int]
     ) -> tuple[int, tuple[CacheState, Slab, int, int, int] | None]:
@@ -241,17 +251,11 @@ class SlubBulk(SlubPaths):
                 break
         if not obj:
             return 0, None
-        slab = self.virt_to_slab(obj)
+        slab = self._detached_slab(s, obj)
         if slab is None:
-            if s is None and 0 <= obj - self._po < self._memsize:
-                self.free_large_kmalloc(obj)
-            else:
-                self._warn("virt_to_cache: Object is not a Slab page!")
             p[size] = 0
             return size, None
         st = slab.state
-        if s is not None and st is not s and (s.hardened or s.checks):
-            self._warn(f"cache_from_obj: Wrong slab cache. {s.name} but object is from {st.name}")
         tail = freelist = obj
         cnt = 1
         self.set_freepointer(st, obj, 0)

@@ -24,12 +24,19 @@ SLUB_SWITCHES: dict[str, str] = {
 }
 
 
-def slub_switches(defaults: dict[str, bool]) -> dict[str, tuple[bool, str]]:
-    """The switch table of a SLUB version: its switches with their defaults."""
-    unknown = set(defaults) - set(SLUB_SWITCHES)
+def slub_switches(
+    changes: dict[str, bool | None], base: dict[str, tuple[bool, str]] | None = None
+) -> dict[str, tuple[bool, str]]:
+    """The switch table of a SLUB version: the previous version's (``base``) with
+    ``changes`` (a default; None: the version lacks the switch)."""
+    unknown = set(changes) - set(SLUB_SWITCHES)
     if unknown:
         raise ValueError(f"unknown SLUB switches {sorted(unknown)}")
-    return {n: (defaults[n], text) for n, text in SLUB_SWITCHES.items() if n in defaults}
+    defaults: dict[str, bool | None] = {n: on for n, (on, _) in (base or {}).items()}
+    defaults.update(changes)
+    return {
+        n: (on, text) for n, text in SLUB_SWITCHES.items() if (on := defaults.get(n)) is not None
+    }
 
 
 # Boot parameters and counts every SLUB version takes.

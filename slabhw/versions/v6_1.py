@@ -62,22 +62,10 @@ V6_1 = replace(
     name="v6.1",
     sublevel=192,
     flags=FLAGS,
-    # Debian 12's 6.1.0-57 configuration (shared/data): STACKDEPOT through SLUB_DEBUG,
-    # KFENCE off
+    # Debian 12's 6.1.0-57 configuration (shared/data): tracks hold a STACKDEPOT
+    # handle (SLUB_DEBUG selects it from 5.19), KFENCE off
     switches=slub_switches(
-        {
-            "slub_debug_config": True,
-            "slub_cpu_partial": True,
-            "hardened_usercopy": True,
-            "memcg": True,
-            "stackdepot": True,
-            "kfence": False,
-            "slab_freelist_hardened": True,
-            "slab_freelist_random": True,
-            "debug_vm": False,
-            "debug_objects": False,
-            "failslab": False,
-        }
+        {"stackdepot": True, "stacktrace": None, "kfence": False}, v5_15.V5_15.switches
     ),
     slub=RULES,
     boot_structs=(216, 64),  # sysfs of Debian's 6.1.192 and its BTF

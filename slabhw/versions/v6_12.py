@@ -110,25 +110,10 @@ V6_12 = replace(
     sublevel=117,
     flags=FLAGS,
     arches=arches.BASE,  # Debian's arm64 build has VA_BITS 52, as the base
-    # Debian's 6.12.117 configuration (shared/data)
+    # Debian's 6.12.117 configuration (shared/data): KFENCE on; SLAB_OBJ_EXT (6.10)
+    # and SLAB_BUCKETS (6.11) on
     switches=slub_switches(
-        {
-            "slub_debug_config": True,
-            "slub_cpu_partial": True,
-            "slub_tiny": False,
-            "hardened_usercopy": True,
-            "memcg": True,
-            "stackdepot": True,
-            "kfence": True,
-            "slab_obj_ext": True,
-            "random_kmalloc_caches": False,
-            "slab_buckets": True,
-            "slab_freelist_hardened": True,
-            "slab_freelist_random": True,
-            "debug_vm": False,
-            "debug_objects": False,
-            "failslab": False,
-        }
+        {"kfence": True, "slab_obj_ext": True, "slab_buckets": True}, v6_6.V6_6.switches
     ),
     kconfig={},  # CONFIG_MEMCG_KMEM merged into CONFIG_MEMCG (v6.10)
     slub=RULES,

@@ -59,26 +59,9 @@ V6_18 = replace(
     sublevel=44,
     flags=FLAGS,
     arches=arches.BASE,
-    switches=slub_switches(
-        {
-            "slub_debug_config": True,
-            "slub_cpu_partial": True,
-            "slub_tiny": False,
-            "hardened_usercopy": True,
-            "memcg": True,
-            "stackdepot": True,
-            "kasan_generic": False,
-            "kfence": False,
-            "slab_obj_ext": True,
-            "random_kmalloc_caches": False,
-            "slab_buckets": True,
-            "slab_freelist_hardened": True,
-            "slab_freelist_random": True,
-            "debug_vm": False,
-            "debug_objects": False,
-            "failslab": False,
-        }
-    ),
+    # this machine's configuration: KFENCE off; KASAN_GENERIC a switch (off) because
+    # the 6.18 model knows KASAN's layout
+    switches=slub_switches({"kasan_generic": False, "kfence": False}, v6_12.V6_12.switches),
     slub=RULES,
     # the reference x86_64 6.18.44 configuration (shared/spec b, g.4)
     boot_structs=(224, 72),

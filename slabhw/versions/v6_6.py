@@ -78,23 +78,10 @@ V6_6 = replace(
     sublevel=150,
     flags=FLAGS,
     arches=ARCHES,
-    # the switch choices of Debian 12's 6.1 (no Debian 6.6 exists)
+    # the switch choices of Debian 12's 6.1 (no Debian 6.6 exists), and the switches
+    # that came since, off: SLUB_TINY (6.2), RANDOM_KMALLOC_CACHES (6.6)
     switches=slub_switches(
-        {
-            "slub_debug_config": True,
-            "slub_cpu_partial": True,
-            "slub_tiny": False,
-            "hardened_usercopy": True,
-            "memcg": True,
-            "stackdepot": True,
-            "kfence": False,
-            "random_kmalloc_caches": False,
-            "slab_freelist_hardened": True,
-            "slab_freelist_random": True,
-            "debug_vm": False,
-            "debug_objects": False,
-            "failslab": False,
-        }
+        {"slub_tiny": False, "random_kmalloc_caches": False}, v6_1.V6_1.switches
     ),
     slub=RULES,
     boot_structs=(216, 64),  # computed from the 6.6 source (it matches 6.1's and 6.12's)
