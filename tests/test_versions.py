@@ -344,7 +344,9 @@ def test_commands_on_every_version(
 
 
 # ---- the run time of each version, derived by hand from its mm/slub.c -----------------------
-def runtime(version: str, **options: object) -> tuple[slabhw.SlubRuntime, object]:
+def runtime(
+    version: str, *, init_on_alloc: bool = False, init_on_free: bool = False, **options: object
+) -> tuple[slabhw.SlubRuntime, object]:
     """A run time with freelists in address order and plain free pointers."""
     cfg = KernelConfig.build(
         version,
@@ -354,7 +356,9 @@ def runtime(version: str, **options: object) -> tuple[slabhw.SlubRuntime, object
         slab_freelist_hardened=False,
         **options,  # type: ignore[arg-type]
     )
-    sim = slabhw.Simulation(cfg, mem=64 << 20)
+    sim = slabhw.Simulation(
+        cfg, mem=64 << 20, init_on_alloc=init_on_alloc, init_on_free=init_on_free
+    )
     return sim.runtime, sim.kernel  # type: ignore[return-value]
 
 
@@ -484,3 +488,38 @@ def test_destroy_with_objects_per_version() -> None:
         rt.alloc(c, 0)
         k.kmem_cache_destroy(c)
         assert k.log[-1] == message and (c in k.slab_caches) == listed, version
+
+
+def test_init_on_free_wipes_an_outside_free_pointer_before_6_10() -> None:
+    """A 4-byte SLAB_RED_ZONE cache keeps its free pointer outside the object (the
+    object is smaller than a pointer; v5.13 rule), at offset 8 after the red zone.
+    Allocating o0 leaves its word holding o1 (plain pointers, address order).  With
+    init_on_free, maybe_wipe_obj_freeptr clears that word on 5.15 (always) but not on
+    6.12 (only inside the object, 6.10)."""
+    for version, word_is_next in (("v5.15", False), ("v6.12", True)):
+        rt, k = runtime(version, init_on_free=True)
+        c = k.kmem_cache_create("c", 4, 0, "SLAB_RED_ZONE")
+        assert c.offset >= c.inuse, version  # outside
+        o0 = rt.alloc(c, 0)
+        assert o0 is not None
+        word = int.from_bytes(rt.arena.read(o0 + c.offset, 8), "little")
+        assert word == ((o0 + c.size) if word_is_next else 0), version
+
+
+def test_init_on_alloc_clears_the_request_per_version() -> None:
+    """slab_debug=Z, kmalloc(40) from kmalloc-64 filled with 0x41, freed and taken
+    again with init_on_alloc: 6.1 clears object_size (64) bytes; 6.2's rule clears
+    only the request (40) of a red-zoned kmalloc cache (6.6.100, 6.12); 6.6.145 takes
+    only store-user caches, so a Z cache is cleared whole again (6.6.150).  The free
+    pointer sits at 32, inside the cleared part."""
+    cases = (("v6.1", 64), ("v6.6.100", 40), ("v6.6.150", 64), ("v6.12", 40))
+    for version, cleared in cases:
+        rt, k = runtime(version, init_on_alloc=True, slub_debug="Z")
+        a = rt.kmalloc(40, 0)
+        assert a is not None
+        rt.arena.fill(a, 64, 0x41)
+        rt.free(k.kmalloc_slab(40), a, 0)
+        b = rt.kmalloc(40, 0)
+        assert b == a, version
+        got = rt.arena.read(b, 64)
+        assert got == bytes(cleared) + b"A" * (64 - cleared), version

@@ -15,7 +15,7 @@ from .. import reference_slub as rs
 from ..arena import PG_HEAD, PG_SLAB, PG_TAIL
 from ..errors import InputError, KernelHang
 from ..slub import SlubCache
-from ..versions.rules import DeactivateSlab
+from ..versions.rules import DeactivateSlab, InitOnAllocSize, InitOnFree
 from .checks import (
     POISON_INUSE,
     SLUB_RED_ACTIVE,
@@ -421,18 +421,28 @@ class SlubPaths(SlubChecks):
         return obj
 
     def maybe_wipe_obj_freeptr(self, st: CacheState, obj: int) -> None:
-        if st.init_on_free and st.offset < st.inuse:
+        """maybe_wipe_obj_freeptr(): with init_on_free, clear the free pointer word of
+        the object handed out (from 6.10 only a word inside the object)."""
+        if not st.init_on_free:
+            return
+        inside_only = self.kernel.config.rules.init_on_free == InitOnFree.ORIG_SIZE_V6_10
+        if st.offset < st.inuse or not inside_only:
             self.arena.fill(obj + st.offset, 8, 0)
 
     def slab_post_alloc_hook(
         self, st: CacheState, objs: Sequence[int], init: bool, orig_size: int
     ) -> None:
-        """slab_post_alloc_hook(): zero the object (or only the requested size of a
-        kmalloc object with red zones or store-user) for __GFP_ZERO / init_on_alloc."""
+        """slab_post_alloc_hook(): zero the object for __GFP_ZERO / init_on_alloc; from
+        6.2 only the requested size of a kmalloc object with red zones or store-user
+        (from 6.6.145 on 6.6: store-user)."""
         if not init:
             return
         zero_size = st.object_size
-        if (st.store_user or st.red_zone) and st.kmalloc:
+        rule = self.kernel.config.rules.init_on_alloc_size
+        if st.kmalloc and (
+            (rule == InitOnAllocSize.ORIG_RED_ZONE_OR_USER_V6_2 and (st.store_user or st.red_zone))
+            or (rule == InitOnAllocSize.ORIG_STORE_USER_V6_6_145 and st.store_user)
+        ):
             zero_size = orig_size
         for obj in objs:
             self.arena.fill(obj, zero_size, 0)
@@ -677,8 +687,14 @@ class SlubPaths(SlubChecks):
 
     def slab_free_hook(self, st: CacheState, obj: int) -> None:
         """slab_free_hook() with init_on_free: clear the object and the metadata after
-        it (not the left red zone, not an outside free pointer), keep orig_size."""
+        it, not the left red zone; from 6.10 only the kmalloc request, not an outside
+        free pointer, and orig_size kept."""
         if not st.init_on_free:
+            return
+        if self.kernel.config.rules.init_on_free == InitOnFree.OBJECT_V5_3:
+            rsize = st.red_left_pad if st.red_zone else 0
+            self.arena.fill(obj, st.object_size, 0)
+            self.arena.fill(obj + st.inuse, st.size - st.inuse - rsize, 0)
             return
         inuse = st.info_end()
         orig_size = self.get_orig_size(st, obj)

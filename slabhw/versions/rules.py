@@ -198,6 +198,32 @@ class DetachedFreelist(IntEnum):
     SWAP_V6_1 = 1
 
 
+class InitOnFree(IntEnum):
+    """What init_on_free clears: slab_free_hook() on free, maybe_wipe_obj_freeptr()
+    on allocation."""
+
+    # object_size bytes, then everything from s->inuse to the left red zone of the
+    # next slot; allocation clears the free pointer word wherever it is
+    OBJECT_V5_3 = 0
+    # the kmalloc request (orig_size) and everything from get_info_end(), keeping
+    # orig_size; allocation clears the free pointer word only inside the object
+    # (present in 6.11.11, absent in 6.8: the init_on_free fixes of the 6.10 slab pull)
+    ORIG_SIZE_V6_10 = 1
+
+
+class InitOnAllocSize(IntEnum):
+    """How much of a new object slab_post_alloc_hook() clears for __GFP_ZERO or
+    init_on_alloc."""
+
+    OBJECT_V5_3 = 0  # object_size
+    # only the kmalloc request of a kmalloc cache with red zones or store-user: the
+    # kmalloc redzone, 946fa0dbf2d8 "mm/slub: extend redzone check to extra allocated
+    # kmalloc space than requested" (v6.2)
+    ORIG_RED_ZONE_OR_USER_V6_2 = 1
+    # only with store-user (6.6.145, d2c8ba33383d by backport)
+    ORIG_STORE_USER_V6_6_145 = 2
+
+
 class ShuffleRandom(IntEnum):
     """The random source of the freelist shuffle (init_cache_random_seq)."""
 
@@ -352,6 +378,8 @@ class SlubRules:
     # safe" (v6.1)
     has_debug_single_path: bool
     detached_freelist: DetachedFreelist
+    init_on_free: InitOnFree
+    init_on_alloc_size: InitOnAllocSize
     shuffle_random: ShuffleRandom
     # slabs on the per-CPU partial list are not frozen: "slub: Delay freezing of
     # partial slabs" (v6.8)

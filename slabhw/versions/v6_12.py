@@ -16,6 +16,8 @@ from .rules import (
     CalculateOrder,
     CheckObject,
     FreePointerOutside,
+    InitOnAllocSize,
+    InitOnFree,
     KmallocOrder,
 )
 from .switches import slub_switches
@@ -66,6 +68,10 @@ RULES = replace(
     # 306c4ac9896b "mm/slub: create kmalloc 96 and 192 caches regardless cache size
     # order" (v6.10)
     kmalloc_order=KmallocOrder.SMALL_FIRST_V6_10,
+    # init_on_free keeps orig_size and the outside free pointer (6.10), and the
+    # stable 6.6.145 change of init_on_alloc never reached 6.12 (6.12.94 read)
+    init_on_free=InitOnFree.ORIG_SIZE_V6_10,
+    init_on_alloc_size=InitOnAllocSize.ORIG_RED_ZONE_OR_USER_V6_2,
     # 046f4c69090c "slub: introduce count_partial_free_approx()" (v6.10)
     has_slabinfo_approx=True,
     # ad59baa31695 "slab, rust: extend kmalloc() alignment guarantees to remove Rust

@@ -12,6 +12,7 @@ from . import arches, v5_10, v6_1
 from .preset import Backport
 from .rules import (
     FreePointerOutside,
+    InitOnAllocSize,
     KmallocNormalMerge,
     KmallocSizeRoundup,
     KmallocType,
@@ -63,6 +64,8 @@ RULES = replace(
     # 6.6.64 by backport: a debug slab failing the checks is disabled (frozen)
     has_slab_disabled_check=True,
     has_kmalloc_redzone=True,  # 946fa0dbf2d8 (6.2)
+    # the kmalloc request only (6.2), with store-user only from 6.6.145 (backport)
+    init_on_alloc_size=InitOnAllocSize.ORIG_STORE_USER_V6_6_145,
     reports=replace(v6_1.RULES.reports, set_freepointer_line=448),
 )
 
@@ -91,6 +94,13 @@ V6_6 = replace(
             "has_slab_disabled_check",
             False,
             '"mm/slub: Avoid list corruption when removing a slab from the full list"',
+        ),
+        Backport(
+            145,
+            "init_on_alloc_size",
+            InitOnAllocSize.ORIG_RED_ZONE_OR_USER_V6_2,
+            "d2c8ba33383d (6.6.145): __GFP_ZERO / init_on_alloc clear the kmalloc "
+            "request only with store-user",
         ),
     ),
     source="unifreq/linux-6.6.y @ 3c7c31e62162 (6.6.150)",
