@@ -24,10 +24,20 @@ from tests.helpers import run_main
 
 DATA = Path(__file__).parent / "data"
 SLUB_VERSIONS = [v for v, p in PRESETS.items() if p.allocator == "SLUB"]
+# file -> (release, arch, caches, boot caches, merge predictions); the boot option
+# variants were captured the same way as the shipped defaults (tests/data/README.md)
 DEBIAN = {
-    "debian-6.1.192-amd64-smp2-default.json.gz": ("6.1.192", "x86_64", 145, 54),
-    "debian-6.12.117-amd64-smp2-default.json.gz": ("6.12.117", "x86_64", 178, 55),
-    "debian-6.12.117-arm64-smp2-default.json.gz": ("6.12.117", "arm64", 178, 55),
+    "debian-6.1.192-amd64-smp2-default.json.gz": ("6.1.192", "x86_64", 145, 54, 9),
+    "debian-6.1.192-amd64-smp2-slab_nomerge.json.gz": ("6.1.192", "x86_64", 199, 54, 0),
+    "debian-6.1.192-amd64-smp2-slub_debug-FZPU.json.gz": ("6.1.192", "x86_64", 199, 54, 0),
+    "debian-6.1.192-amd64-smp2-slub_debug-FZ-list.json.gz": ("6.1.192", "x86_64", 145, 54, 9),
+    "debian-6.1.192-amd64-smp4-default.json.gz": ("6.1.192", "x86_64", 145, 54, 9),
+    "debian-6.12.117-amd64-smp2-default.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
+    "debian-6.12.117-amd64-smp2-slab_nomerge.json.gz": ("6.12.117", "x86_64", 235, 55, 0),
+    "debian-6.12.117-amd64-smp2-slub_debug-FZPU.json.gz": ("6.12.117", "x86_64", 235, 55, 0),
+    "debian-6.12.117-amd64-smp2-slub_debug-FZ-list.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
+    "debian-6.12.117-amd64-smp4-default.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
+    "debian-6.12.117-arm64-smp2-default.json.gz": ("6.12.117", "arm64", 178, 55, 9),
 }
 
 
@@ -41,7 +51,7 @@ def test_debian_kernels_match_every_check(name: str) -> None:
     """Debian's 6.1.192 and 6.12.117 kernels booted under QEMU: every cache's layout,
     tunables, sysfs name, alias count and slabinfo row, the boot caches' order, and
     the known merges; the version and sublevel come from /proc/version."""
-    release, arch, caches, boot = DEBIAN[name]
+    release, arch, caches, boot, nr_merges = DEBIAN[name]
     report = crosscheck(snapshot.load(str(DATA / name)))
     assert report.config.preset.release == release and report.config.arch.name == arch
     assert report.mismatches == [] and report.ok
@@ -49,7 +59,32 @@ def test_debian_kernels_match_every_check(name: str) -> None:
     order = [c for c in report.checks if c.cache == "boot caches"]
     assert len(order) == 1 and len(order[0].predicted) == boot
     merges = [c for c in report.checks if c.cache.startswith("merge ")]
-    assert len(merges) == 9 and all(c.ok for c in merges)
+    assert len(merges) == nr_merges and all(c.ok for c in merges)
+
+
+def test_debian_boot_options_took_effect() -> None:
+    """The variants really differ from the default boot: with slub_debug=FZ,kmalloc-64,
+    dentry only those two caches grow (kmalloc-64, 64-aligned: object 64, right red
+    zone 8, red zone pad word 8, left red zone ALIGN(8, 64) = 64: 144, aligned to 64:
+    slab_size 192); with
+    FZPU or slab_nomerge nothing merges; with 4 CPUs the orders of some caches grow
+    (min_objects = 4 * (fls(4) + 1) = 16 instead of 4 * (fls(2) + 1) = 12)."""
+
+    def attrs(name: str) -> dict[str, dict[str, str]]:
+        snap = snapshot.load(str(DATA / name))
+        return {c: v["attributes"] for c, v in snap["caches"].items()}
+
+    for release in ("6.1.192", "6.12.117"):
+        base = attrs(f"debian-{release}-amd64-smp2-default.json.gz")
+        listed = attrs(f"debian-{release}-amd64-smp2-slub_debug-FZ-list.json.gz")
+        grown = {c for c in base if base[c]["slab_size"] != listed[c]["slab_size"]}
+        assert grown == {"kmalloc-64", "dentry"}, release
+        assert listed["kmalloc-64"]["slab_size"] == "192", release
+        for variant in ("slab_nomerge", "slub_debug-FZPU"):
+            snap = snapshot.load(str(DATA / f"debian-{release}-amd64-smp2-{variant}.json.gz"))
+            assert snap["aliases"] == {}, (release, variant)
+        four = attrs(f"debian-{release}-amd64-smp4-default.json.gz")
+        assert any(int(four[c]["order"]) > int(base[c]["order"]) for c in base), release
 
 
 def test_a_wrong_version_is_caught() -> None:
