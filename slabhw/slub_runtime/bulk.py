@@ -150,7 +150,7 @@ class SlubBulk(SlubPaths):
         (FreePointers.detach), do_slab_free here.  Where the C call declines (an
         object that is not in a slab of the cache, words that repeat or overlap, a
         cache with init_on_free), the reference loop goes on from the same point."""
-        null_mark = self.kernel.config.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6
+        null_mark = self.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6
         size = int(p.size)
         st = s
         if st is None and size:
@@ -192,7 +192,7 @@ class SlubBulk(SlubPaths):
         """build_detached_freelist(): the last object starts a freelist; earlier
         objects of the same slab are pushed on it (and swapped out of the way; before
         6.1 set to NULL) until three objects of other slabs were seen."""
-        if self.kernel.config.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6:
+        if self.rules.detached_freelist == DetachedFreelist.NULL_MARK_V4_6:
             return self._build_detached_freelist_null(s, size, p)
         size -= 1
         obj = p[size]

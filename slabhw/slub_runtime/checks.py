@@ -1,5 +1,5 @@
-"""The slab_debug half of SLUB at run time (every version; texts per release): the debug bytes of an
-object (poison, red zones, tracks, the kmalloc original size), the checks of
+"""The slab_debug half of SLUB at run time, every version with its release's texts: the
+debug bytes of an object (poison, red zones, tracks, the kmalloc original size), the checks of
 mm/slub.c (``check_object``, ``check_slab``, ``on_freelist``, ``slab_pad_check``,
 the alloc/free consistency checks, ``validate_slab``), and the reports they print in
 the kernel's words (``slab_bug``, ``object_err``, ``slab_err``, ``slab_fix``,
@@ -171,11 +171,11 @@ class SlubChecks(SlubMemory):
 
     def _dot(self) -> str:
         """The full stop of the on_freelist FIX lines before 5.14."""
-        return "." if self.kernel.config.rules.reports.has_adjusted_dot else ""
+        return "." if self.rules.reports.has_adjusted_dot else ""
 
     def _info(self, line: str) -> str:
         """A report line, "INFO: " first before 5.14."""
-        return "INFO: " + line if self.kernel.config.rules.reports.has_info_prefix else line
+        return "INFO: " + line if self.rules.reports.has_info_prefix else line
 
     def check_pad_bytes(self, st: CacheState, slab: Slab, p: int, fix: bool = True) -> bool:
         """check_pad_bytes(): POISON_INUSE between the metadata and the next slot."""
@@ -369,7 +369,7 @@ class SlubChecks(SlubMemory):
         """print_tainted(): one letter per taint flag the version has."""
         if not self.tainted:
             return "Not tainted"
-        width = self.kernel.config.rules.reports.taint_width
+        width = self.rules.reports.taint_width
         chars = [
             _TAINT_CHARS[i] if self.tainted >> i & 1 else _TAINT_FALSE[i] for i in range(width)
         ]
@@ -378,7 +378,7 @@ class SlubChecks(SlubMemory):
     def _taint(self) -> None:
         """add_taint(TAINT_BAD_PAGE), and (6.15; 6.12.46) the WARN_ON(1) that follows."""
         self.tainted |= 1 << TAINT_BAD_PAGE
-        if self.kernel.config.rules.reports.check_object == CheckObject.BRACKETED_V6_15:
+        if self.rules.reports.check_object == CheckObject.BRACKETED_V6_15:
             self.tainted |= 1 << TAINT_WARN
 
     def _emit(self, lines: list[str]) -> list[str]:
@@ -415,7 +415,7 @@ class SlubChecks(SlubMemory):
         """print_slab_info(): the struct slab, its counters and page flags (5.10 in
         hex only; the names from 5.15, with PG_slab until it became a page type)."""
         flags = int(self._pg_flags[slab.pfn])
-        reports = self.kernel.config.rules.reports
+        reports = self.rules.reports
         named: tuple[tuple[int, str], ...] = ((PG_HEAD, "head"),)
         if reports.has_pg_slab:
             named = ((PG_SLAB, "slab"), *named)
@@ -506,7 +506,7 @@ class SlubChecks(SlubMemory):
         with its tracks, then __slab_err (the slab, taint B and W)."""
         if not self.kernel.config.on("slub_debug_config"):
             return
-        reports = self.kernel.config.rules.reports
+        reports = self.rules.reports
         if reports.shutdown_names_cache:  # slab_err (before 6.15; 6.12.46)
             text = f"Objects remaining in {st.name} on __kmem_cache_shutdown()"
         else:

@@ -425,7 +425,7 @@ class SlubPaths(SlubChecks):
         the object handed out (from 6.10 only a word inside the object)."""
         if not st.init_on_free:
             return
-        inside_only = self.kernel.config.rules.init_on_free == InitOnFree.ORIG_SIZE_V6_10
+        inside_only = self.rules.init_on_free == InitOnFree.ORIG_SIZE_V6_10
         if st.offset < st.inuse or not inside_only:
             self.arena.fill(obj + st.offset, 8, 0)
 
@@ -438,7 +438,7 @@ class SlubPaths(SlubChecks):
         if not init:
             return
         zero_size = st.object_size
-        rule = self.kernel.config.rules.init_on_alloc_size
+        rule = self.rules.init_on_alloc_size
         if st.kmalloc and (
             (rule == InitOnAllocSize.ORIG_RED_ZONE_OR_USER_V6_2 and (st.store_user or st.red_zone))
             or (rule == InitOnAllocSize.ORIG_STORE_USER_V6_6_145 and st.store_user)
@@ -691,7 +691,7 @@ class SlubPaths(SlubChecks):
         free pointer, and orig_size kept."""
         if not st.init_on_free:
             return
-        if self.kernel.config.rules.init_on_free == InitOnFree.OBJECT_V5_3:
+        if self.rules.init_on_free == InitOnFree.OBJECT_V5_3:
             rsize = st.red_left_pad if st.red_zone else 0
             self.arena.fill(obj, st.object_size, 0)
             self.arena.fill(obj + st.inuse, st.size - st.inuse - rsize, 0)

@@ -213,7 +213,7 @@ class SlubRuntime(SlubBulk):
         flushed first.  Returns (slabs walked, or None for -EINVAL; reports not in the
         log: none, the kernel logs them all)."""
         st = self.state(cache)
-        if self.kernel.config.rules.has_debug_single_path and not st.debug:
+        if self.rules.has_debug_single_path and not st.debug:
             return None, []
         self.validate(cache, flush=True)
         n = st.node

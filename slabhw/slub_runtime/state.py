@@ -328,6 +328,7 @@ class SlubMemory:
         # STACKDEPOT) or TRACK_ADDRS_COUNT return addresses (before, with STACKTRACE;
         # the model saves no stack: they stay 0), cpu, pid, when
         cfg = kernel.config
+        self.rules = cfg.rules  # the version's rules (slabhw.versions.rules.SlubRules)
         if cfg.rules.has_track_stack_handle:
             stack = 8 if cfg.on("stackdepot") else 0  # u32 handle, padded
         else:
