@@ -18,6 +18,7 @@ RATIOS = [
     ("calculate_alignment_c", "numpy_copyto", 0.8),
     ("calculate_alignment_c", "calculate_alignment_reference", 100.0),
     ("sweep_c", "sweep_reference", None),
+    ("btf_parse", "btf_read_bytes", None),
 ]
 
 # (name, target elements per second, what an element is): the run-time layer; a
@@ -30,7 +31,7 @@ TARGETS = [
     ("slub_alloc_bulk_cold", 2_000_000, "objects"),
 ]
 # (name, target seconds): one run must take less
-TIME_TARGETS = [("arena_4g", 1.0)]
+TIME_TARGETS = [("arena_4g", 1.0), ("btf_parse", 1.0), ("btf_parse_and_lookup", 1.0)]
 
 
 @pytest.fixture
