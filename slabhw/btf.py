@@ -15,8 +15,10 @@ distributions ship it: x86 bzImage with an xz, gzip or zstd (``zstandard``, the
 ``btf`` extra) compressed vmlinux ELF inside, or arm64's raw ``Image`` in which the
 BTF blob sits uncompressed (found by its header).
 
-Reading is an index: one pass records where each type starts, its kind and name;
-members are decoded only for the types asked about.  Alignment is the natural one
+Reading is an index: one pass records where each type starts and its kind; names
+are indexed on the first lookup, members decoded only for the types asked about; the
+index of an input is kept by the SHA-256 of its bytes, so a second read of the same
+BTF or image costs a hash.  Alignment is the natural one
 (the largest member alignment; 1 when the member offsets show the struct packed): a
 lower bound, since BTF does not record ``__aligned(N)``.  Every malformed input is an
 :class:`~slabhw.errors.InputError` naming what is wrong.
@@ -24,7 +26,6 @@ lower bound, since BTF does not record ``__aligned(N)``.  Every malformed input 
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import lzma
@@ -444,8 +445,24 @@ def _embedded_btf(data: bytes) -> bytes | None:
     return None
 
 
+_BY_HASH: dict[str, Btf] = {}  # the last few inputs read, by the hash of their bytes
+_CACHED = 8
+
+
 def load_bytes(data: bytes, base: Btf | None = None) -> Btf:
-    """A Btf from any supported input's bytes (see the module docstring)."""
+    """A Btf from any supported input's bytes (see the module docstring); the index
+    of an input seen before (same bytes, same base) is reused."""
+    key = hashlib.sha256(data).hexdigest() + (base.sha256 if base else "")
+    hit = _BY_HASH.get(key)
+    if hit is None:
+        hit = _find(data, base)
+        if len(_BY_HASH) >= _CACHED:
+            del _BY_HASH[next(iter(_BY_HASH))]
+        _BY_HASH[key] = hit
+    return hit
+
+
+def _find(data: bytes, base: Btf | None) -> Btf:
     if data[:2] in (b"\x9f\xeb", b"\xeb\x9f"):
         return Btf(data, base)
     if data.startswith(_ELF_MAGIC):
@@ -454,28 +471,21 @@ def load_bytes(data: bytes, base: Btf | None = None) -> Btf:
             raise InputError("ELF: no .BTF section (a kernel built without CONFIG_DEBUG_INFO_BTF)")
         return Btf(found[0], base, pointer_size=found[1])
     for elf in _decompressed_elves(data):
-        return load_bytes(elf, base)
+        return _find(elf, base)
     raw = _embedded_btf(data)
     if raw is not None:
         return Btf(raw, base)
     raise InputError("no BTF found: not raw BTF, a vmlinux ELF, or a kernel image holding one")
 
 
-@functools.lru_cache(maxsize=8)
-def _load_cached(path: str, stamp: tuple[int, int], base_path: str | None) -> Btf:
-    base = load(base_path) if base_path else None
-    return load_bytes(Path(path).read_bytes(), base)
-
-
 def load(path: str | Path, base: str | Path | None = None) -> Btf:
     """The BTF of a file (raw, vmlinux, or kernel image); ``base``: the vmlinux BTF a
-    split (module) BTF continues.  Loads are cached per file and modification time."""
-    p = Path(path)
+    split (module) BTF continues."""
     try:
-        st = p.stat()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from None
-    return _load_cached(str(p), (st.st_size, st.st_mtime_ns), str(base) if base else None)
+    return load_bytes(data, load(base) if base else None)
 
 
 RUNNING = Path("/sys/kernel/btf/vmlinux")

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, kconfig, slabinfo, snapshot
+from . import __version__, kconfig, slabinfo, snapshot, whereis
 from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
@@ -300,14 +300,58 @@ def build_parser() -> argparse.ArgumentParser:
         "--gfp",
         choices=["reclaimable", "account", "dma"],
         default=None,
-        help="v6.18: __GFP_RECLAIMABLE / __GFP_ACCOUNT / GFP_DMA: the kmalloc type",
+        help="SLUB versions: __GFP_RECLAIMABLE / __GFP_ACCOUNT / GFP_DMA: the kmalloc type",
     )
     p.add_argument(
         "--caller",
         type=_uint("--caller"),
         default=None,
-        help="v6.18 with --random-kmalloc-caches: the call site address that "
+        help="v6.6 and later with --random-kmalloc-caches: the call site address that "
         "picks the kmalloc-rnd-NN copy",
+    )
+
+    p = sub.add_parser(
+        "whereis",
+        parents=[common],
+        help="where objects of a type (or a size) land: their own cache, and kmalloc's",
+        description="Where objects of TYPE (a struct or union, sized by BTF) or of SIZE bytes "
+        "land on the modelled kernel: the cache KMEM_CACHE(TYPE, --flags) creates or merges "
+        "into (among the boot and kmalloc caches the model boots), and the kmalloc cache of "
+        "each GFP type with its geometry.  A type's size comes from --btf, else from the "
+        "running kernel's /sys/kernel/btf/vmlinux when --kernel is its line.",
+    )
+    p.add_argument("what", help="a type (cred, 'struct cred', 'union bpf_attr') or a size")
+    p.add_argument(
+        "--btf",
+        default=None,
+        help="the kernel's BTF: /sys/kernel/btf/vmlinux, a vmlinux, or a vmlinuz/Image",
+    )
+    p.add_argument("--flags", default="0", help="KMEM_CACHE's flags (names joined by |)")
+    p.add_argument(
+        "--align",
+        type=_uint("--align"),
+        default=None,
+        help="the alignment (default: the type's natural one; BTF records no __aligned)",
+    )
+    p.add_argument("--ctor", action="store_true", help="the cache has a constructor")
+    p.add_argument(
+        "--flex",
+        type=_uint("--flex"),
+        default=0,
+        help="elements of the type's flexible array tail (struct_size)",
+    )
+    p.add_argument(
+        "--gfp",
+        choices=["kernel", "reclaimable", "account", "dma"],
+        action="append",
+        default=None,
+        help="only these kmalloc types (repeatable; default: every type the version has)",
+    )
+    p.add_argument(
+        "--caller",
+        type=_uint("--caller"),
+        default=None,
+        help="the kmalloc call site (picks the kmalloc-rnd-NN copy)",
     )
 
     sub.add_parser(
@@ -493,6 +537,18 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     return status
 
 
+def cmd_whereis(args: argparse.Namespace, out: IO[str]) -> int:
+    cfg = _config(args)
+    what = whereis.subject(args.what, cfg.version, args.btf, args.flex, args.align)
+    kernel = allocator_of(cfg).boot(cfg)
+    gfps = None if args.gfp is None else tuple("" if g == "kernel" else g for g in args.gfp)
+    data = whereis.place(
+        kernel, what, flags=args.flags, ctor=args.ctor, caller=args.caller, gfps=gfps
+    )
+    _emit(data, args.json, whereis.render(data), out)
+    return 0
+
+
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
     text = allocator_of(cfg).boot(cfg).slabinfo()
@@ -660,6 +716,7 @@ COMMANDS = {
     "config": cmd_config,
     "sweep": cmd_sweep,
     "snapshot": cmd_snapshot,
+    "whereis": cmd_whereis,
     "sysfs": cmd_sysfs,
     "crosscheck": cmd_crosscheck,
     "simulate": cmd_simulate,

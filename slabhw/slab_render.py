@@ -74,6 +74,11 @@ def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) 
     return "\n".join(lines)
 
 
+def descriptor(kernel: SlabKernel, cache: KmemCache) -> dict[str, Any]:
+    """Every field of the struct kmem_cache (the Views protocol's descriptor)."""
+    return cache.descriptor()
+
+
 def descriptor_text(cache: KmemCache, config: KernelConfig) -> str:
     d = cache.descriptor()
     rows = []

@@ -1,0 +1,225 @@
+"""``slabhw whereis``: where objects of a type (or a size) land on a modelled kernel.
+
+A type's size comes from BTF (slabhw.btf): ``--btf FILE`` (raw BTF, a vmlinux, or a
+kernel image), else the running kernel's /sys/kernel/btf/vmlinux when the version
+asked for is the running kernel's line.  Two ways an object reaches a slab:
+
+* its own cache, as ``KMEM_CACHE(type, flags)`` creates it (mm/slab_common.c
+  kmem_cache_create with the type's name, sizeof and __alignof__): the cache's
+  geometry, or the existing cache it merges into (find_mergeable) and who else is in
+  it.  The simulated kernel holds the caches it creates at boot (the boot and kmalloc
+  caches): a merge with a cache created later in a real boot is not seen here.
+* ``kmalloc(size, gfp)``: the kmalloc cache of each GFP type the version has
+  (kmalloc_slab, kmalloc_type), with its geometry.
+
+``--flex N`` adds N elements of a flexible array tail (struct_size()).  BTF knows no
+``__aligned(N)``: the alignment used is the natural one, a lower bound (``--align``
+overrides).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import btf, kconfig
+from .allocators import AllocatorKernel, allocator_of
+from .errors import InputError, KernelError
+from .slab_common import ZeroSizePtr
+
+# GFP types, in kmalloc_type()'s terms (slab_common): GFP_KERNEL, __GFP_ACCOUNT,
+# __GFP_RECLAIMABLE, GFP_DMA
+GFP_TYPES = (
+    ("", "GFP_KERNEL"),
+    ("account", "__GFP_ACCOUNT"),
+    ("reclaimable", "__GFP_RECLAIMABLE"),
+    ("dma", "GFP_DMA"),
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What is placed: a type (from BTF) or a bare size."""
+
+    name: str  # "struct cred", or "" for a bare size
+    size: int  # sizeof, with --flex elements of the flexible tail
+    align: int  # __alignof__ (natural: a lower bound), or --align
+    flex_elem: int | None
+    source: str  # where the size came from
+
+
+def running_release() -> tuple[str, str | None]:
+    """The running kernel's release and /proc/version banner."""
+    banner = None
+    try:
+        banner = Path("/proc/version").read_text()
+    except OSError:
+        pass
+    return os.uname().release, banner
+
+
+def subject(what: str, version: str, btf_path: str | None, flex: int, align: int | None) -> Subject:
+    """A size (``"184"``) or a type (``"cred"``, ``"struct cred"``) resolved by BTF."""
+    text = what.strip()
+    if text.isdigit():
+        if flex:
+            raise InputError("--flex needs a type with a flexible array, not a size")
+        return Subject("", int(text), align or 0, None, "given")
+    if btf_path is None:
+        release, banner = running_release()
+        try:
+            running = kconfig.version_of_release(release, banner)
+        except InputError:
+            running = ""
+        same_line = running.split(".")[:2] == version.lstrip("v").split(".")[:2] or (
+            running[1:].split(".")[:2] == version.lstrip("v").split(".")[:2]
+        )
+        if not same_line or not btf.RUNNING.exists():
+            raise InputError(
+                f"the size of {text!r} on {version} needs --btf FILE (a vmlinux, a kernel image "
+                f"or a BTF file of that kernel); the running kernel is {release}"
+            )
+        btf_path = str(btf.RUNNING)
+    info = btf.load(btf_path).struct(text)
+    size = info.size
+    if flex:
+        if info.flex_elem is None:
+            raise InputError(f"{info.kind} {info.name} has no flexible array at its end")
+        size += flex * info.flex_elem
+    return Subject(
+        f"{info.kind} {info.name}",
+        size,
+        align if align is not None else info.align,
+        info.flex_elem,
+        btf_path,
+    )
+
+
+def geometry(kernel: AllocatorKernel, cache: Any) -> dict[str, Any]:
+    """The numbers people ask of a cache, from the allocator's own descriptor view."""
+    d = allocator_of(kernel.config).views.descriptor(kernel, cache)
+    keep = (
+        "name",
+        "object_size",
+        "size",
+        "align",
+        "objects",
+        "num",
+        "order",
+        "gfporder",
+        "offset",
+        "cpu_partial",
+        "cpu_partial_slabs",
+        "sysfs_name",
+        "aliases",
+    )
+    return {k: d[k] for k in keep if k in d}
+
+
+def place(
+    kernel: AllocatorKernel,
+    what: Subject,
+    *,
+    flags: int | str,
+    ctor: bool,
+    caller: int | None,
+    gfps: tuple[str, ...] | None,
+) -> dict[str, Any]:
+    """Where ``what`` lands: its own cache (KMEM_CACHE) when it is a type, and the
+    kmalloc cache of each GFP type."""
+    out: dict[str, Any] = {
+        "kernel": f"{kernel.config.version} {kernel.config.arch.name}",
+        "type": what.name or None,
+        "size": what.size,
+        "align": what.align,
+        "flex_elem": what.flex_elem,
+        "btf": what.source if what.name else None,
+    }
+    if what.name:
+        cache_name = what.name.split(" ", 1)[1]
+        try:
+            cache = kernel.kmem_cache_create(
+                cache_name, what.size, what.align, flags, (lambda obj: None) if ctor else None
+            )
+        except KernelError as exc:
+            out["kmem_cache"] = {"error": exc.message}
+        else:
+            if cache is None:
+                out["kmem_cache"] = {"error": "; ".join(kernel.log[-1:]) or "creation failed"}
+            else:
+                g = geometry(kernel, cache)
+                merged = cache.name != cache_name
+                out["kmem_cache"] = {
+                    "name": cache_name,
+                    "merged_into": cache.name if merged else None,
+                    "co_tenants": [
+                        n for n in [cache.name, *g.get("aliases", [])] if n != cache_name
+                    ]
+                    if merged
+                    else [],
+                    "cache": g,
+                }
+    rows: list[dict[str, Any]] = []
+    for gfp, label in GFP_TYPES:
+        if gfps is not None and gfp not in gfps:
+            continue
+        try:
+            choice = kernel.kmalloc_slab(what.size, gfp, caller)
+        except InputError:
+            continue  # a GFP type the version does not have
+        if isinstance(choice, ZeroSizePtr):
+            rows.append({"gfp": label, "cache": "ZERO_SIZE_PTR"})
+        elif choice is None:
+            rows.append({"gfp": label, "cache": None, "page_allocator": True})
+        else:
+            rows.append({"gfp": label, "cache": choice.name, "geometry": geometry(kernel, choice)})
+    out["kmalloc"] = rows
+    return out
+
+
+def render(data: dict[str, Any]) -> str:
+    """The table people read."""
+    who = data["type"] or f"a {data['size']}-byte object"
+    lines = [
+        f"{who} on Linux {data['kernel']}: size {data['size']}, align {data['align']}"
+        + (f" (natural, a lower bound; BTF from {data['btf']})" if data["btf"] else "")
+    ]
+    if data["flex_elem"]:
+        lines.append(f"  flexible array tail: {data['flex_elem']}-byte elements (--flex N)")
+    kc = data.get("kmem_cache")
+    if kc:
+        if "error" in kc:
+            lines.append(f"KMEM_CACHE: fails: {kc['error']}")
+        else:
+            g = kc["cache"]
+            where = (
+                f"merged into {kc['merged_into']} ({g.get('sysfs_name')}), with "
+                f"{', '.join(kc['co_tenants']) or 'no other'}"
+                if kc["merged_into"]
+                else f"its own cache {kc['name']!r}"
+            )
+            lines.append(f"KMEM_CACHE({kc['name']}): {where}")
+            lines.append("  " + _geometry_text(g))
+            lines.append("  (merges with caches created after boot are not modelled yet)")
+    lines.append("kmalloc:")
+    for row in data["kmalloc"]:
+        if row.get("page_allocator"):
+            lines.append(f"  {row['gfp']:<18} page allocator (above the kmalloc caches)")
+        elif row["cache"] == "ZERO_SIZE_PTR":
+            lines.append(f"  {row['gfp']:<18} ZERO_SIZE_PTR")
+        else:
+            lines.append(f"  {row['gfp']:<18} {row['cache']:<20} {_geometry_text(row['geometry'])}")
+    return "\n".join(lines)
+
+
+def _geometry_text(g: dict[str, Any]) -> str:
+    objects = g.get("objects", g.get("num"))
+    order = g.get("order", g.get("gfporder"))
+    text = f"slab_size {g['size']}, {objects} objects per order-{order} slab"
+    if "offset" in g:
+        text += f", free pointer at +{g['offset']}"
+    if "cpu_partial" in g:
+        text += f", cpu_partial {g['cpu_partial']}"
+    return text

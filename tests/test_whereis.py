@@ -1,0 +1,95 @@
+"""slabhw whereis: a size or a BTF type placed on a modelled kernel, each answer derived
+by hand from that version's kmalloc and merge rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import btf_fixtures as fx
+from tests.helpers import run_main
+
+
+@pytest.fixture()
+def sample_btf(tmp_path: Path) -> str:
+    path = tmp_path / "vmlinux.btf"
+    path.write_bytes(fx.sample())
+    return str(path)
+
+
+def whereis(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    rc, out, err = run_main(["whereis", *args, "--nr-cpus", "2", "--json"], capsys)
+    assert rc == 0, err
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def test_a_size_on_each_kmalloc_type(capsys: pytest.CaptureFixture[str]) -> None:
+    """100 bytes on 6.12 x86_64: size_index[(100 - 1) / 8] is past 96, so the 128-byte
+    caches of every type: kmalloc-128, kmalloc-cg-128, kmalloc-rcl-128, dma-kmalloc-128
+    (32 objects of 128 bytes in an order-0 slab).  5.10 has no kmalloc-cg (5.14):
+    __GFP_ACCOUNT objects come from kmalloc-128.  3.16 has only the dma type."""
+    data = whereis(capsys, "100", "--kernel", "v6.12")
+    rows = {r["gfp"]: r for r in data["kmalloc"]}  # type: ignore[attr-defined]
+    assert {g: r["cache"] for g, r in rows.items()} == {
+        "GFP_KERNEL": "kmalloc-128",
+        "__GFP_ACCOUNT": "kmalloc-cg-128",
+        "__GFP_RECLAIMABLE": "kmalloc-rcl-128",
+        "GFP_DMA": "dma-kmalloc-128",
+    }
+    g = rows["GFP_KERNEL"]["geometry"]
+    assert (g["size"], g["objects"], g["order"]) == (128, 32, 0)
+    old = whereis(capsys, "100", "--kernel", "v5.10")
+    assert [r["cache"] for r in old["kmalloc"]][:2] == ["kmalloc-128", "kmalloc-128"]  # type: ignore[index]
+    slab = whereis(capsys, "100", "--kernel", "v3.16")
+    assert [r["gfp"] for r in slab["kmalloc"]] == ["GFP_KERNEL", "GFP_DMA"]  # type: ignore[union-attr]
+
+
+def test_a_type_as_its_own_cache(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None:
+    """struct pair (16 bytes, natural alignment 8) as KMEM_CACHE(pair, 0).  No cache the
+    model boots is mergeable (kmalloc caches carry usersize, or SLAB_NO_MERGE from
+    6.5; the boot caches a refcount of -1), so it is a cache of its own: 256 objects of
+    16 bytes in an order-0 slab, free pointer at ALIGN_DOWN(16 / 2, 8) = 8 (5.7).
+    cpu_partial: 30 objects on 5.10 (size < 256, counted in objects), 120 on 6.18
+    (the same 30 scaled for slabs, 5.16)."""
+    for version, cpu_partial in (("v5.10", 30), ("v6.18", 120)):
+        data = whereis(capsys, "struct pair", "--btf", sample_btf, "--kernel", version)
+        assert (data["type"], data["size"], data["align"]) == ("struct pair", 16, 8)
+        kc = data["kmem_cache"]
+        assert kc["merged_into"] is None and kc["co_tenants"] == [], version  # type: ignore[index]
+        g = kc["cache"]  # type: ignore[index]
+        assert (g["size"], g["objects"], g["order"], g["offset"]) == (16, 256, 0, 8), version
+        assert g["cpu_partial"] == cpu_partial, version
+
+
+def test_flexible_tail(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None:
+    """struct msg (24 bytes) + 10 chars of its flexible tail = 34 bytes: kmalloc-64
+    (size_index[(34 - 1) / 8] on 6.18); a type without a tail refuses --flex."""
+    data = whereis(
+        capsys, "msg", "--btf", sample_btf, "--kernel", "v6.18", "--flex", "10", "--gfp", "kernel"
+    )
+    assert data["size"] == 34 and data["flex_elem"] == 1
+    assert [r["cache"] for r in data["kmalloc"]] == ["kmalloc-64"]  # type: ignore[union-attr]
+    rc, _, err = run_main(["whereis", "pair", "--btf", sample_btf, "--flex", "2"], capsys)
+    assert rc == 2 and "no flexible array" in err and err.count("\n") == 1
+
+
+def test_clear_errors(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None:
+    rc, _, err = run_main(["whereis", "nothing", "--btf", sample_btf, "--kernel", "v6.1"], capsys)
+    assert rc == 2 and "no struct or union called 'nothing'" in err
+    rc, _, err = run_main(["whereis", "cred", "--kernel", "v5.15"], capsys)
+    assert rc == 2 and "needs --btf FILE" in err and err.count("\n") == 1
+    rc, _, err = run_main(["whereis", "cred", "--btf", "/nonexistent/vmlinux"], capsys)
+    assert rc == 2 and "No such file" in err
+
+
+def test_text_table(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None:
+    rc, out, _ = run_main(
+        ["whereis", "pair", "--btf", sample_btf, "--kernel", "v6.18", "--nr-cpus", "2"], capsys
+    )
+    assert rc == 0
+    assert out.splitlines()[0].startswith("struct pair on Linux v6.18 x86_64: size 16, align 8")
+    assert "KMEM_CACHE(pair): its own cache 'pair'" in out
+    assert "GFP_KERNEL         kmalloc-16" in out
