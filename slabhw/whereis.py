@@ -28,6 +28,7 @@ from . import btf, kconfig
 from .allocators import AllocatorKernel, allocator_of
 from .errors import InputError, KernelError
 from .slab_common import ZeroSizePtr
+from .versions import get_preset
 
 # GFP types, in kmalloc_type()'s terms (slab_common): GFP_KERNEL, __GFP_ACCOUNT,
 # __GFP_RECLAIMABLE, GFP_DMA
@@ -70,12 +71,11 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
     if btf_path is None:
         release, banner = running_release()
         try:
-            running = kconfig.version_of_release(release, banner)
-        except InputError:
-            running = ""
-        same_line = running.split(".")[:2] == version.lstrip("v").split(".")[:2] or (
-            running[1:].split(".")[:2] == version.lstrip("v").split(".")[:2]
-        )
+            same_line = get_preset(kconfig.version_of_release(release, banner)).name == (
+                get_preset(version).name
+            )
+        except InputError:  # the running kernel is no modelled version
+            same_line = False
         if not same_line or not btf.RUNNING.exists():
             raise InputError(
                 f"the size of {text!r} on {version} needs --btf FILE (a vmlinux, a kernel image "
