@@ -353,6 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the kmalloc call site (picks the kmalloc-rnd-NN copy)",
     )
+    p.add_argument(
+        "--snapshot",
+        default=None,
+        metavar="FILE|live",
+        help="also show where a real kernel keeps the cache (a 'slabhw snapshot' file, or "
+        "'live' for the running kernel), and model that kernel: its version and "
+        "configuration replace the options above",
+    )
 
     sub.add_parser(
         "slabinfo",
@@ -538,13 +546,20 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_whereis(args: argparse.Namespace, out: IO[str]) -> int:
-    cfg = _config(args)
+    snap = None
+    if args.snapshot == "live":
+        snap = snapshot.capture("/")
+    elif args.snapshot:
+        snap = snapshot.load(args.snapshot)
+    cfg = kconfig.config_from_snapshot(snap) if snap is not None else _config(args)
     what = whereis.subject(args.what, cfg.version, args.btf, args.flex, args.align)
     kernel = allocator_of(cfg).boot(cfg)
     gfps = None if args.gfp is None else tuple("" if g == "kernel" else g for g in args.gfp)
     data = whereis.place(
         kernel, what, flags=args.flags, ctor=args.ctor, caller=args.caller, gfps=gfps
     )
+    if snap is not None:
+        whereis.compare(data, snap)
     _emit(data, args.json, whereis.render(data), out)
     return 0
 

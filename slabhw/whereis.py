@@ -179,6 +179,49 @@ def place(
     return out
 
 
+def seen(snap: dict[str, Any], cache_name: str) -> dict[str, Any]:
+    """Where a real kernel (a snapshot) keeps the cache ``cache_name``: its sysfs
+    directory (its own name, or the :id it was merged into), the other names linked
+    to it, and its geometry as sysfs shows it."""
+    caches: dict[str, Any] = snap.get("caches") or {}
+    aliases: dict[str, str] = snap.get("aliases") or {}
+    target = aliases.get(cache_name, cache_name if cache_name in caches else None)
+    if target is None or target not in caches:
+        return {"cache": None}
+    attrs = caches[target]["attributes"]
+
+    def number(key: str) -> int | None:
+        text = attrs.get(key)
+        return int(text.split()[0]) if text else None
+
+    return {
+        "cache": target,
+        "co_tenants": sorted(n for n, t in aliases.items() if t == target and n != cache_name),
+        "object_size": number("object_size"),
+        "size": number("slab_size"),
+        "objects": number("objs_per_slab"),
+        "order": number("order"),
+    }
+
+
+def compare(data: dict[str, Any], snap: dict[str, Any]) -> None:
+    """Add what the real kernel shows of the KMEM_CACHE cache, and whether the model's
+    placement agrees (same own-or-merged answer, same geometry)."""
+    kc = data.get("kmem_cache")
+    if not kc or "error" in kc:
+        return
+    real = seen(snap, kc["name"])
+    g = kc["cache"]
+    if real["cache"] is None:
+        real["agrees"] = None
+    else:
+        merged = real["cache"] != kc["name"]
+        real["agrees"] = merged == (kc["merged_into"] is not None) and all(
+            real[k] is None or real[k] == g.get(k) for k in ("size", "objects", "order")
+        )
+    kc["seen"] = real
+
+
 def render(data: dict[str, Any]) -> str:
     """The table people read."""
     who = data["type"] or f"a {data['size']}-byte object"
@@ -203,6 +246,9 @@ def render(data: dict[str, Any]) -> str:
             lines.append(f"KMEM_CACHE({kc['name']}): {where}")
             lines.append("  " + _geometry_text(g))
             lines.append("  (merges with caches created after boot are not modelled yet)")
+            real = kc.get("seen")
+            if real is not None:
+                lines.append("  " + _seen_text(kc["name"], real))
     lines.append("kmalloc:")
     for row in data["kmalloc"]:
         if row.get("page_allocator"):
@@ -212,6 +258,18 @@ def render(data: dict[str, Any]) -> str:
         else:
             lines.append(f"  {row['gfp']:<18} {row['cache']:<20} {_geometry_text(row['geometry'])}")
     return "\n".join(lines)
+
+
+def _seen_text(name: str, real: dict[str, Any]) -> str:
+    if real["cache"] is None:
+        return f"the real kernel has no cache called {name!r}"
+    where = "its own cache" if real["cache"] == name else f"merged into {real['cache']}"
+    others = ", ".join(real["co_tenants"]) or "no other name"
+    verdict = "agrees" if real["agrees"] else "differs"
+    return (
+        f"the real kernel: {where} (with {others}), slab_size {real['size']}, "
+        f"{real['objects']} objects per order-{real['order']} slab: the model {verdict}"
+    )
 
 
 def _geometry_text(g: dict[str, Any]) -> str:

@@ -93,3 +93,36 @@ def test_text_table(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None
     assert out.splitlines()[0].startswith("struct pair on Linux v6.18 x86_64: size 16, align 8")
     assert "KMEM_CACHE(pair): its own cache 'pair'" in out
     assert "GFP_KERNEL         kmalloc-16" in out
+
+
+def test_against_a_real_kernel(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Debian's 6.12.117 (its snapshot, modelled with its own configuration), with a BTF
+    holding its struct sizes: dentry (192 bytes, created with SLAB_RECLAIM_ACCOUNT |
+    SLAB_PANIC | SLAB_ACCOUNT) is a cache of its own there, 21 objects of 192 bytes in
+    an order-0 slab, as the model says; cred (184 bytes, HWCACHE_ALIGN) was merged
+    into :A-0000192 with mfc_cache and mfc6_cache, caches created after boot, which
+    the model does not see yet: it says so ("differs")."""
+    w = fx.Writer()
+    lng = w.int_("long", 8, 64)
+    w.compound(fx.STRUCT, "dentry", 192, [("x", w.array(lng, 24), 0)])
+    w.compound(fx.STRUCT, "cred", 184, [("x", w.array(lng, 23), 0)])
+    path = tmp_path / "debian-6.12.btf"
+    path.write_bytes(w.blob())
+    snap = str(Path(__file__).parent / "data" / "debian-6.12.117-amd64-smp2-default.json.gz")
+    flags = "SLAB_RECLAIM_ACCOUNT|SLAB_PANIC|SLAB_ACCOUNT"
+    data = whereis(capsys, "dentry", "--btf", str(path), "--snapshot", snap, "--flags", flags)
+    assert data["kernel"] == "v6.12 x86_64"
+    assert data["kmem_cache"]["seen"] == {  # type: ignore[index]
+        "cache": "dentry",
+        "co_tenants": [],
+        "object_size": 192,
+        "size": 192,
+        "objects": 21,
+        "order": 0,
+        "agrees": True,
+    }
+    flags = "SLAB_HWCACHE_ALIGN|SLAB_PANIC|SLAB_ACCOUNT"
+    data = whereis(capsys, "cred", "--btf", str(path), "--snapshot", snap, "--flags", flags)
+    real = data["kmem_cache"]["seen"]  # type: ignore[index]
+    assert real["cache"] == ":A-0000192" and real["co_tenants"] == ["mfc6_cache", "mfc_cache"]
+    assert real["agrees"] is False and (real["size"], real["objects"]) == (192, 21)
