@@ -27,7 +27,6 @@ from typing import Any
 from . import btf, kconfig
 from .allocators import AllocatorKernel, allocator_of
 from .errors import InputError, KernelError
-from .slab_common import ZeroSizePtr
 from .versions import get_preset
 
 # GFP types, in kmalloc_type()'s terms (slab_common): GFP_KERNEL, __GFP_ACCOUNT,
@@ -169,12 +168,12 @@ def place(
             choice = kernel.kmalloc_slab(what.size, gfp, caller)
         except InputError:
             continue  # a GFP type the version does not have
-        if isinstance(choice, ZeroSizePtr):
-            rows.append({"gfp": label, "cache": "ZERO_SIZE_PTR"})
-        elif choice is None:
-            rows.append({"gfp": label, "cache": None, "page_allocator": True})
-        else:
-            rows.append({"gfp": label, "cache": choice.name, "geometry": geometry(kernel, choice)})
+        # the allocator's own kmalloc view says what a size without a cache gets
+        view, _, _ = allocator_of(kernel.config).views.kmalloc_view(kernel, what.size, gfp, choice)
+        row: dict[str, Any] = {"gfp": label, "cache": view["result"]}
+        if view.get("cache"):
+            row["geometry"] = geometry(kernel, choice)
+        rows.append(row)
     out["kmalloc"] = rows
     return out
 
@@ -251,12 +250,10 @@ def render(data: dict[str, Any]) -> str:
                 lines.append("  " + _seen_text(kc["name"], real))
     lines.append("kmalloc:")
     for row in data["kmalloc"]:
-        if row.get("page_allocator"):
-            lines.append(f"  {row['gfp']:<18} page allocator (above the kmalloc caches)")
-        elif row["cache"] == "ZERO_SIZE_PTR":
-            lines.append(f"  {row['gfp']:<18} ZERO_SIZE_PTR")
-        else:
+        if "geometry" in row:
             lines.append(f"  {row['gfp']:<18} {row['cache']:<20} {_geometry_text(row['geometry'])}")
+        else:  # ZERO_SIZE_PTR, the page allocator, or NULL
+            lines.append(f"  {row['gfp']:<18} {row['cache']}")
     return "\n".join(lines)
 
 

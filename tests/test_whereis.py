@@ -126,3 +126,16 @@ def test_against_a_real_kernel(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     real = data["kmem_cache"]["seen"]  # type: ignore[index]
     assert real["cache"] == ":A-0000192" and real["co_tenants"] == ["mfc6_cache", "mfc_cache"]
     assert real["agrees"] is False and (real["size"], real["objects"]) == (192, 21)
+
+
+def test_sizes_without_a_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    """6.18 x86_64: above KMALLOC_MAX_CACHE_SIZE (two pages, 8192) kmalloc goes to the
+    page allocator; above KMALLOC_MAX_SIZE (the largest buddy block, 4 MiB) it returns
+    NULL; kmalloc(0) returns ZERO_SIZE_PTR."""
+    for size, result in (
+        ("100000", "page allocator"),
+        ("100000000", "NULL"),
+        ("0", "ZERO_SIZE_PTR"),
+    ):
+        data = whereis(capsys, size, "--kernel", "v6.18", "--gfp", "kernel")
+        assert data["kmalloc"] == [{"gfp": "GFP_KERNEL", "cache": result}], size
