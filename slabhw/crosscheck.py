@@ -63,6 +63,7 @@ class Check:
 class Report:
     config: KernelConfig
     checks: list[Check]
+    merge_links: int = 0  # the alias links of /sys/kernel/slab: names merged into a cache
 
     @property
     def counted(self) -> list[Check]:
@@ -85,14 +86,20 @@ class Report:
     def ok(self) -> bool:
         return not self.mismatches
 
+    @property
+    def merge_checks(self) -> list[Check]:
+        """The merge targets predicted (find_mergeable for aliases of known inputs)."""
+        return [c for c in self.checks if c.cache.startswith("merge ")]
+
     def summary(self) -> str:
         counted = self.counted
         caches = len(self.caches)
-        merges = len({c.cache for c in self.checks if c.cache.startswith("merge ")})
+        merges = len(self.merge_checks)
         good = sum(c.ok for c in counted)
         return (
             f"{good}/{len(counted)} checks match ({caches} caches, {merges} merge "
-            f"predictions, {len(self.checks) - len(counted)} inputs not counted): "
+            f"predictions for {self.merge_links} alias links, "
+            f"{len(self.checks) - len(counted)} inputs not counted): "
             f"{'OK' if self.ok else 'MISMATCH'}"
         )
 
@@ -101,6 +108,9 @@ class Report:
             "config": self.config.describe(),
             "ok": self.ok,
             "summary": self.summary(),
+            "merges_total": self.merge_links,
+            "merges_predicted": len(self.merge_checks),
+            "merges_matched": sum(c.ok for c in self.merge_checks),
             "checks": [dict(asdict(c), ok=c.ok) for c in self.checks],
         }
 
@@ -238,7 +248,7 @@ def crosscheck(snap: dict[str, Any], kernel: str | None = None) -> Report:
             )
     checks.extend(_merge_predictions(cfg, aliases))
     checks.sort(key=lambda c: (c.ok or c.input, c.cache, c.field))
-    return Report(cfg, checks)
+    return Report(cfg, checks, merge_links=len(aliases))
 
 
 def _merge_predictions(cfg: KernelConfig, aliases: dict[str, str]) -> list[Check]:

@@ -34,6 +34,13 @@ def test_every_cache_and_merge_of_the_captured_kernel(snap: dict[str, Any]) -> N
     assert len(order) == 1 and order[0].ok and len(order[0].predicted) == 55
     merges = [c for c in report.checks if c.cache.startswith("merge ")]
     assert len(merges) == 9 and all(c.ok for c in merges)
+    # the 194 alias links of the capture (tests/data/README.md), 9 of them predicted
+    summary = report.as_json()
+    assert (summary["merges_total"], summary["merges_predicted"], summary["merges_matched"]) == (
+        194,
+        9,
+        9,
+    )
     fields = {c.field for c in report.counted}
     assert {
         "slab_size",

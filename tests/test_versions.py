@@ -60,6 +60,13 @@ def test_debian_kernels_match_every_check(name: str) -> None:
     assert len(order) == 1 and len(order[0].predicted) == boot
     merges = [c for c in report.checks if c.cache.startswith("merge ")]
     assert len(merges) == nr_merges and all(c.ok for c in merges)
+    summary = report.as_json()
+    links = len(snapshot.load(str(DATA / name))["aliases"])
+    assert (summary["merges_total"], summary["merges_predicted"], summary["merges_matched"]) == (
+        links,
+        nr_merges,
+        nr_merges,
+    )
 
 
 def test_debian_boot_options_took_effect() -> None:
