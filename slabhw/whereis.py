@@ -20,6 +20,7 @@ overrides).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class Subject:
     align: int  # __alignof__ (natural: a lower bound), or --align
     flex_elem: int | None
     source: str  # where the size came from
+    align_given: bool = False  # --align, not the natural alignment
 
 
 def running_release() -> tuple[str, str | None]:
@@ -63,10 +65,12 @@ def running_release() -> tuple[str, str | None]:
 def subject(what: str, version: str, btf_path: str | None, flex: int, align: int | None) -> Subject:
     """A size (``"184"``) or a type (``"cred"``, ``"struct cred"``) resolved by BTF."""
     text = what.strip()
-    if text.isdigit():
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", text):
         if flex:
             raise InputError("--flex needs a type with a flexible array, not a size")
-        return Subject("", int(text), align or 0, None, "given")
+        return Subject(
+            "", int(text, 0) if text[:2].lower() == "0x" else int(text), align or 0, None, "given"
+        )
     if btf_path is None:
         release, banner = running_release()
         try:
@@ -93,6 +97,7 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
         align if align is not None else info.align,
         info.flex_elem,
         btf_path,
+        align_given=align is not None,
     )
 
 
@@ -133,6 +138,7 @@ def place(
         "type": what.name or None,
         "size": what.size,
         "align": what.align,
+        "align_from": "--align" if what.align_given else "natural (a lower bound)",
         "flex_elem": what.flex_elem,
         "btf": what.source if what.name else None,
     }
@@ -160,6 +166,7 @@ def place(
                     else [],
                     "cache": g,
                 }
+    kernel.kmalloc_slab(what.size)  # a size the target cannot hold is the user's error
     rows: list[dict[str, Any]] = []
     for gfp, label in GFP_TYPES:
         if gfps is not None and gfp not in gfps:
@@ -223,11 +230,14 @@ def compare(data: dict[str, Any], snap: dict[str, Any]) -> None:
 
 def render(data: dict[str, Any]) -> str:
     """The table people read."""
-    who = data["type"] or f"a {data['size']}-byte object"
-    lines = [
-        f"{who} on Linux {data['kernel']}: size {data['size']}, align {data['align']}"
-        + (f" (natural, a lower bound; BTF from {data['btf']})" if data["btf"] else "")
-    ]
+    if data["type"]:
+        head = (
+            f"{data['type']} on Linux {data['kernel']}: size {data['size']}, align "
+            f"{data['align']} ({data['align_from']}; BTF from {data['btf']})"
+        )
+    else:
+        head = f"a {data['size']}-byte object on Linux {data['kernel']}"
+    lines = [head]
     if data["flex_elem"]:
         lines.append(f"  flexible array tail: {data['flex_elem']}-byte elements (--flex N)")
     kc = data.get("kmem_cache")

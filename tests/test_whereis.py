@@ -90,7 +90,13 @@ def test_text_table(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None
         ["whereis", "pair", "--btf", sample_btf, "--kernel", "v6.18", "--nr-cpus", "2"], capsys
     )
     assert rc == 0
-    assert out.splitlines()[0].startswith("struct pair on Linux v6.18 x86_64: size 16, align 8")
+    assert out.splitlines()[0].startswith(
+        "struct pair on Linux v6.18 x86_64: size 16, align 8 (natural (a lower bound); BTF from"
+    )
+    rc, out, _ = run_main(
+        ["whereis", "pair", "--btf", sample_btf, "--kernel", "v6.18", "--align", "64"], capsys
+    )
+    assert rc == 0 and "size 16, align 64 (--align; BTF from" in out.splitlines()[0]
     assert "KMEM_CACHE(pair): its own cache 'pair'" in out
     assert "GFP_KERNEL         kmalloc-16" in out
 
