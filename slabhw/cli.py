@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, kconfig, slabinfo, snapshot, whereis
+from . import __version__, btf, kconfig, slabinfo, snapshot, whereis
 from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
@@ -404,9 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rebuild every cache of the running kernel (or of a snapshot) from its "
         "creation inputs and compare each predicted attribute with /sys/kernel/slab and "
         "/proc/slabinfo: layout and tunables, own name or unique :id, alias counts, "
-        "slabinfo rows, and merge targets of known aliases.  Inputs sysfs does not show come "
-        "from slabhw's catalogue.  Prints mismatches first and a summary line; exit status "
-        "0 only when everything matches (1 otherwise).",
+        "slabinfo rows, and the merge target of each alias link whose creation inputs the "
+        "catalogue knows (sized by the kernel's BTF: --btf, or the running kernel's when no "
+        "snapshot is given).  Inputs sysfs does not show come from slabhw's catalogue.  "
+        "Prints mismatches first and a summary line; exit status 0 only when everything "
+        "matches (1 otherwise).",
+    )
+    p.add_argument(
+        "--btf",
+        default=None,
+        help="the kernel's BTF (a vmlinux, vmlinuz/Image or raw BTF) for the struct sizes "
+        "of merged caches",
     )
     p.add_argument(
         "--snapshot",
@@ -666,7 +674,10 @@ def cmd_snapshot(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_crosscheck(args: argparse.Namespace, out: IO[str]) -> int:
     snap = snapshot.load(args.snapshot) if args.snapshot else snapshot.capture("/")
-    report = crosscheck(snap, args.kernel)
+    btf_path = args.btf
+    if btf_path is None and not args.snapshot and btf.RUNNING.exists():
+        btf_path = str(btf.RUNNING)  # the running kernel describes itself
+    report = crosscheck(snap, args.kernel, btf.load(btf_path) if btf_path else None)
     if args.json:
         _emit(report.as_json(), True, "", out)
     else:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from types import SimpleNamespace
 from typing import Any
 
-from . import _core
+from . import _core, btf
 from . import catalogue as cat
 from .config import KernelConfig
 from .errors import InputError
@@ -36,15 +37,6 @@ LAYOUT_FIELDS = (
     ("align", "align"),
 )
 
-# Aliases whose creation inputs are known (x86_64 sizes), for merge predictions:
-# name -> (object size, flags).  block/blk-mq: sgpool (struct scatterlist, 32 bytes),
-# block/bio.c: biovec (struct bio_vec, 16 bytes); both SLAB_HWCACHE_ALIGN|SLAB_PANIC.
-KNOWN_ALIASES_V6_18: dict[str, tuple[int, tuple[str, ...]]] = {
-    **{f"sgpool-{n}": (32 * n, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")) for n in (8, 16, 32, 64, 128)},
-    **{f"biovec-{n}": (16 * n, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")) for n in (16, 64, 128)},
-    "biovec-max": (16 * 256, ("SLAB_HWCACHE_ALIGN", "SLAB_PANIC")),
-}
-
 
 @dataclass(frozen=True)
 class Check:
@@ -64,6 +56,7 @@ class Report:
     config: KernelConfig
     checks: list[Check]
     merge_links: int = 0  # the alias links of /sys/kernel/slab: names merged into a cache
+    unpredicted: dict[str, str] = dataclass_field(default_factory=dict)  # link -> why not predicted
 
     @property
     def counted(self) -> list[Check]:
@@ -111,6 +104,7 @@ class Report:
             "merges_total": self.merge_links,
             "merges_predicted": len(self.merge_checks),
             "merges_matched": sum(c.ok for c in self.merge_checks),
+            "merges_unpredicted": self.unpredicted,
             "checks": [dict(asdict(c), ok=c.ok) for c in self.checks],
         }
 
@@ -162,7 +156,9 @@ def _rebuild(
     return r, slab_unmergeable(cfg, candidate), align_known
 
 
-def crosscheck(snap: dict[str, Any], kernel: str | None = None) -> Report:
+def crosscheck(
+    snap: dict[str, Any], kernel: str | None = None, btf_index: btf.Btf | None = None
+) -> Report:
     """Predict every cache of a snapshot (slabhw.snapshot) and compare.
 
     The version comes from the snapshot's /proc/version (``kernel``, such as
@@ -246,27 +242,102 @@ def crosscheck(snap: dict[str, Any], kernel: str | None = None) -> Report:
                     (row.limit, row.batchcount, row.sharedfactor),
                 )
             )
-    checks.extend(_merge_predictions(cfg, aliases))
+    merge_checks, missed = _merge_predictions(cfg, snap, btf_index)
+    checks.extend(merge_checks)
     checks.sort(key=lambda c: (c.ok or c.input, c.cache, c.field))
-    return Report(cfg, checks, merge_links=len(aliases))
+    return Report(cfg, checks, merge_links=len(aliases), unpredicted=missed)
 
 
-def _merge_predictions(cfg: KernelConfig, aliases: dict[str, str]) -> list[Check]:
-    """find_mergeable() for aliases whose creation inputs are known: the oldest
-    mergeable cache of the same final size and SLAB_MERGE_SAME flags is the one
-    whose unique id carries that size and those letters."""
+def _merge_predictions(
+    cfg: KernelConfig, snap: dict[str, Any], btf_index: btf.Btf | None
+) -> tuple[list[Check], dict[str, str]]:
+    """find_mergeable() for each alias link whose creation inputs the catalogue knows
+    (catalogue.CREATIONS, sizes from BTF): among the kernel's merged caches, the one
+    with the same SLAB_MERGE_SAME flags (its id's letters) whose slab size is at least
+    the request's and less than a word more, a multiple of its alignment.  Returns the
+    checks and, for each link not predicted, why."""
+    aliases: dict[str, str] = snap.get("aliases") or {}
+    creations = cat.CREATIONS.get(cfg.preset.name, {})
+    merged = [d for d in (snap.get("caches") or {}) if d.startswith(":")]
     p = cfg.slub_params()
-    out = []
-    for name, (size, flag_names) in KNOWN_ALIASES_V6_18.items():
-        if name not in aliases:
+    word = cfg.bytes_per_word
+    checks: list[Check] = []
+    missed: dict[str, str] = {}
+    for name, target in sorted(aliases.items()):
+        c = creations.get(name)
+        why = _unpredictable(c, btf_index)
+        if why:
+            missed[name] = why
             continue
-        flags = cfg.flags.mask(flag_names)
-        word = cfg.bytes_per_word
-        s = (size + word - 1) & ~(word - 1)
-        align = calculate_alignment(p, flags, 0, s) or word
-        s = (s + align - 1) & ~(align - 1)
-        out.append(Check(f"merge {name}", "target", unique_id(flags, s, cfg.flags), aliases[name]))
-    return out
+        assert c is not None
+        if c.size is not None:
+            size = c.size
+        elif c.size_expr:
+            size = _target_constants(cfg)[c.size_expr]
+        else:
+            assert btf_index is not None and c.struct
+            size = btf_index.struct(c.struct).size
+            if c.elem:
+                size += c.count * btf_index.struct(c.elem).size
+        align = _align_of(cfg, c, btf_index)
+        if align is None:
+            missed[name] = f"alignment {c.align_expr!r} is not known for this target"
+            continue
+        flags = cfg.flags.mask(c.flags)
+        final = calculate_alignment(p, flags, align, size) or word
+        request = (size + word - 1) & ~(word - 1)
+        request = (request + final - 1) & ~(final - 1)
+        letters = unique_id(flags, 0, cfg.flags)[:-7]
+        fits = [
+            d
+            for d in merged
+            if d[:-7] == letters
+            and request <= int(d[-7:]) < request + word
+            and int(d[-7:]) % final == 0
+        ]
+        if len(fits) > 1:
+            missed[name] = f"several caches could take it ({', '.join(sorted(fits))})"
+            continue
+        predicted = fits[0] if fits else unique_id(flags, request, cfg.flags)
+        checks.append(Check(f"merge {name}", "target", predicted, target))
+    return checks, missed
+
+
+def _unpredictable(c: cat.Creation | None, btf_index: btf.Btf | None) -> str:
+    """Why a link's merge cannot be predicted ('' when it can)."""
+    if c is None:
+        return "no creation inputs in the catalogue"
+    if c.runtime:
+        return f"a size the catalogue does not compute ({c.runtime})"
+    if c.ctor or c.usersize or c.args:
+        return "inputs the catalogue does not model (ctor, usercopy or kmem_cache_args)"
+    if c.size is None and not c.size_expr:
+        if btf_index is None:
+            return f"sizeof(struct {c.struct}) needs the kernel's BTF (--btf)"
+        try:
+            for struct_name in (c.struct, c.elem):
+                if struct_name:
+                    btf_index.struct(struct_name)
+        except InputError as exc:
+            return str(exc)
+    return ""
+
+
+def _align_of(cfg: KernelConfig, c: cat.Creation, btf_index: btf.Btf | None) -> int | None:
+    if c.align == cat.NATURAL:
+        return btf_index.struct(c.struct or "").align if btf_index and c.struct else None
+    if not c.align_expr:
+        return c.align
+    return _target_constants(cfg).get(c.align_expr)
+
+
+def _target_constants(cfg: KernelConfig) -> dict[str, int]:
+    """The constants of the target that creation calls pass as sizes or alignments."""
+    return {
+        "SMP_CACHE_BYTES": cfg.arch.l1_cache_bytes,
+        "PAGE_SIZE": cfg.page_size,
+        "sizeof(unsigned long) * 4": 4 * cfg.bytes_per_word,
+    }
 
 
 def format_table(report: Report) -> str:
