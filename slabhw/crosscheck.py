@@ -252,13 +252,11 @@ def _merge_predictions(
     cfg: KernelConfig, snap: dict[str, Any], btf_index: btf.Btf | None
 ) -> tuple[list[Check], dict[str, str]]:
     """find_mergeable() for each alias link whose creation inputs the catalogue knows
-    (catalogue.CREATIONS, sizes from BTF): among the kernel's merged caches, the one
-    with the same SLAB_MERGE_SAME flags (its id's letters) whose slab size is at least
-    the request's and less than a word more, a multiple of its alignment.  Returns the
-    checks and, for each link not predicted, why."""
+    (catalogue.CREATIONS, sizes from BTF): the cache of the same SLAB_MERGE_SAME flags
+    and the request's slab size, named by its unique id.  Returns the checks and, for
+    each link not predicted, why."""
     aliases: dict[str, str] = snap.get("aliases") or {}
     creations = cat.CREATIONS.get(cfg.preset.name, {})
-    merged = [d for d in (snap.get("caches") or {}) if d.startswith(":")]
     p = cfg.slub_params()
     word = cfg.bytes_per_word
     checks: list[Check] = []
@@ -287,18 +285,10 @@ def _merge_predictions(
         final = calculate_alignment(p, flags, align, size) or word
         request = (size + word - 1) & ~(word - 1)
         request = (request + final - 1) & ~(final - 1)
-        letters = unique_id(flags, 0, cfg.flags)[:-7]
-        fits = [
-            d
-            for d in merged
-            if d[:-7] == letters
-            and request <= int(d[-7:]) < request + word
-            and int(d[-7:]) % final == 0
-        ]
-        if len(fits) > 1:
-            missed[name] = f"several caches could take it ({', '.join(sorted(fits))})"
-            continue
-        predicted = fits[0] if fits else unique_id(flags, request, cfg.flags)
+        # find_mergeable takes a cache of the same SLAB_MERGE_SAME flags whose slab size
+        # is at least the request and less than a word more: with both multiples of the
+        # word, the request itself, so the target is the cache of that unique id
+        predicted = unique_id(flags, request, cfg.flags)
         checks.append(Check(f"merge {name}", "target", predicted, target))
     return checks, missed
 

@@ -185,3 +185,48 @@ def test_merges_predicted_from_btf(snap: dict[str, Any]) -> None:
     # e.g. struct cred (184 bytes, HWCACHE_ALIGN|ACCOUNT): 192, the :A-0000192 of pid
     cred = next(c for c in report.merge_checks if c.cache == "merge cred")
     assert cred.predicted == cred.seen == ":A-0000192"
+
+
+def test_merge_prediction_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """find_mergeable's target from symbolic inputs, derived by hand on 6.18 x86_64
+    with the hand-built BTF of tests/btf_fixtures.py: struct pair (16, align 8) ->
+    :0000016; struct pair with a tail of 2 more pairs (16 + 2 * 16 = 48) -> :0000048;
+    struct holder (32) with SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT: the cache line halved
+    while the object fits (64 -> 32), so a 32-byte request, 'A' for ACCOUNT ->
+    :A-0000032.  A run-time size, a type BTF lacks, and a name the catalogue does not
+    know are not predicted, each with its reason."""
+    from slabhw import btf
+    from slabhw import catalogue as cat
+    from slabhw.crosscheck import _merge_predictions
+    from tests import btf_fixtures as fx
+
+    creations = {
+        "pair_cache": cat.Creation(struct="pair", align=cat.NATURAL),
+        "pairs": cat.Creation(struct="pair", count=2, elem="pair"),
+        "acct": cat.Creation(struct="holder", flags=("SLAB_HWCACHE_ALIGN", "SLAB_ACCOUNT")),
+        "late": cat.Creation(runtime="runtime: nr_cpu_ids"),
+        "nosuch": cat.Creation(struct="nothing"),
+    }
+    monkeypatch.setitem(cat.CREATIONS, "v6.18", creations)
+    aliases = {
+        "pair_cache": ":0000016",
+        "pairs": ":0000048",
+        "acct": ":A-0000032",
+        "late": ":0000008",
+        "nosuch": ":0000008",
+        "unknown": ":0000008",
+    }
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    checks, missed = _merge_predictions(cfg, {"aliases": aliases}, btf.Btf(fx.sample()))
+    assert {c.cache: (c.predicted, c.ok) for c in checks} == {
+        "merge acct": (":A-0000032", True),
+        "merge pair_cache": (":0000016", True),
+        "merge pairs": (":0000048", True),
+    }
+    assert set(missed) == {"late", "nosuch", "unknown"}
+    assert "run-time" in missed["late"] or "does not compute" in missed["late"]
+    assert "no struct or union called 'nothing'" in missed["nosuch"]
+    assert missed["unknown"] == "no creation inputs in the catalogue"
+    # without BTF the struct sizes are not known
+    _, missed = _merge_predictions(cfg, {"aliases": aliases}, None)
+    assert "needs the kernel's BTF" in missed["pair_cache"]
