@@ -248,48 +248,53 @@ def crosscheck(
     return Report(cfg, checks, merge_links=len(aliases), unpredicted=missed)
 
 
+def merge_target(
+    cfg: KernelConfig, c: cat.Creation | None, btf_index: btf.Btf | None
+) -> tuple[str | None, str]:
+    """find_mergeable()'s target for one creation call: (the unique id of the cache of
+    the same SLAB_MERGE_SAME flags and the request's slab size, ''), or (None, why it
+    cannot be predicted).  find_mergeable takes a slab size at least the request and
+    less than a word more; with both multiples of the word, the request itself."""
+    why = _unpredictable(c, btf_index)
+    if why:
+        return None, why
+    assert c is not None
+    if c.size is not None:
+        size = c.size
+    elif c.size_expr:
+        size = _target_constants(cfg)[c.size_expr]
+    else:
+        assert btf_index is not None and c.struct
+        size = btf_index.struct(c.struct).size
+        if c.elem:
+            size += c.count * btf_index.struct(c.elem).size
+    align = _align_of(cfg, c, btf_index)
+    if align is None:
+        return None, f"alignment {c.align_expr!r} is not known for this target"
+    word = cfg.bytes_per_word
+    flags = cfg.flags.mask(c.flags)
+    final = calculate_alignment(cfg.slub_params(), flags, align, size) or word
+    request = (size + word - 1) & ~(word - 1)
+    request = (request + final - 1) & ~(final - 1)
+    return unique_id(flags, request, cfg.flags), ""
+
+
 def _merge_predictions(
     cfg: KernelConfig, snap: dict[str, Any], btf_index: btf.Btf | None
 ) -> tuple[list[Check], dict[str, str]]:
-    """find_mergeable() for each alias link whose creation inputs the catalogue knows
-    (catalogue.CREATIONS, sizes from BTF): the cache of the same SLAB_MERGE_SAME flags
-    and the request's slab size, named by its unique id.  Returns the checks and, for
-    each link not predicted, why."""
+    """merge_target() for each alias link whose creation inputs the catalogue knows
+    (catalogue.CREATIONS, sizes from BTF).  Returns the checks and, for each link not
+    predicted, why."""
     aliases: dict[str, str] = snap.get("aliases") or {}
     creations = cat.CREATIONS.get(cfg.preset.name, {})
-    p = cfg.slub_params()
-    word = cfg.bytes_per_word
     checks: list[Check] = []
     missed: dict[str, str] = {}
     for name, target in sorted(aliases.items()):
-        c = creations.get(name)
-        why = _unpredictable(c, btf_index)
-        if why:
+        predicted, why = merge_target(cfg, creations.get(name), btf_index)
+        if predicted is None:
             missed[name] = why
-            continue
-        assert c is not None
-        if c.size is not None:
-            size = c.size
-        elif c.size_expr:
-            size = _target_constants(cfg)[c.size_expr]
         else:
-            assert btf_index is not None and c.struct
-            size = btf_index.struct(c.struct).size
-            if c.elem:
-                size += c.count * btf_index.struct(c.elem).size
-        align = _align_of(cfg, c, btf_index)
-        if align is None:
-            missed[name] = f"alignment {c.align_expr!r} is not known for this target"
-            continue
-        flags = cfg.flags.mask(c.flags)
-        final = calculate_alignment(p, flags, align, size) or word
-        request = (size + word - 1) & ~(word - 1)
-        request = (request + final - 1) & ~(final - 1)
-        # find_mergeable takes a cache of the same SLAB_MERGE_SAME flags whose slab size
-        # is at least the request and less than a word more: with both multiples of the
-        # word, the request itself, so the target is the cache of that unique id
-        predicted = unique_id(flags, request, cfg.flags)
-        checks.append(Check(f"merge {name}", "target", predicted, target))
+            checks.append(Check(f"merge {name}", "target", predicted, target))
     return checks, missed
 
 

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from . import btf, kconfig
+from . import catalogue as cat
 from .allocators import AllocatorKernel, allocator_of
+from .crosscheck import merge_target
 from .errors import InputError, KernelError
 from .versions import get_preset
 
@@ -166,6 +168,10 @@ def place(
                     else [],
                     "cache": g,
                 }
+                if not merged and not _unmergeable(kernel, cache):
+                    out["kmem_cache"]["catalogue"] = catalogue_tenants(
+                        kernel, what, cache_name, flags
+                    )
     kernel.kmalloc_slab(what.size)  # a size the target cannot hold is the user's error
     rows: list[dict[str, Any]] = []
     for gfp, label in GFP_TYPES:
@@ -221,11 +227,52 @@ def compare(data: dict[str, Any], snap: dict[str, Any]) -> None:
     if real["cache"] is None:
         real["agrees"] = None
     else:
+        tenants = kc.get("catalogue") or {}
+        predicted = kc["merged_into"] or (
+            tenants.get("unique_id") if tenants.get("co_tenants") else None
+        )
         merged = real["cache"] != kc["name"]
-        real["agrees"] = merged == (kc["merged_into"] is not None) and all(
+        same_place = real["cache"] == predicted if merged else predicted is None
+        real["agrees"] = same_place and all(
             real[k] is None or real[k] == g.get(k) for k in ("size", "objects", "order")
         )
     kc["seen"] = real
+
+
+def _unmergeable(kernel: AllocatorKernel, cache: Any) -> bool:
+    test = getattr(kernel, "unmergeable", None)  # SLAB (3.16) does not merge
+    return test is None or bool(test(cache))
+
+
+def catalogue_tenants(
+    kernel: AllocatorKernel, what: Subject, cache_name: str, flags: int | str
+) -> dict[str, Any] | None:
+    """The caches of the version's catalogue (the creation calls of a real boot's merged
+    caches, crosscheck's merge predictions) that find_mergeable would put in the same
+    cache as KMEM_CACHE(type): the unique id and their names; None when the version
+    has no catalogue of merged caches."""
+    cfg = kernel.config
+    creations = cat.CREATIONS.get(cfg.preset.name)
+    if not creations or len(creations) < 20:  # only sized families: no real answer
+        return None
+    index = btf.load(what.source)
+    names = cfg.flags.format(cfg.flags.parse(flags))
+    mine = cat.Creation(
+        struct=what.name.split(" ", 1)[1],
+        align=what.align,
+        flags=tuple(n for n in names.split("|") if n.startswith("SLAB_")),
+    )
+    if what.flex_elem:  # --flex: the size as computed, not the bare struct
+        mine = cat.Creation(size=what.size, align=what.align, flags=mine.flags)
+    target, why = merge_target(cfg, mine, index)
+    if target is None:
+        return {"unique_id": None, "why": why, "co_tenants": []}
+    tenants = sorted(
+        n
+        for n, c in creations.items()
+        if n != cache_name and merge_target(cfg, c, index)[0] == target
+    )
+    return {"unique_id": target, "co_tenants": tenants}
 
 
 def render(data: dict[str, Any]) -> str:
@@ -246,15 +293,31 @@ def render(data: dict[str, Any]) -> str:
             lines.append(f"KMEM_CACHE: fails: {kc['error']}")
         else:
             g = kc["cache"]
-            where = (
-                f"merged into {kc['merged_into']} ({g.get('sysfs_name')}), with "
-                f"{', '.join(kc['co_tenants']) or 'no other'}"
-                if kc["merged_into"]
-                else f"its own cache {kc['name']!r}"
-            )
+            tenants = kc.get("catalogue")
+            if kc["merged_into"]:
+                where = (
+                    f"merged into {kc['merged_into']} ({g.get('sysfs_name')}), with "
+                    f"{', '.join(kc['co_tenants']) or 'no other'}"
+                )
+            elif tenants and tenants["co_tenants"]:
+                where = (
+                    f"merged into {tenants['unique_id']} with {', '.join(tenants['co_tenants'])}"
+                    " (by the creation calls of this version's merged caches in slabhw's "
+                    "catalogue)"
+                )
+            elif tenants and tenants["unique_id"]:
+                where = (
+                    f"its own cache {kc['name']!r} ({tenants['unique_id']}: no catalogued "
+                    "cache shares it)"
+                )
+            else:
+                where = f"its own cache {kc['name']!r}"
             lines.append(f"KMEM_CACHE({kc['name']}): {where}")
             lines.append("  " + _geometry_text(g))
-            lines.append("  (merges with caches created after boot are not modelled yet)")
+            if tenants is None:
+                lines.append("  (merges with caches created after boot are not modelled yet)")
+            elif not tenants["unique_id"]:
+                lines.append(f"  ({tenants['why']})")
             real = kc.get("seen")
             if real is not None:
                 lines.append("  " + _seen_text(kc["name"], real))

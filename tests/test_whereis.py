@@ -145,3 +145,40 @@ def test_sizes_without_a_cache(capsys: pytest.CaptureFixture[str]) -> None:
     ):
         data = whereis(capsys, size, "--kernel", "v6.18", "--gfp", "kernel")
         assert data["kmalloc"] == [{"gfp": "GFP_KERNEL", "cache": result}], size
+
+
+def test_co_tenants_from_the_catalogue(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """6.18's catalogue holds kernel/pid.c's pid cache: struct pid plus one struct upid
+    (struct_size_t(struct pid, numbers, 1)), SLAB_HWCACHE_ALIGN | SLAB_PANIC |
+    SLAB_ACCOUNT.  With a BTF where struct pid is 168 bytes and struct upid 16, pid
+    asks for 184 bytes: the cache line halved while the object fits (64), so 192, 'A'
+    for ACCOUNT: :A-0000192.  KMEM_CACHE(cred) of 184 bytes with the same flags lands
+    there too, so whereis names pid as its co-tenant; without SLAB_ACCOUNT it would be
+    :0000192, where no catalogued cache is."""
+    w = fx.Writer()
+    lng = w.int_("long", 8, 64)
+    w.compound(fx.STRUCT, "cred", 184, [("x", w.array(lng, 23), 0)])
+    w.compound(fx.STRUCT, "pid", 168, [("x", w.array(lng, 21), 0)])
+    w.compound(fx.STRUCT, "upid", 16, [("x", w.array(lng, 2), 0)])
+    path = tmp_path / "v6.18.btf"
+    path.write_bytes(w.blob())
+    flags = "SLAB_HWCACHE_ALIGN|SLAB_PANIC|SLAB_ACCOUNT"
+    data = whereis(capsys, "cred", "--btf", str(path), "--kernel", "v6.18", "--flags", flags)
+    assert data["kmem_cache"]["catalogue"] == {  # type: ignore[index]
+        "unique_id": ":A-0000192",
+        "co_tenants": ["pid"],
+    }
+    data = whereis(
+        capsys,
+        "cred",
+        "--btf",
+        str(path),
+        "--kernel",
+        "v6.18",
+        "--flags",
+        "SLAB_HWCACHE_ALIGN|SLAB_PANIC",
+    )
+    assert data["kmem_cache"]["catalogue"] == {  # type: ignore[index]
+        "unique_id": ":0000192",
+        "co_tenants": [],
+    }
