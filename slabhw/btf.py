@@ -26,6 +26,7 @@ lower bound, since BTF does not record ``__aligned(N)``.  Every malformed input 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import lzma
@@ -96,11 +97,15 @@ class TypeInfo:
 class Btf:
     """An index over one BTF blob (and its base, for split BTF)."""
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The hash of the blob (the cache key of inputs split on this base)."""
+        return hashlib.sha256(self.data).hexdigest()
+
     def __init__(self, data: bytes, base: Btf | None = None, pointer_size: int = 8) -> None:
         self.data = bytes(data)
         self.base = base
         self.pointer_size = pointer_size
-        self.sha256 = hashlib.sha256(self.data).hexdigest()
         if len(self.data) < HEADER_SIZE:
             raise InputError(f"not BTF: {len(self.data)} bytes, shorter than its header")
         magic_le = struct.unpack_from("<H", self.data)[0]
@@ -129,16 +134,15 @@ class Btf:
         self._str_base: int = base._str_base + base._str_len if base else 0
         self._str_len: int = str_len
         self._id_base: int = base.count if base else 0
-        self._offsets, self._kinds = self._scan(*types)
+        self._offsets = self._scan(*types)
         self.count: int = self._id_base + len(self._offsets)
         self._by_name: dict[str, list[int]] | None = None
 
     # ---- the one pass over the type section --------------------------------------------
-    def _scan(self, pos: int, end: int) -> tuple[list[int], list[int]]:
+    def _scan(self, pos: int, end: int) -> list[int]:
         unpack = struct.Struct(self.endian + "I").unpack_from
         data = self.data
         offsets: list[int] = []
-        kinds: list[int] = []
         while pos < end:
             if pos + 12 > end:
                 raise InputError(f"BTF truncated inside type {self._id_base + len(offsets) + 1}")
@@ -150,11 +154,10 @@ class Btf:
                     f"BTF type {self._id_base + len(offsets) + 1} has unknown kind {kind}"
                 )
             offsets.append(pos)
-            kinds.append(kind)
             pos += 12 + spec[1] + spec[2] * (info & 0xFFFF)
         if pos != end:
             raise InputError("BTF truncated: the last type runs past its section")
-        return offsets, kinds
+        return offsets
 
     # ---- raw access ----------------------------------------------------------------------
     def _owner(self, type_id: int) -> Btf:

@@ -248,82 +248,84 @@ def crosscheck(
     return Report(cfg, checks, merge_links=len(aliases), unpredicted=missed)
 
 
-def merge_target(
-    cfg: KernelConfig, c: cat.Creation | None, btf_index: btf.Btf | None
-) -> tuple[str | None, str]:
-    """find_mergeable()'s target for one creation call: (the unique id of the cache of
+def merge_targets(
+    cfg: KernelConfig, creations: dict[str, cat.Creation | None], btf_index: btf.Btf | None
+) -> dict[str, tuple[str | None, str]]:
+    """find_mergeable()'s target for each creation call: (the unique id of the cache of
     the same SLAB_MERGE_SAME flags and the request's slab size, ''), or (None, why it
     cannot be predicted).  find_mergeable takes a slab size at least the request and
     less than a word more; with both multiples of the word, the request itself."""
-    why = _unpredictable(c, btf_index)
-    if why:
-        return None, why
-    assert c is not None
-    if c.size is not None:
-        size = c.size
-    elif c.size_expr:
-        size = _target_constants(cfg)[c.size_expr]
-    else:
-        assert btf_index is not None and c.struct
-        size = btf_index.struct(c.struct).size
-        if c.elem:
-            size += c.count * btf_index.struct(c.elem).size
-    align = _align_of(cfg, c, btf_index)
-    if align is None:
-        return None, f"alignment {c.align_expr!r} is not known for this target"
+    p = cfg.slub_params()
+    constants = _target_constants(cfg)
     word = cfg.bytes_per_word
-    flags = cfg.flags.mask(c.flags)
-    final = calculate_alignment(cfg.slub_params(), flags, align, size) or word
-    request = (size + word - 1) & ~(word - 1)
-    request = (request + final - 1) & ~(final - 1)
-    return unique_id(flags, request, cfg.flags), ""
+    out: dict[str, tuple[str | None, str]] = {}
+    for name, c in creations.items():
+        why = _unpredictable(c, btf_index)
+        if why:
+            out[name] = None, why
+            continue
+        assert c is not None
+        natural = None
+        try:
+            if c.size is not None:
+                size = c.size
+            elif c.size_expr:
+                size = constants[c.size_expr]
+            else:
+                assert btf_index is not None and c.struct
+                info = btf_index.struct(c.struct)
+                size, natural = info.size, info.align
+                if c.elem:
+                    size += c.count * btf_index.struct(c.elem).size
+        except InputError as exc:
+            out[name] = None, str(exc)
+            continue
+        if c.align == cat.NATURAL:
+            align = natural
+        else:
+            align = constants.get(c.align_expr) if c.align_expr else c.align
+        if align is None:
+            out[name] = None, f"alignment {c.align_expr or '__alignof__'!r} is not known here"
+            continue
+        flags = cfg.flags.mask(c.flags)
+        final = calculate_alignment(p, flags, align, size) or word
+        request = (size + word - 1) & ~(word - 1)
+        request = (request + final - 1) & ~(final - 1)
+        out[name] = unique_id(flags, request, cfg.flags), ""
+    return out
 
 
 def _merge_predictions(
     cfg: KernelConfig, snap: dict[str, Any], btf_index: btf.Btf | None
 ) -> tuple[list[Check], dict[str, str]]:
-    """merge_target() for each alias link whose creation inputs the catalogue knows
+    """merge_targets() of each alias link, by the inputs the catalogue knows for it
     (catalogue.CREATIONS, sizes from BTF).  Returns the checks and, for each link not
     predicted, why."""
     aliases: dict[str, str] = snap.get("aliases") or {}
     creations = cat.CREATIONS.get(cfg.preset.name, {})
+    targets = merge_targets(cfg, {n: creations.get(n) for n in sorted(aliases)}, btf_index)
     checks: list[Check] = []
     missed: dict[str, str] = {}
-    for name, target in sorted(aliases.items()):
-        predicted, why = merge_target(cfg, creations.get(name), btf_index)
+    for name, (predicted, why) in targets.items():
         if predicted is None:
             missed[name] = why
         else:
-            checks.append(Check(f"merge {name}", "target", predicted, target))
+            checks.append(Check(f"merge {name}", "target", predicted, aliases[name]))
     return checks, missed
 
 
 def _unpredictable(c: cat.Creation | None, btf_index: btf.Btf | None) -> str:
-    """Why a link's merge cannot be predicted ('' when it can)."""
+    """Why a link's merge cannot be predicted from the catalogue's side ('' when it
+    may be: BTF lookups can still fail)."""
     if c is None:
         return "no creation inputs in the catalogue"
     if c.runtime:
         return f"a size the catalogue does not compute ({c.runtime})"
     if c.ctor or c.usersize or c.args:
         return "inputs the catalogue does not model (ctor, usercopy or kmem_cache_args)"
-    if c.size is None and not c.size_expr:
-        if btf_index is None:
-            return f"sizeof(struct {c.struct}) needs the kernel's BTF (--btf)"
-        try:
-            for struct_name in (c.struct, c.elem):
-                if struct_name:
-                    btf_index.struct(struct_name)
-        except InputError as exc:
-            return str(exc)
+    if c.size is None and not c.size_expr and btf_index is None:
+        return f"sizeof(struct {c.struct}) needs the kernel's BTF (--btf)"
     return ""
-
-
-def _align_of(cfg: KernelConfig, c: cat.Creation, btf_index: btf.Btf | None) -> int | None:
-    if c.align == cat.NATURAL:
-        return btf_index.struct(c.struct or "").align if btf_index and c.struct else None
-    if not c.align_expr:
-        return c.align
-    return _target_constants(cfg).get(c.align_expr)
 
 
 def _target_constants(cfg: KernelConfig) -> dict[str, int]:

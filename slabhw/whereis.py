@@ -28,7 +28,7 @@ from typing import Any
 from . import btf, kconfig
 from . import catalogue as cat
 from .allocators import AllocatorKernel, allocator_of
-from .crosscheck import merge_target
+from .crosscheck import merge_targets
 from .errors import InputError, KernelError
 from .versions import get_preset
 
@@ -52,6 +52,7 @@ class Subject:
     flex_elem: int | None
     source: str  # where the size came from
     align_given: bool = False  # --align, not the natural alignment
+    index: btf.Btf | None = None  # the BTF it was read from (sizes of other types)
 
 
 def running_release() -> tuple[str, str | None]:
@@ -87,7 +88,8 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
                 f"or a BTF file of that kernel); the running kernel is {release}"
             )
         btf_path = str(btf.RUNNING)
-    info = btf.load(btf_path).struct(text)
+    index = btf.load(btf_path)
+    info = index.struct(text)
     size = info.size
     if flex:
         if info.flex_elem is None:
@@ -100,6 +102,7 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
         info.flex_elem,
         btf_path,
         align_given=align is not None,
+        index=index,
     )
 
 
@@ -255,23 +258,17 @@ def catalogue_tenants(
     creations = cat.CREATIONS.get(cfg.preset.name)
     if not creations or len(creations) < 20:  # only sized families: no real answer
         return None
-    index = btf.load(what.source)
     names = cfg.flags.format(cfg.flags.parse(flags))
-    mine = cat.Creation(
-        struct=what.name.split(" ", 1)[1],
+    mine = cat.Creation(  # the size is known (with any --flex tail): no lookup
+        size=what.size,
         align=what.align,
         flags=tuple(n for n in names.split("|") if n.startswith("SLAB_")),
     )
-    if what.flex_elem:  # --flex: the size as computed, not the bare struct
-        mine = cat.Creation(size=what.size, align=what.align, flags=mine.flags)
-    target, why = merge_target(cfg, mine, index)
+    targets = merge_targets(cfg, {**creations, cache_name: mine}, what.index)
+    target, why = targets.pop(cache_name)
     if target is None:
         return {"unique_id": None, "why": why, "co_tenants": []}
-    tenants = sorted(
-        n
-        for n, c in creations.items()
-        if n != cache_name and merge_target(cfg, c, index)[0] == target
-    )
+    tenants = sorted(n for n, (t, _) in targets.items() if t == target)
     return {"unique_id": target, "co_tenants": tenants}
 
 
