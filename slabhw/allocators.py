@@ -24,6 +24,7 @@ from .slab_runtime import SlabRuntime
 from .slub import SlubKernel
 from .slub_runtime import SlubRuntime
 from .sweep import KINDS, SweepKind
+from .textio import shown
 from .versions import KernelPreset
 
 
@@ -89,7 +90,7 @@ class Views(Protocol):
     """The command line's views of one allocator's caches (slab_render, slub_render)."""
 
     def create_view(
-        self, kernel: Any, cache: Any, name: str, request: str, colour: int = 0
+        self, kernel: Any, cache: Any, name: str, request: str, colour: int | None = None
     ) -> tuple[dict[str, Any], str]: ...
 
     def kmalloc_view(
@@ -106,8 +107,8 @@ class Allocator:
     name: str
     boot: Callable[[KernelConfig], AllocatorKernel]
     sweep: SweepKind
-    # (kernel, arena, nr_cpus, seed, init_on_alloc, init_on_free) -> Runtime
-    start: Callable[[Any, PageArena, int, int, bool, bool], Runtime]
+    # (kernel, arena, nr_cpus, seed or None, init_on_alloc, init_on_free) -> Runtime
+    start: Callable[[Any, PageArena, int, int | None, bool, bool], Runtime]
     # what "debugging on" means: CONFIG_DEBUG_SLAB, or the boot option slab_debug
     # with no value (F, Z, P, U for every cache)
     debug_options: dict[str, Any]
@@ -118,18 +119,23 @@ class Allocator:
 
 
 def _start_slab(
-    kernel: Any, arena: PageArena, nr_cpus: int, seed: int, on_alloc: bool, on_free: bool
+    kernel: Any, arena: PageArena, nr_cpus: int, seed: int | None, on_alloc: bool, on_free: bool
 ) -> Runtime:
     if on_alloc or on_free:
         raise InputError("init_on_alloc/init_on_free are boot options of v5.3 and later")
+    if seed is not None:
+        raise InputError(
+            f"--seed: SLAB ({kernel.config.version}) draws no random values "
+            "(no freelist randomisation, no hardened free pointers)"
+        )
     return SlabRuntime(kernel, arena)
 
 
 def _start_slub(
-    kernel: Any, arena: PageArena, nr_cpus: int, seed: int, on_alloc: bool, on_free: bool
+    kernel: Any, arena: PageArena, nr_cpus: int, seed: int | None, on_alloc: bool, on_free: bool
 ) -> Runtime:
     return SlubRuntime(
-        kernel, arena, nr_cpus=nr_cpus, seed=seed, init_on_alloc=on_alloc, init_on_free=on_free
+        kernel, arena, nr_cpus=nr_cpus, seed=seed or 0, init_on_alloc=on_alloc, init_on_free=on_free
     )
 
 
@@ -184,7 +190,7 @@ def Kernel(  # noqa: N802 - the public constructor keeps its historical class-li
     """
     if config is None:
         if not isinstance(nr_cpus, int) or isinstance(nr_cpus, bool):
-            raise InputError(f"nr_cpus must be an integer, not {nr_cpus!r}")
+            raise InputError(f"nr_cpus must be an integer, not {shown(nr_cpus)}")
         config = KernelConfig.build(kernel, arch, nr_cpus=nr_cpus, **options)
         if debug:
             debug_options = allocator_of(config).debug_options

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .textio import shown
 
 BTF_MAGIC = 0xEB9F
 HEADER_SIZE = 24  # struct btf_header of version 1
@@ -336,11 +337,13 @@ class Btf:
                 kinds, bare = (word,), bare[len(word) + 1 :].strip()
         ids = self.ids(bare, kinds)
         if not ids:
-            raise InputError(f"no {' or '.join(kinds)} called {bare!r} in this BTF")
+            raise InputError(f"no {' or '.join(kinds)} called {shown(bare)} in this BTF")
         infos = {self.info(i) for i in ids}
         if len({(i.size, i.align, i.flex_elem) for i in infos}) > 1:
             sizes = sorted({i.size for i in infos})
-            raise InputError(f"{bare!r} has {len(infos)} different definitions (sizes {sizes})")
+            raise InputError(
+                f"{shown(bare)} has {len(infos)} different definitions (sizes {sizes})"
+            )
         return min(infos, key=lambda i: i.kind)
 
     def __iter__(self) -> Iterator[int]:

@@ -8,7 +8,6 @@ panic, hang or trap, reported in the kernel's words); 2 a mistake in the request
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -19,19 +18,20 @@ from . import __version__, btf, kconfig, slabinfo, snapshot, whereis
 from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
-from .errors import KernelError, SlabError, outcome_name
-from .parse import parse_size, parse_uint
+from .errors import InputError, KernelError, SlabError, outcome_name
+from .parse import parse_int, parse_size, parse_uint
 from .simulate import DEFAULT_MEM, Simulation, format_events, parse_script
 from .sweep import (
     OUTPUT_COLUMNS,
     SLUB_SWEEP,
+    iter_csv,
     kind_of,
-    read_csv,
     sweep,
     terminal_progress,
     to_records,
     write_csv,
 )
+from .textio import bounded_lines, open_text, output_file
 from .versions import PRESETS, get_preset
 
 
@@ -63,17 +63,23 @@ def _arches_help() -> str:
     return "; ".join(f"{', '.join(v)}: {', '.join(a)}" for a, v in groups.items())
 
 
-def _uint(what: str) -> Any:
-    return lambda text: _wrap(parse_uint, text, what)
+def _uint(what: str, bits: int = 64) -> Any:
+    """An argparse type: a number of a C unsigned type of ``bits`` bits."""
+    return lambda text: _wrap(parse_uint, text, what, bits)
+
+
+def _int(what: str, bits: int = 32) -> Any:
+    """An argparse type: a number of a C int type of ``bits`` bits."""
+    return lambda text: _wrap(parse_int, text, what, bits)
 
 
 def _size(what: str) -> Any:
-    return lambda text: _wrap(parse_size, text, what)
+    return lambda text: _wrap(parse_size, text, what, 64)
 
 
-def _wrap(fn: Any, text: str, what: str) -> int:
+def _wrap(fn: Any, text: str, what: str, bits: int) -> int:
     try:
-        return int(fn(text, what))
+        return int(fn(text, what, bits=bits))
     except SlabError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -94,17 +100,18 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--nr-cpus",
-        type=_uint("--nr-cpus"),
+        type=_uint("--nr-cpus", 32),
         default=None,
         help="possible CPUs (nr_cpu_ids); default: this machine's "
         f"possible CPUs ({default_nr_cpus()}); shared arrays need more than 1",
     )
     g.add_argument(
         "--slab-max-order",
-        type=int,
+        type=_int("--slab-max-order"),
         default=None,
-        help="boot option slab_max_order=N, clamped to [0, MAX_ORDER-1]; "
-        "default: the kernel's rule, 1 when RAM exceeds 32 MiB else 0",
+        help="boot option slab_max_order=N (an int): SLAB clamps it to [0, MAX_ORDER-1] "
+        "(default: 1 when RAM exceeds 32 MiB, else 0); SLUB stores it unsigned and caps "
+        "it at MAX_PAGE_ORDER (default 3, PAGE_ALLOC_COSTLY_ORDER)",
     )
     g.add_argument(
         "--mem",
@@ -115,7 +122,7 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--cache-line-size",
-        type=_uint("--cache-line-size"),
+        type=_uint("--cache-line-size", 31),
         default=None,
         help="run-time cache_line_size() (default: the arch's usual value)",
     )
@@ -133,19 +140,19 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--nr-present-cpus",
-        type=_uint("--nr-present-cpus"),
+        type=_uint("--nr-present-cpus", 32),
         default=None,
         help="v6.18: num_present_cpus() when caches are created (default: --nr-cpus)",
     )
     g.add_argument(
         "--slab-min-order",
-        type=_uint("--slab-min-order"),
+        type=_uint("--slab-min-order", 32),
         default=None,
         help="v6.18: boot option slab_min_order=N",
     )
     g.add_argument(
         "--slab-min-objects",
-        type=_uint("--slab-min-objects"),
+        type=_uint("--slab-min-objects", 32),
         default=None,
         help="v6.18: boot option slab_min_objects=N (0: from the CPU count)",
     )
@@ -196,7 +203,9 @@ def _config(args: argparse.Namespace) -> KernelConfig:
     switches: dict[str, Any] = {}
     if args.kconfig:
         switches.update(
-            kconfig.switches_from_config(kconfig.read_config_file(args.kconfig), preset.name)
+            kconfig.switches_from_config(
+                kconfig.read_config_file(args.kconfig, preset.name), preset.name
+            )
         )
     for name in ALL_SWITCHES:
         if getattr(args, name, None) is not None:
@@ -261,7 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ctor", action="store_true", help="the cache has a constructor")
     p.add_argument(
-        "--colour", type=int, default=0, help="colour index of the slab to draw (default 0)"
+        "--colour",
+        type=_uint("--colour", 32),
+        default=None,
+        help="SLAB: colour index of the slab to draw (default 0)",
     )
     p.add_argument(
         "--freeptr-offset",
@@ -479,8 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seed",
         type=_uint("--seed"),
-        default=0,
-        help="v6.18: seed of the random values (s->random, freelist shuffles); default 0",
+        default=None,
+        help="SLUB: seed of the random values (s->random, freelist shuffles); default 0",
     )
     p.add_argument(
         "--init-on-alloc", action="store_true", help="v6.18: boot option init_on_alloc=1"
@@ -574,6 +586,11 @@ def cmd_whereis(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_slabinfo(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
+    if not cfg.has_proc_slabinfo:
+        raise InputError(
+            f"this {cfg.version} kernel has no /proc/slabinfo: SLUB shows it only with "
+            "CONFIG_SLUB_DEBUG (which CONFIG_SLUB_TINY turns off)"
+        )
     text = allocator_of(cfg).boot(cfg).slabinfo()
     rows = [r.__dict__ for r in slabinfo.parse(text)]
     if args.json:
@@ -593,33 +610,36 @@ def cmd_config(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    if args.input == "-":
-        columns = read_csv(sys.stdin, cfg)
-    else:
-        try:
-            src = open(args.input, newline="", encoding="utf-8")
-        except OSError as exc:
-            raise SlabError(f"cannot read {args.input}: {exc.strerror}") from None
-        with src:
-            columns = read_csv(src, cfg)
+    kind = kind_of(cfg)
     progress = None if args.no_progress else terminal_progress()
-    result = sweep(*columns, config=cfg, progress=progress)
-    try:
-        dst = out if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
-    except OSError as exc:
-        raise SlabError(f"cannot write {args.output}: {exc.strerror}") from None
-    with dst if dst is not out else contextlib.nullcontext(out) as sink:
-        kind = kind_of(cfg)
-        if args.json:
-            json.dump(to_records(result, kind), sink)
-            sink.write("\n")
-        else:
-            write_csv(sink, result, kind)
+    rows = 0
+    with open_text(args.input) as src, output_file(args.output, out) as sink:
+        # a chunk is read and checked before its results are written: a mistake in
+        # the first chunk's rows leaves no output at all
+        for n, columns in enumerate(iter_csv(src, cfg)):
+            result = sweep(*columns, config=cfg)
+            if n == 0:
+                sink.write("[" if args.json else ",".join(kind.output_columns) + "\n")
+            if args.json:
+                for record in to_records(result, kind):
+                    sink.write((", " if rows else "") + json.dumps(record))
+                    rows += 1
+            else:
+                write_csv(sink, result, kind, header=False)
+                rows += len(result)
+            if progress:
+                progress(rows, 0)
+        sink.write("]\n" if args.json else "")
     return 0
 
 
 def cmd_sysfs(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
+    if cfg.preset.allocator == "SLUB" and not cfg.has_slab_sysfs:
+        raise InputError(
+            f"this {cfg.version} kernel has no /sys/kernel/slab: CONFIG_SLUB_TINY "
+            "leaves out SLAB_SUPPORTS_SYSFS"
+        )
     kernel = allocator_of(cfg).boot(cfg)
     tree = kernel.sysfs()
     if args.write:
@@ -696,15 +716,8 @@ def cmd_crosscheck(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
-    if args.script == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        try:
-            with open(args.script, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SlabError(f"cannot read {args.script}: {getattr(exc, 'strerror', exc)}") from None
-    ops = parse_script(lines)
+    with open_text(args.script) as f:
+        ops = parse_script(bounded_lines(f, "script"))
     sim = Simulation(
         cfg,
         mem=args.mem if args.mem is not None else DEFAULT_MEM,
@@ -721,7 +734,7 @@ def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
         data: dict[str, Any] = {
             "config": cfg.describe(),
             "mem": sim.arena.memory.size,
-            "seed": args.seed,
+            "seed": args.seed or 0,
             "events": [e.as_json() for e in sim.events],
             "caches": sim.final_counts(),
         }
@@ -752,16 +765,39 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    sink = out or sys.stdout
     try:
-        return COMMANDS[args.command](args, out or sys.stdout)
+        status = COMMANDS[args.command](args, sink)
+        sink.flush()  # a full disk shows here, not at exit
+        return status
     except KernelError as exc:  # e.g. a boot cache panics under this configuration
         sys.stderr.write(f"slabhw {args.command}: the modelled kernel failed: {exc}\n")
         return 1
     except SlabError as exc:
         sys.stderr.write(f"slabhw {args.command}: error: {exc}\n")
         return 2
-    except BrokenPipeError:  # pragma: no cover - e.g. piping into head
+    except BrokenPipeError:  # e.g. piping into head: the reader has what it wanted
+        _drop_stdout()
         return 0
+    except OSError as exc:  # writing the output failed: a full disk, a closed file
+        _drop_stdout()
+        sys.stderr.write(
+            f"slabhw {args.command}: error: cannot write the output: {exc.strerror or exc}\n"
+        )
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"slabhw {args.command}: interrupted\n")
+        return 130
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null so that the interpreter's own flush at exit
+    does not fail a second time (with a message of its own)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ from .errors import InputError
 from .flags import FlagTable
 from .reference_slub import SlubParams
 from .slub_debug import SlubDebug
+from .textio import shown
 from .versions import Arch, KernelPreset, get_preset
 from .versions.rules import SLAB_DEBUG_FLAGS, SlubRules
 
@@ -26,11 +27,12 @@ def get_arch(preset: KernelPreset, name: str) -> Arch:
         return preset.arches[name]
     if name in preset.later_arches:
         raise InputError(
-            f"architecture {name!r} does not exist in {preset.name}: "
+            f"architecture {shown(name)} does not exist in {preset.name}: "
             f"it first appears in {preset.later_arches[name]}"
         )
     raise InputError(
-        f"unknown architecture {name!r} for {preset.name} (choose from: {', '.join(preset.arches)})"
+        f"unknown architecture {shown(name)} for {preset.name} "
+        f"(choose from: {', '.join(preset.arches)})"
     )
 
 
@@ -128,13 +130,33 @@ class KernelConfig:
         if self.mem < self.arch.page_size:
             raise InputError(f"mem {self.mem} is smaller than one page")
         cls = self.cache_line_size
-        if cls < 1 or cls & (cls - 1):
-            raise InputError(f"cache_line_size must be a power of two, not {cls}")
-        if (
-            self.slab_max_order_param is not None
-            and not -(2**31) <= self.slab_max_order_param < 2**31
+        if cls < 1 or cls & (cls - 1) or cls >= 1 << 31:  # cache_line_size() is an int
+            raise InputError(f"cache_line_size must be a power of two below 2**31, not {cls}")
+        if self.nr_present_cpus is not None and not 1 <= self.nr_present_cpus <= self.nr_cpus:
+            raise InputError(
+                f"nr_present_cpus must be in 1..nr_cpus ({self.nr_cpus}), "
+                f"not {self.nr_present_cpus}"
+            )
+        # boot options as get_option() reads them: into an int (slab_max_order= of
+        # SLAB, which then clamps it) or into an unsigned int through an int pointer
+        # (SLUB's slab_min_order=, slab_max_order=, slab_min_objects=)
+        for name, lo, hi in (
+            ("slab_max_order_param", -(2**31), 2**31),
+            ("slub_max_order", -(2**31), 2**31),
+            ("slub_min_order", 0, 2**32),
+            ("slub_min_objects", 0, 2**32),
         ):
-            raise InputError("slab_max_order does not fit an int")
+            value = getattr(self, name)
+            if value is not None and not lo <= value < hi:
+                raise InputError(f"{name} {value} does not fit its C type ({lo}..{hi - 1})")
+        if self.preset.slub is not None and self.slub_min_order > self.arch.max_page_order:
+            # setup_slub_min_order() does not clamp: calc_slab_order() would shift
+            # PAGE_SIZE past the width of an unsigned int, which C leaves undefined
+            raise InputError(
+                f"slab_min_order={self.slub_min_order} is above MAX_PAGE_ORDER "
+                f"({self.arch.max_page_order}): the kernel would shift PAGE_SIZE beyond "
+                "32 bits (undefined behaviour), which slabhw does not model"
+            )
 
     def __repr__(self) -> str:
         changed = [
@@ -439,6 +461,18 @@ class KernelConfig:
         return self.on("slub_debug_config") and not self.on("slub_tiny")
 
     @property
+    def has_slab_sysfs(self) -> bool:
+        """Whether /sys/kernel/slab exists: SLUB's SLAB_SUPPORTS_SYSFS needs CONFIG_SYSFS
+        and (since 6.2's SLUB_TINY) not CONFIG_SLUB_TINY (mm/slab.h); SLAB has none."""
+        return self.preset.allocator == "SLUB" and not self.on("slub_tiny")
+
+    @property
+    def has_proc_slabinfo(self) -> bool:
+        """Whether /proc/slabinfo exists: always with SLAB; with SLUB only under
+        CONFIG_SLUB_DEBUG (mm/slab_common.c, SLABINFO)."""
+        return self.preset.allocator != "SLUB" or self.slub_debug_on
+
+    @property
     def slub_debug_parsed(self) -> SlubDebug:
         """The slab_debug= boot parameter, parsed (mm/slub.c setup_slub_debug)."""
         return slub_debug.parse(self.slub_debug, self.flags)
@@ -482,8 +516,8 @@ class KernelConfig:
         check = self.rules.has_order_param_check
         if check and min_order > max_order:
             max_order = min_order
-        if self.slub_max_order is not None:
-            max_order = min(self.slub_max_order, self.arch.max_page_order)
+        if self.slub_max_order is not None:  # stored as unsigned: -1 is the largest
+            max_order = min(self.slub_max_order & 0xFFFFFFFF, self.arch.max_page_order)
             if check and min_order > max_order:
                 min_order = max_order
         return min_order, max_order

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .parse import parse_uint
+from .textio import shown
 
 ENUM = -1  # FlagDef.value for flags numbered by enum _slab_flag_bits (6.x)
 
@@ -52,7 +53,7 @@ class FlagTable:
         try:
             return self._values[name]
         except KeyError:
-            raise InputError(f"unknown flag {name!r}") from None
+            raise InputError(f"unknown flag {shown(name)}") from None
 
     def get(self, name: str) -> int:
         """The macro's value, 0 when this kernel does not define the name."""
@@ -82,13 +83,15 @@ class FlagTable:
             token = part.strip()
             if not token:
                 if str(text).strip():
-                    raise InputError(f"empty flag name in {text!r}")
+                    raise InputError(f"empty flag name in {shown(text)}")
                 continue
             if token[0].isdigit():
                 value = parse_uint(token, "flag number")
             else:
                 if token not in self._values or self._is_internal(token):
-                    raise InputError(f"unknown flag {token!r} (known: {', '.join(self.names)})")
+                    raise InputError(
+                        f"unknown flag {shown(token)} (known: {', '.join(self.names)})"
+                    )
                 value = self._values[token]
             total |= value
         return self._check_range(total, str(text))

@@ -12,6 +12,8 @@ from typing import Any
 
 from .config import KernelConfig
 from .errors import InputError
+from .parse import get_option
+from .textio import gunzip, read_bytes, shown
 from .versions import PRESETS, get_preset
 from .versions.rules import SlubRules
 
@@ -64,7 +66,7 @@ def version_of_release(release: str, banner: str | None = None) -> str:
     hides the sublevel that its banner names ("Debian 6.1.192-3")."""
     m = _RELEASE.match(release)
     if m is None:
-        raise InputError(f"cannot read a kernel version from release {release!r}")
+        raise InputError(f"cannot read a kernel version from release {shown(release)}")
     line = f"v{m.group(1)}.{m.group(2)}"
     if line not in PRESETS:
         raise InputError(
@@ -84,7 +86,7 @@ def arch_of(machine: str, page_size: int, version: str) -> str:
     """The arch preset of ``uname -m`` and the page size (``version``: a line, vX.Y)."""
     base = _MACHINE_ARCH.get(machine)
     if base is None:
-        raise InputError(f"machine {machine!r} has no architecture preset")
+        raise InputError(f"machine {shown(machine)} has no architecture preset")
     name = base
     if base == "arm64" and page_size != 4096:
         name = f"arm64-{page_size // 1024}k"
@@ -110,22 +112,26 @@ def boot_options(cmdline: str, rules: SlubRules | None = None) -> dict[str, Any]
             if key in ("slab_merge", "slub_merge") and not rules.has_slab_merge_param:
                 continue
         key = key.replace("slub_", "slab_")
-        try:
-            if key == "slab_debug":
-                out["slub_debug"] = value if eq else ""
-            elif key == "slab_nomerge":
-                out["slab_nomerge"] = True
-            elif key == "slab_merge":
-                out["slab_nomerge"] = False
-            elif key == "slab_min_order":
-                out["slub_min_order"] = int(value, 0)
-            elif key == "slab_max_order":
-                out["slub_max_order"] = int(value, 0)
-            elif key == "slab_min_objects":
-                out["slub_min_objects"] = int(value, 0)
-        except ValueError:
-            raise InputError(f"bad boot parameter {word!r}") from None
+        if key == "slab_debug":
+            out["slub_debug"] = value if eq else ""
+        elif key == "slab_nomerge":
+            out["slab_nomerge"] = True
+        elif key == "slab_merge":
+            out["slab_nomerge"] = False
+        elif key in _ORDER_PARAMS and eq:  # read as the kernel reads them
+            value_int = get_option(value)
+            # slab_min_order= and slab_min_objects= land in unsigned ints
+            out[_ORDER_PARAMS[key]] = (
+                value_int if key == "slab_max_order" else value_int & 0xFFFFFFFF
+            )
     return out
+
+
+_ORDER_PARAMS = {
+    "slab_min_order": "slub_min_order",
+    "slab_max_order": "slub_max_order",
+    "slab_min_objects": "slub_min_objects",
+}
 
 
 def switches_from_config(config: dict[str, str], version: str) -> dict[str, Any]:
@@ -142,28 +148,39 @@ def switches_from_config(config: dict[str, str], version: str) -> dict[str, Any]
     return out
 
 
-def read_config_file(path: str) -> dict[str, str]:
-    """A kernel .config, plain or gzip-compressed (/proc/config.gz)."""
-    import gzip
+_HEADER = re.compile(r"^# Linux/\S+ (\d+\.\d+)\S* Kernel Configuration$", re.MULTILINE | re.ASCII)
 
+
+def read_config_file(path: str, version: str) -> dict[str, str]:
+    """The CONFIG_* options of a kernel .config, plain or gzip-compressed
+    (/proc/config.gz), checked against the version they are for: the release in the
+    file's header ("# Linux/x86 6.12.117 Kernel Configuration") and its allocator
+    (CONFIG_SLAB or CONFIG_SLUB) must be the version's."""
     from .snapshot import parse_config
 
+    data = gunzip(read_bytes(path, "kernel .config"), path, "kernel .config")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except OSError:
-            raise InputError(f"{path} is not a valid gzip file") from None
-    try:
-        parsed = parse_config(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{path} is not a kernel .config (not text)") from None
+        raise InputError(f"{path} is not a kernel .config (not UTF-8 text)") from None
+    if "\x00" in text:
+        raise InputError(f"{path} is not a kernel .config (it holds NUL bytes)")
+    parsed = parse_config(text)
     if not parsed:
         raise InputError(f"{path} holds no CONFIG_ options")
+    preset = get_preset(version)
+    header = _HEADER.search(text)
+    line = preset.name  # the line, vX.Y
+    if header is not None and f"v{header.group(1)}" != line:
+        raise InputError(
+            f"{path} configures Linux {header.group(1)}, not {line} "
+            f"(pass --kernel v{header.group(1)} to model it)"
+        )
+    for allocator in ("SLAB", "SLUB"):
+        if parsed.get(f"CONFIG_{allocator}") == "y" and preset.allocator != allocator:
+            raise InputError(
+                f"{path} builds {allocator}, but {preset.name} is a {preset.allocator} kernel"
+            )
     return parsed
 
 

@@ -1,37 +1,91 @@
-"""Parsing of numbers as users write them: decimal, 0x-hex, and sizes with K/M/G."""
+"""Numbers as users write them, parsed in one place: ASCII decimal or 0x-hex, sizes
+with K/M/G/T, each bounded to the C type it feeds and named in its error."""
 
 from __future__ import annotations
 
 import re
 
 from .errors import InputError
+from .textio import shown
 
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|[0-9]+)")
+_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|[0-9]+)", re.ASCII)
 
 _SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
+# longer than any 64-bit value in decimal or hex: refused before int() sees it
+_MAX_DIGITS = 24
 
-def parse_uint(text: str, what: str, *, bits: int = 64) -> int:
-    """A non-negative integer, decimal or 0x-hex, below 2**bits."""
+
+def _digits(text: str, what: str) -> int:
+    """The value of ASCII decimal or 0x-hex digits (``text`` already stripped)."""
+    if len(text) > _MAX_DIGITS or not _NUMBER.fullmatch(text):
+        if len(text) > _MAX_DIGITS and _NUMBER.fullmatch(text.lstrip("-")):
+            raise InputError(f"{what} {shown(text)} is too large")
+        raise InputError(f"{what} {shown(text)} is not an integer (decimal or 0x-hex)")
+    return int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
+
+
+def parse_uint(text: str, what: str, *, bits: int = 64, maximum: int | None = None) -> int:
+    """A non-negative integer, decimal or 0x-hex, below 2**bits (and at most
+    ``maximum`` when given)."""
     t = text.strip()
     if t.startswith("-") and _NUMBER.fullmatch(t[1:]):
-        raise InputError(f"{what} must not be negative ({text})")
-    if not _NUMBER.fullmatch(t):
-        raise InputError(f"{what} {text!r} is not an integer (decimal or 0x-hex)")
-    value = int(t, 16) if t[:2].lower() == "0x" else int(t, 10)
+        raise InputError(f"{what} must not be negative ({shown(t)})")
+    value = _digits(t, what)
     if value >= 1 << bits:
-        raise InputError(f"{what} {text} does not fit {bits} bits")
+        raise InputError(f"{what} {shown(t)} does not fit {bits} bits")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{what} {shown(t)} is larger than {maximum}")
     return value
 
 
-_SIZE = re.compile(r"([0-9]+|0[xX][0-9a-fA-F]+)\s*([kKmMgGtT])?(?:i?[bB]|i)?")
+def parse_int(text: str, what: str, *, bits: int = 32) -> int:
+    """A signed integer (a C int of ``bits`` bits), decimal or 0x-hex."""
+    t = text.strip()
+    negative = t.startswith("-")
+    value = _digits(t[1:] if negative else t, what)
+    value = -value if negative else value
+    if not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
+        raise InputError(f"{what} {shown(t)} does not fit a {bits}-bit int")
+    return value
 
 
-def parse_size(text: str, what: str) -> int:
+_SIZE = re.compile(r"([0-9]+|0[xX][0-9a-fA-F]+)\s*([kKmMgGtT])?(?:i?[bB]|i)?", re.ASCII)
+
+
+def parse_size(text: str, what: str, *, bits: int = 64) -> int:
     """A byte count: an integer with an optional K, M, G or T suffix (powers of 1024;
-    "4G", "4GiB", "512Ki" and "4096" all work)."""
+    "4G", "4GiB", "512Ki" and "4096" all work), below 2**bits."""
     m = _SIZE.fullmatch(text.strip())
     if m is None:
-        raise InputError(f"{what} {text!r} is not a size (such as 4096, 512K or 4G)")
+        raise InputError(f"{what} {shown(text)} is not a size (such as 4096, 512K or 4G)")
     mult = _SUFFIXES[m.group(2).lower()] if m.group(2) else 1
-    return parse_uint(m.group(1), what) * mult
+    value = parse_uint(m.group(1), what) * mult
+    if value >= 1 << bits:
+        raise InputError(f"{what} {shown(text.strip())} does not fit {bits} bits")
+    return value
+
+
+def get_option(text: str) -> int:
+    """The int a boot parameter's value gives, as the kernel's get_option() reads it
+    (lib/cmdline.c): an optional '-', then simple_strtoull() in base 0 (0x-hex, a
+    leading 0 octal, else decimal) over the longest prefix of digits, wrapping modulo
+    2**64 as _parse_integer_limit() does, cast to a 32-bit int.  No digits give 0,
+    which the kernel stores too."""
+    negative = text.startswith("-")
+    s = text[1:] if negative else text
+    if s[:1] == "0":
+        hexa = s[1:2].lower() == "x" and s[2:3] != "" and s[2:3] in "0123456789abcdefABCDEF"
+        base, s = (16, s[2:]) if hexa else (8, s)
+    else:
+        base = 10
+    value = 0
+    for ch in s:
+        digit = int(ch, 16) if ch in "0123456789abcdefABCDEF" else base
+        if digit >= base:
+            break
+        value = (value * base + digit) & 0xFFFFFFFFFFFFFFFF
+    if negative:
+        value = -value & 0xFFFFFFFFFFFFFFFF
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value

@@ -18,7 +18,7 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
     [V =] alloc_bulk CACHE COUNT [cpu=N]   kmem_cache_alloc_bulk (SLUB versions)
     free_bulk V [cpu=N]                    kmem_cache_free_bulk (SLUB versions)
     write TARGET HEX                       store bytes (stage a corruption)
-    fill TARGET LEN BYTE                   store LEN copies of BYTE
+    fill TARGET LEN BYTE                   store LEN copies of BYTE (hex: 41 or 0x41)
     dump TARGET [LEN | slab]               hexdump: the object (or LEN bytes,
                                            or the whole slab)
     info TARGET                            which cache, slab, object; allocated?
@@ -39,8 +39,7 @@ allocator has (slabhw.allocators.AllocatorKernel and Runtime).
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,14 +48,17 @@ from .arena import PageArena
 from .config import KernelConfig
 from .errors import InputError, KernelError, SlabError
 from .parse import parse_size, parse_uint
+from .textio import shown
 
 DEFAULT_MEM = 4 << 30  # the arena: 4 GiB (lazily zeroed, so cheap)
+MAX_DUMP = 4 << 20  # the largest dump: 256 Ki lines of text
+_HEX_BYTE = re.compile(r"[0-9a-fA-F]{1,2}", re.ASCII)
 
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TARGET = re.compile(
-    r"(?P<base>0[xX][0-9a-fA-F]+|[A-Za-z_][A-Za-z0-9_]*)"
-    r"(?:\[(?P<index>[0-9]+)\])?"
-    r"(?:(?P<sign>[+-])(?P<off>0[xX][0-9a-fA-F]+|[0-9]+))?"
+    r"(?P<base>0[xX][0-9a-fA-F]{1,16}|[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:\[(?P<index>[0-9]{1,18})\])?"
+    r"(?:(?P<sign>[+-])(?P<off>0[xX][0-9a-fA-F]{1,16}|[0-9]{1,20}))?"
 )
 
 # verb -> (positional arguments, keyword options, may assign)
@@ -125,6 +127,35 @@ def _err(op: Op, message: str) -> InputError:
     return InputError(f"script line {op.line}: {message}")
 
 
+# a word: runs of plain characters, '...' (literal), "..." (backslash escapes) and \x
+_WORD = re.compile(r"""(?:[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+""", re.S)
+_PART = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
+_DQ_ESCAPE = re.compile(r"""\\([\\"])""")
+
+
+def _unquote(part: re.Match[str]) -> str:
+    if part.group(1) is not None:
+        return part.group(1)
+    if part.group(2) is not None:
+        return _DQ_ESCAPE.sub(r"\1", part.group(2))
+    return part.group(3)
+
+
+def split_words(text: str, number: int) -> list[str]:
+    """A line's words as a POSIX shell splits them (shlex.split's rules: quotes and
+    backslashes), in time linear in the line's length (shlex is quadratic)."""
+    words = []
+    pos = 0
+    for m in _WORD.finditer(text):
+        if text[pos : m.start()].strip():
+            break
+        words.append(_PART.sub(_unquote, m.group()))
+        pos = m.end()
+    if text[pos:].strip():
+        raise InputError(f"script line {number}: no closing quotation")
+    return words
+
+
 def parse_script(lines: Iterable[str]) -> list[Op]:
     """Parse every line first, so a typo stops the script before anything runs."""
     ops = []
@@ -132,10 +163,7 @@ def parse_script(lines: Iterable[str]) -> list[Op]:
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
-        try:
-            words = shlex.split(text)
-        except ValueError as exc:
-            raise InputError(f"script line {number}: {exc}") from None
+        words = split_words(text, number)
         assign = None
         if len(words) >= 2 and words[1] == "=":
             assign, words = words[0], words[2:]
@@ -144,14 +172,14 @@ def parse_script(lines: Iterable[str]) -> list[Op]:
             assign, words = name, ([rest] if rest else []) + words[1:]
         op = Op(number, text, words[0] if words else "", [], {}, assign)
         if op.verb not in GRAMMAR:
-            raise _err(op, f"unknown operation {op.verb!r} (one of: {', '.join(GRAMMAR)})")
+            raise _err(op, f"unknown operation {shown(op.verb)} (one of: {', '.join(GRAMMAR)})")
         positional, allowed, may_assign = GRAMMAR[op.verb]
         if assign is not None and (not may_assign or not _VAR.fullmatch(assign)):
             raise _err(
                 op,
                 f"{op.verb} gives no value to assign"
                 if not may_assign
-                else f"{assign!r} is not a variable name",
+                else f"{shown(assign)} is not a variable name",
             )
         for word in words[1:]:
             key, eq, value = word.partition("=")
@@ -160,7 +188,7 @@ def parse_script(lines: Iterable[str]) -> list[Op]:
             elif key in allowed and key in _FLAG_WORDS:
                 op.options[key] = ""
             elif eq and _VAR.fullmatch(key):
-                raise _err(op, f"{op.verb} takes no option {key!r}")
+                raise _err(op, f"{op.verb} takes no option {shown(key)}")
             else:
                 op.args.append(word)
         need = [p for p in positional if not p.endswith("?")]
@@ -179,7 +207,7 @@ class Simulation:
         config: KernelConfig,
         *,
         mem: int = DEFAULT_MEM,
-        seed: int = 0,
+        seed: int | None = None,
         init_on_alloc: bool = False,
         init_on_free: bool = False,
     ) -> None:
@@ -193,9 +221,15 @@ class Simulation:
                 f"at least one order-{arch.max_page_order} block "
                 f"({arch.page_size << arch.max_page_order} bytes)"
             )
-        self.arena = PageArena(
-            mem, arch, page_offset=config.page_offset, max_order=arch.max_page_order
-        )
+        try:
+            self.arena = PageArena(
+                mem, arch, page_offset=config.page_offset, max_order=arch.max_page_order
+            )
+        except (MemoryError, ValueError):  # numpy: cannot allocate / array too big
+            raise InputError(
+                f"--mem {mem >> 20} MiB: this machine cannot hold a page arena that large "
+                f"(its memory and {mem // arch.page_size} struct pages); use a smaller --mem"
+            ) from None
         self.runtime = allocator.start(
             self.kernel, self.arena, config.nr_cpus, seed, init_on_alloc, init_on_free
         )
@@ -215,8 +249,36 @@ class Simulation:
             for c in self._all_caches():
                 if c.name == name:
                     return c
-            raise _err(op, f"no cache {name!r} (create it first, or name a kmalloc cache)")
+            raise _err(op, f"no cache {shown(name)} (create it first, or name a kmalloc cache)")
         return cache
+
+    def check_names(self, ops: Sequence[Op]) -> None:
+        """Every cache and variable a line names is made by an earlier line (or is a
+        cache of the booted kernel), so such a mistake stops the script before
+        anything runs."""
+        caches = {c.name for c in self._all_caches()} | set(self.caches)
+        variables = set(self.vars)
+        for op in ops:
+            uses = list(zip(GRAMMAR[op.verb][0], op.args))
+            if "cache" in op.options:
+                uses.append(("cache", op.options["cache"]))
+            for kind, text in uses:
+                if kind == "cache" and op.verb != "create" and text not in caches:
+                    raise _err(
+                        op, f"no cache {shown(text)} (create it first, or name a kmalloc cache)"
+                    )
+                base = text
+                if kind == "target":
+                    m = _TARGET.fullmatch(text)
+                    if m is None or m["base"][:2].lower() == "0x":
+                        continue  # a literal address, or an error _target words
+                    base = m["base"]
+                if kind in ("target", "var") and base not in variables:
+                    raise _err(op, f"no variable {shown(base)} (no earlier line sets it)")
+            if op.verb == "create":
+                caches.add(op.args[0])
+            if op.assign:
+                variables.add(op.assign)
 
     def _all_caches(self) -> list[Any]:
         return list(self.kernel.slab_caches)
@@ -238,13 +300,13 @@ class Simulation:
         """The address a target names, and the variable it came from."""
         m = _TARGET.fullmatch(text)
         if m is None:
-            raise _err(op, f"{text!r} is not a target (VAR, VAR[i], VAR+N or 0xADDRESS)")
+            raise _err(op, f"{shown(text)} is not a target (VAR, VAR[i], VAR+N or 0xADDRESS)")
         base, var = m["base"], None
         if base[:2].lower() == "0x":
             value: int | list[int] = int(base, 16)
         else:
             if base not in self.vars:
-                raise _err(op, f"no variable {base!r}")
+                raise _err(op, f"no variable {shown(base)}")
             var, value = base, self.vars[base]
         if isinstance(value, list):
             if m["index"] is None:
@@ -258,6 +320,7 @@ class Simulation:
         if m["off"]:
             off = int(m["off"], 0)
             value += off if m["sign"] == "+" else -off
+            value &= (1 << 64) - 1  # pointer arithmetic wraps
         if not value:
             raise _err(op, f"{text} is NULL")
         return value, var
@@ -267,6 +330,8 @@ class Simulation:
         """Run ops in order.  A user mistake raises InputError naming the line; a
         kernel that dies (BUG, hang, trap) raises its KernelError after the event
         that caused it is recorded."""
+        ops = list(ops)
+        self.check_names(ops)
         for op in ops:
             log = self.kernel.log  # the run time writes here too: one dmesg
             before = len(log)
@@ -375,7 +440,7 @@ class Simulation:
         try:
             return bytes.fromhex(t)
         except ValueError:
-            raise _err(op, f"{text!r} is not hex bytes (such as deadbeef)") from None
+            raise _err(op, f"{shown(text)} is not hex bytes (such as deadbeef)") from None
 
     def op_alloc(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
@@ -434,6 +499,12 @@ class Simulation:
         rt = self.runtime
         cache = self._cache(op, op.args[0])
         count = self._uint(op, op.args[1], "count")
+        if count * cache.size > self.arena.memory.size:
+            raise _err(
+                op,
+                f"{count} objects of {cache.size} bytes cannot fit the "
+                f"{self.arena.memory.size >> 20} MiB arena (--mem)",
+            )
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
         objs = rt.alloc_bulk(cache, count, cpu, caller)
         ev.data.update(cache=cache.name, count=len(objs))
@@ -450,7 +521,7 @@ class Simulation:
         name = op.args[0]
         objs = self.vars.get(name)
         if not isinstance(objs, list):
-            raise _err(op, f"{name!r} is not a variable holding a bulk allocation")
+            raise _err(op, f"{shown(name)} is not a variable holding a bulk allocation")
         cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
         rt.free_bulk(self.var_cache.get(name), objs, cpu, caller)
         ev.result = f"freed {len(objs)} objects"
@@ -466,9 +537,11 @@ class Simulation:
     def op_fill(self, op: Op, ev: Event) -> None:
         addr, _ = self._target(op, op.args[0])
         length = self._size(op, op.args[1], "length")
-        byte = self._uint(op, op.args[2], "byte")
-        if byte > 0xFF:
-            raise _err(op, f"byte {op.args[2]} does not fit 8 bits")
+        text = op.args[2]  # hex, as write's bytes are: 41 or 0x41
+        digits = text[2:] if text[:2].lower() == "0x" else text
+        if not _HEX_BYTE.fullmatch(digits):
+            raise _err(op, f"byte {shown(text)} is not one byte in hex (such as 41 or 0x41)")
+        byte = int(digits, 16)
         self.arena.fill(addr, length, byte)
         ev.result = f"filled {length} bytes at {self.hex(addr)} with {byte:#04x}"
         ev.data.update(address=self.hex(addr), length=length, byte=byte)
@@ -491,6 +564,8 @@ class Simulation:
                 info = self.runtime.object_info(addr)
                 cache = self._cache(op, info["cache"]) if info.get("cache") else None
             length = cache.object_size if cache is not None else 64
+        if length > MAX_DUMP:
+            raise _err(op, f"dump shows at most {MAX_DUMP >> 20} MiB, not {length} bytes")
         ev.view = self.arena.hex_dump("", addr, length)
         ev.result = f"{length} bytes at {self.hex(addr)}"
         ev.data.update(address=self.hex(addr), length=length)

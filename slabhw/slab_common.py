@@ -19,6 +19,7 @@ from . import reference_slub as rs
 from .config import KernelConfig
 from .errors import InputError, KernelPanic, c_str
 from .flags import FlagTable
+from .textio import shown
 from .versions.rules import KmallocOrder, KmallocSizeRoundup, KmallocType
 
 # SLAB_NEVER_MERGE: the union over the versions (a flag a version does not define
@@ -168,7 +169,7 @@ def kmalloc_type(config: KernelConfig, gfp: str, caller: int, seed: int) -> str:
     without memcg or before kmalloc-cg) is a plain request.  Plain requests with
     RANDOM_KMALLOC_CACHES pick a copy by hash_64(caller ^ random_kmalloc_seed, 4)."""
     if gfp and gfp not in GFP_KINDS:
-        raise InputError(f"unknown gfp kind {gfp!r} (choose from {', '.join(GFP_KINDS)})")
+        raise InputError(f"unknown gfp kind {shown(gfp)} (choose from {', '.join(GFP_KINDS)})")
     rule = config.rules.kmalloc_type
     memcg = config.on("memcg") and rule != KmallocType.V4_20
     not_normal = {"reclaimable"} | ({"dma"} if config.has_zone_dma else set())

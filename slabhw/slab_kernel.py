@@ -23,6 +23,7 @@ from .errors import InputError, KernelPanic, c_str, kernel_error_for
 from .slab import KmemCache
 from .slab_common import ZERO_SIZE, ZeroSizePtr, report_create_failure
 from .slabinfo import render
+from .textio import shown
 from .versions.rules import KmallocOrder
 
 GFP_DMA = 0x01  # ___GFP_DMA, include/linux/gfp.h v3.16
@@ -45,7 +46,7 @@ def _as_int(value: Any, what: str) -> int:
     try:
         v = operator.index(value)
     except TypeError:
-        raise InputError(f"{what} must be an integer, not {value!r}") from None
+        raise InputError(f"{what} must be an integer, not {shown(value)}") from None
     if v < 0:
         raise InputError(f"{what} must not be negative, not {v}")
     return v
@@ -264,7 +265,7 @@ class SlabKernel:
         for s in self.slab_caches:
             if s.name == name:
                 return s
-        raise InputError(f"no cache named {name!r}")
+        raise InputError(f"no cache named {shown(name)}")
 
     def kmalloc_slab(
         self, size: int, gfp: str = "", caller: int | None = None

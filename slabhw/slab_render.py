@@ -94,12 +94,13 @@ def descriptor_text(cache: KmemCache, config: KernelConfig) -> str:
 
 
 def create_view(
-    kernel: SlabKernel, cache: KmemCache, name: str, request: str, colour: int = 0
+    kernel: SlabKernel, cache: KmemCache, name: str, request: str, colour: int | None = None
 ) -> tuple[dict[str, Any], str]:
     """What ``slabhw create`` shows of a new cache: (JSON data, text).  ``name`` is
     the name asked for, ``request`` the kmem_cache_create call as text."""
     cfg = kernel.config
     line = slabinfo.cache_line(cache, cfg.on("debug_slab"))
+    colour = colour or 0
     regions = slab_regions(cache, cfg.page_size, colour)
     data = {
         "config": cfg.describe(),

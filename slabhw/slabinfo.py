@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .slab import KmemCache
+from .textio import shown
 
 HEADER_V2_1 = "slabinfo - version: 2.1"
 COLUMNS = (
@@ -133,6 +134,6 @@ def parse(text: str) -> list[SlabinfoRow]:
                 + [int(v) for v in dat[1:4]]
             )
         except (IndexError, ValueError):
-            raise InputError(f"slabinfo line {n} is malformed: {line!r}") from None
+            raise InputError(f"slabinfo line {n} is malformed: {shown(line)}") from None
         rows.append(SlabinfoRow(name, *nums))
     return rows

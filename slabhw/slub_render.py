@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import slabinfo
+from .errors import InputError
 from .slab_common import ZeroSizePtr
 from .slub import SlubCache, SlubKernel
 from .versions.rules import SetCpuPartial
@@ -104,11 +105,13 @@ def picture(k: SlubKernel, s: SlubCache) -> str:
 
 
 def create_view(
-    kernel: SlubKernel, cache: SlubCache, name: str, request: str, colour: int = 0
+    kernel: SlubKernel, cache: SlubCache, name: str, request: str, colour: int | None = None
 ) -> tuple[dict[str, Any], str]:
     """What ``slabhw create`` shows of a new (or merged) cache: (JSON data, text).
     ``name`` is the name asked for, ``request`` the kmem_cache_create call as text."""
     cfg = kernel.config
+    if colour is not None:
+        raise InputError(f"--colour: SLUB ({cfg.version}) does not colour its slabs")
     d = descriptor(kernel, cache)
     line = slabinfo.row(cache.name, 0, 0, cache.size, cache.objects, 1 << cache.order)
     merged = cache.name != name

@@ -29,6 +29,7 @@ import zlib
 from typing import Any
 
 from .errors import InputError
+from .textio import shown
 
 FORMAT = "slabhw-snapshot-1"
 
@@ -69,9 +70,9 @@ def count_cpus(cpulist: str) -> int:
             lo = int(first)
             hi = int(last) if sep else lo
         except ValueError:
-            raise InputError(f"not a CPU list: {cpulist!r}") from None
+            raise InputError(f"not a CPU list: {shown(cpulist)}") from None
         if hi < lo:
-            raise InputError(f"not a CPU list: {cpulist!r}")
+            raise InputError(f"not a CPU list: {shown(cpulist)}")
         count += hi - lo + 1
     return count
 
@@ -110,7 +111,9 @@ def _cpuinfo(root: str, notes: list[str]) -> dict[str, int | None]:
             try:
                 found[name] = int(value.strip())
             except ValueError:
-                notes.append(f"/proc/cpuinfo: {key.strip()} is not a number: {value.strip()!r}")
+                notes.append(
+                    f"/proc/cpuinfo: {key.strip()} is not a number: {shown(value.strip())}"
+                )
     return found
 
 
@@ -266,8 +269,8 @@ def load(path: str) -> Snapshot:
     except json.JSONDecodeError as exc:
         raise InputError(f"snapshot {path} is not JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise InputError(f"snapshot {path} is not a JSON object, expected format {FORMAT!r}")
+        raise InputError(f"snapshot {path} is not a JSON object, expected format {shown(FORMAT)}")
     if data.get("format") != FORMAT:
         found = data.get("format")
-        raise InputError(f"snapshot {path} has format {found!r}, expected {FORMAT!r}")
+        raise InputError(f"snapshot {path} has format {shown(found)}, expected {shown(FORMAT)}")
     return data

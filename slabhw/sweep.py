@@ -11,6 +11,7 @@ import contextlib
 import csv
 import gc
 import io
+import itertools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from . import _core
 from .config import KernelConfig
 from .errors import OUTCOME_NAMES, InputError
 from .parse import parse_uint
+from .textio import bounded_lines, shown
 
 
 @dataclass(frozen=True)
@@ -186,13 +188,16 @@ def sweep(
 
 # ---- CSV ------------------------------------------------------------------------------
 def _column_to_u64(
-    values: tuple[str, ...], column: str, *, empty_is_zero: bool, bits: int
+    values: tuple[str, ...], column: str, *, empty_is_zero: bool, bits: int, first: int = 2
 ) -> np.ndarray[Any, Any]:
     """A uint64 column.  Fast path: numpy parses plain decimal columns; otherwise
     parse row by row so that a bad value is reported with its line."""
-    arr = np.array(values, dtype=np.str_)
     out: np.ndarray[Any, Any] | None = None
-    if arr.size and np.char.isdigit(arr).all():
+    # numpy's fixed-width strings are as wide as the longest cell: only short ones
+    short = max(map(len, values), default=0) <= 24
+    arr = np.array(values if short else (), dtype=np.str_)
+    # isdigit() is true of every script's digits; the UCS-4 code units must be ASCII
+    if arr.size and arr.view(np.uint32).max() < 0x80 and np.char.isdigit(arr).all():
         try:
             out = arr.astype(np.uint64)
         except (ValueError, OverflowError):
@@ -206,13 +211,13 @@ def _column_to_u64(
                 else:
                     out[i] = parse_uint(v, column)
             except InputError as exc:
-                raise InputError(f"line {i + 2}: {exc}") from None
+                raise InputError(f"line {i + first}: {exc}") from None
     if bits < 64 and out.size:
         over = np.flatnonzero(out >= np.uint64(1 << bits))
         if over.size:
             i = int(over[0])
             raise InputError(
-                f"line {i + 2}: {column} {int(out[i])} does not fit the "
+                f"line {i + first}: {column} {int(out[i])} does not fit the "
                 f"target's {bits}-bit unsigned long"
             )
     return out
@@ -236,39 +241,68 @@ def read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, Any
     freeptr_offset for SLUB kernels), in the order of ``kind_of(config).inputs``.
 
     Empty align, flags and ctor cells mean 0, an empty freeptr_offset none (-1); a
-    UTF-8 byte-order mark is ignored.
+    UTF-8 byte-order mark is ignored.  The whole input at once: ``iter_csv`` reads it
+    in bounded chunks.
     """
+    chunks = list(iter_csv(stream, config))
+    return tuple(np.concatenate(c) for c in zip(*chunks))
+
+
+READ_ROWS = 1 << 18  # rows per chunk of a streamed CSV
+
+
+def iter_csv(
+    stream: IO[str], config: KernelConfig, rows: int = READ_ROWS
+) -> Iterator[tuple[np.ndarray[Any, Any], ...]]:
+    """The input columns of ``read_csv``, ``rows`` rows at a time (the first chunk
+    may be empty): memory stays bounded however long the input, and a bad value
+    stops the read at its chunk, named by its line."""
     with _no_gc():
-        return _read_csv(stream, config)
+        reader = csv.reader(bounded_lines(stream, "input"))
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise InputError(f"line 1: malformed CSV: {exc}") from None
+        if header is None:
+            raise InputError("input CSV is empty (it needs a header with object_size)")
+        kind = kind_of(config)
+        head = _header(header, kind, config)
+        line = 2  # the line of the next row
+        while True:
+            try:
+                body = list(itertools.islice(reader, rows))
+            except csv.Error as exc:
+                raise InputError(f"line {reader.line_num}: malformed CSV: {exc}") from None
+            yield _columns(head, body, line, kind, config)
+            if len(body) < rows:
+                return
+            line += len(body)
 
 
-def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, Any], ...]:
-    try:
-        rows = list(csv.reader(stream))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"input is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}") from None
-    if not rows:
-        raise InputError("input CSV is empty (it needs a header with object_size)")
-    kind = kind_of(config)
-    head = [h.strip() for h in rows[0]]
+def _header(row: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
+    head = [h.strip() for h in row]
     if head and head[0].startswith("\ufeff"):
         head[0] = head[0][1:]
     unknown = [h for h in head if h not in kind.inputs]
     if unknown:
         raise InputError(
-            f"unknown input column(s) {', '.join(map(repr, unknown))} "
+            f"unknown input column(s) {', '.join(shown(h) for h in unknown[:5])} "
             f"(columns for {config.version}: {', '.join(kind.inputs)})"
         )
     if "object_size" not in head:
         raise InputError("input CSV has no object_size column")
     if len(set(head)) != len(head):
         raise InputError("input CSV repeats a column")
+    return head
+
+
+def _columns(
+    head: list[str], body: list[list[str]], first: int, kind: SweepKind, config: KernelConfig
+) -> tuple[np.ndarray[Any, Any], ...]:
+    """One chunk's rows as input columns; ``first`` is the line of ``body[0]``."""
     width = len(head)
-    body = rows[1:]
     if set(map(len, body)) - {width}:
-        for line, row in enumerate(body, start=2):
+        for line, row in enumerate(body, start=first):
             if len(row) != width:
                 if not row or (len(row) == 1 and not row[0].strip()):
                     raise InputError(f"line {line}: empty row")
@@ -276,9 +310,11 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
     n = len(body)
     columns = dict(zip(head, zip(*body))) if n else {h: () for h in head}
     bits = kind.value_bits or config.arch.word_bits
-    size = _column_to_u64(columns["object_size"], "object_size", empty_is_zero=False, bits=bits)
+    size = _column_to_u64(
+        columns["object_size"], "object_size", empty_is_zero=False, bits=bits, first=first
+    )
     align = (
-        _column_to_u64(columns["align"], "align", empty_is_zero=True, bits=bits)
+        _column_to_u64(columns["align"], "align", empty_is_zero=True, bits=bits, first=first)
         if "align" in columns
         else np.zeros(n, np.uint64)
     )
@@ -291,7 +327,7 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
             try:
                 values[text] = table.parse(text.strip()) if text.strip() else 0
             except InputError as exc:
-                raise InputError(f"line {column.index(text) + 2}: {exc}") from None
+                raise InputError(f"line {column.index(text) + first}: {exc}") from None
         flags = np.array([values[t] for t in column], dtype=np.uint64)
     ctor = np.zeros(n, np.uint8)
     if "ctor" in columns:
@@ -299,7 +335,7 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
         for text in set(column) - {"", "0", "1"}:
             if text.strip() not in ("", "0", "1"):
                 raise InputError(
-                    f"line {column.index(text) + 2}: ctor must be 0 or 1, not {text!r}"
+                    f"line {column.index(text) + first}: ctor must be 0 or 1, not {shown(text)}"
                 )
         ctor = np.array([t.strip() == "1" for t in column], dtype=np.uint8)
     if kind is not SLUB_SWEEP:
@@ -312,7 +348,7 @@ def _read_csv(stream: IO[str], config: KernelConfig) -> tuple[np.ndarray[Any, An
                 try:
                     freeptr[i] = parse_uint(text, "freeptr_offset", bits=32)
                 except InputError as exc:
-                    raise InputError(f"line {i + 2}: {exc}") from None
+                    raise InputError(f"line {i + first}: {exc}") from None
     return size, align, flags, ctor, freeptr
 
 
@@ -340,8 +376,15 @@ def format_rows(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> l
     return lines
 
 
-def write_csv(stream: IO[str], result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> None:
-    stream.write(",".join(kind.output_columns) + "\n")
+def write_csv(
+    stream: IO[str],
+    result: np.ndarray[Any, Any],
+    kind: SweepKind = SLAB_SWEEP,
+    *,
+    header: bool = True,
+) -> None:
+    if header:
+        stream.write(",".join(kind.output_columns) + "\n")
     with _no_gc():
         for start in range(0, len(result), CHUNK):
             stream.write("".join(format_rows(result[start : start + CHUNK], kind)))
@@ -353,6 +396,10 @@ def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
         return None
 
     def show(done: int, total: int) -> None:
+        if not total:  # a stream of unknown length: the count so far
+            stream.write(f"\rsweep: {done} rows")
+            stream.flush()
+            return
         width = 30
         filled = width * done // total
         stream.write(f"\rsweep [{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows")

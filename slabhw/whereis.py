@@ -30,6 +30,7 @@ from . import catalogue as cat
 from .allocators import AllocatorKernel, allocator_of
 from .crosscheck import merge_targets
 from .errors import InputError, KernelError
+from .textio import shown
 from .versions import get_preset
 
 # GFP types, in kmalloc_type()'s terms (slab_common): GFP_KERNEL, __GFP_ACCOUNT,
@@ -84,7 +85,8 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
             same_line = False
         if not same_line or not btf.RUNNING.exists():
             raise InputError(
-                f"the size of {text!r} on {version} needs --btf FILE (a vmlinux, a kernel image "
+                f"the size of {shown(text)} on {version} needs --btf FILE "
+                "(a vmlinux, a kernel image "
                 f"or a BTF file of that kernel); the running kernel is {release}"
             )
         btf_path = str(btf.RUNNING)
@@ -329,7 +331,7 @@ def render(data: dict[str, Any]) -> str:
 
 def _seen_text(name: str, real: dict[str, Any]) -> str:
     if real["cache"] is None:
-        return f"the real kernel has no cache called {name!r}"
+        return f"the real kernel has no cache called {shown(name)}"
     where = "its own cache" if real["cache"] == name else f"merged into {real['cache']}"
     others = ", ".join(real["co_tenants"]) or "no other name"
     verdict = "agrees" if real["agrees"] else "differs"

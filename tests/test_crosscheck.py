@@ -113,8 +113,20 @@ def test_kconfig_helpers() -> None:
         "slub_max_order": 2,
     }
     assert kconfig.boot_options("slab_debug") == {"slub_debug": ""}
-    with pytest.raises(InputError):
-        kconfig.boot_options("slab_min_order=x")
+    # lib/cmdline.c get_option(): simple_strtoull in base 0 over the longest prefix of
+    # digits, stored even when there are none; SLUB's min order and min objects are
+    # unsigned ints written through an int pointer
+    assert kconfig.boot_options("slab_min_order=x") == {"slub_min_order": 0}
+    assert kconfig.boot_options("slab_max_order=010 slab_min_objects=0x10") == {
+        "slub_max_order": 8,
+        "slub_min_objects": 16,
+    }
+    assert kconfig.boot_options("slab_max_order=-1 slab_min_order=-1") == {
+        "slub_max_order": -1,
+        "slub_min_order": 0xFFFFFFFF,
+    }
+    assert kconfig.boot_options("slab_min_objects=5k slab_max_order") == {"slub_min_objects": 5}
+    assert kconfig.boot_options("slab_max_order=4294967298") == {"slub_max_order": 2}
 
 
 def test_boot_parameters_change_the_prediction(snap: dict[str, Any]) -> None:

@@ -255,10 +255,11 @@ def test_options_must_apply_to_the_version() -> None:
 # ---- C core vs reference ---------------------------------------------------------------
 @st.composite
 def slub_configs(draw: st.DrawFn) -> KernelConfig:
+    nr_cpus = draw(st.integers(1, 300))
     return cfg(
         draw(st.sampled_from(sorted(get_preset("v6.18").arches))),
-        nr_cpus=draw(st.integers(1, 300)),
-        nr_present_cpus=draw(st.one_of(st.none(), st.integers(1, 8))),
+        nr_cpus=nr_cpus,  # present CPUs are among the possible ones
+        nr_present_cpus=draw(st.one_of(st.none(), st.integers(1, min(8, nr_cpus)))),
         slub_tiny=draw(st.booleans()),
         stackdepot=draw(st.booleans()),
         hardened_usercopy=draw(st.booleans()),

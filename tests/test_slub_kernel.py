@@ -255,7 +255,9 @@ def test_kconfig_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     packed = tmp_path / "config.gz"
     packed.write_bytes(gzip.compress(text.encode()))
     for path in (plain, packed):
-        switches = kconfig.switches_from_config(kconfig.read_config_file(str(path)), "v6.18")
+        switches = kconfig.switches_from_config(
+            kconfig.read_config_file(str(path), "v6.18"), "v6.18"
+        )
         assert switches == {"slub_tiny": True, "memcg": False, "hardened_usercopy": True}
     rc, out, err = run_main(["config", *V618, "--kconfig", str(packed), "--json"], capsys)
     assert rc == 0 and json.loads(out)["switches"]["slub_tiny"] is True

@@ -334,7 +334,8 @@ def versioned_configs(draw: st.DrawFn) -> KernelConfig:
         slub_min_objects=draw(st.sampled_from([0, 1, 4, 100])),
     )
     if "nr_present_cpus" in preset.options:
-        options["nr_present_cpus"] = draw(st.one_of(st.none(), st.integers(1, 8)))
+        present = st.integers(1, min(8, int(str(options["nr_cpus"]))))  # among the possible
+        options["nr_present_cpus"] = draw(st.one_of(st.none(), present))
     arch = draw(st.sampled_from(sorted(preset.arches)))
     return KernelConfig.build(version, arch, **options)
 

@@ -70,7 +70,7 @@ class SlubBulk(SlubPaths):
             c.tid += self.tid_step
         except _Oops as oops:
             self._emit([str(oops)])
-            return none
+            raise
         init = st.want_init_on_alloc(False)
         if init:
             self.slab_post_alloc_hook(st, p.tolist(), init, st.object_size)
@@ -98,7 +98,7 @@ class SlubBulk(SlubPaths):
             c.tid += self.tid_step
         except _Oops as oops:
             self._emit([str(oops)])
-            return []
+            raise
         self.slab_post_alloc_hook(st, p, st.want_init_on_alloc(False), st.object_size)
         return p
 
@@ -120,6 +120,7 @@ class SlubBulk(SlubPaths):
                 self._free_bulk_fast(st, p, cpu, caller)
         except _Oops as oops:
             self._emit([str(oops)])
+            raise
         return self.log[start:]
 
     @staticmethod

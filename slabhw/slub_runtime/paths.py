@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from .. import _core, errors
 from .. import reference_slub as rs
 from ..arena import PG_HEAD, PG_SLAB, PG_TAIL
-from ..errors import InputError, KernelHang
+from ..errors import BUG, InputError, KernelHang
 from ..slub import SlubCache
 from ..versions.rules import DeactivateSlab, InitOnAllocSize, InitOnFree
 from .checks import (
@@ -404,7 +404,7 @@ class SlubPaths(SlubChecks):
             obj = self._slab_alloc_node(st, cpu, addr, orig_size)
         except _Oops as oops:
             self._emit([str(oops)])
-            return None
+            raise
         if obj:
             self.maybe_wipe_obj_freeptr(st, obj)
             self.slab_post_alloc_hook(st, [obj], st.want_init_on_alloc(zero), orig_size)
@@ -657,7 +657,8 @@ class SlubPaths(SlubChecks):
             fl = c.freelist
             if st.hardened:
                 if fl == addr:
-                    return self._emit([self.set_freepointer_bug])
+                    self._emit([self.set_freepointer_bug])
+                    raise _Oops(BUG, self.set_freepointer_bug)
                 fl = rs.freelist_ptr(fl, ptr_addr, st.random)
             self._q[(ptr_addr - self._po) >> 3] = fl
             c.freelist = addr
@@ -684,6 +685,7 @@ class SlubPaths(SlubChecks):
             self.do_slab_free(st, slab, obj, obj, 1, cpu, addr)
         except _Oops as oops:
             self._emit([str(oops)])
+            raise
 
     def slab_free_hook(self, st: CacheState, obj: int) -> None:
         """slab_free_hook() with init_on_free: clear the object and the metadata after
@@ -924,6 +926,7 @@ class SlubPaths(SlubChecks):
                 self.put_partials(st, partial)
         except _Oops as oops:
             self._emit([str(oops)])
+            raise
 
     def flush_all(self, cache: SlubCache) -> None:
         """flush_all(): every CPU that has a cpu slab or partial slabs, in CPU order."""

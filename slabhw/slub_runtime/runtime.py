@@ -204,6 +204,7 @@ class SlubRuntime(SlubBulk):
             self._validate_counters(st, flush)
         except _Oops as oops:
             self._emit([str(oops)])
+            raise
         return self.log[start:]
 
     def sysfs_validate(self, cache: SlubCache) -> tuple[int | None, list[str]]:

@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core, errors
 from .. import reference_slub as rs
 from ..arena import PageArena
-from ..errors import InputError, KernelTrap
+from ..errors import BUG, InputError, KernelBug, KernelTrap
 from ..slub import SlubCache, SlubKernel
 from ..versions.rules import SetCpuPartial
 
@@ -40,8 +40,9 @@ LIST_NAMES = {
 _MASK64 = (1 << 64) - 1
 
 
-class _Oops(Exception):
-    """A BUG()/BUG_ON() fired: the operation ends and the message is reported."""
+class _Oops(KernelBug):
+    """A BUG()/BUG_ON() fired: the message is logged, and the operation ends with
+    the oops (the run time's state stays as it was before the faulting store)."""
 
 
 class Slab:
@@ -413,7 +414,7 @@ class SlubMemory:
         """set_freepointer() / freelist_ptr_encode(); BUG_ON(object == fp) when
         hardened."""
         if st.hardened and obj == fp:
-            raise _Oops(self.set_freepointer_bug)
+            raise _Oops(BUG, self.set_freepointer_bug)
         ptr_addr = obj + st.offset
         self._store(ptr_addr, rs.freelist_ptr(fp, ptr_addr, st.random) if st.hardened else fp)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError
+from ..textio import shown
 from .arches import Arch
 from .preset import Backport, KernelPreset
 from .v3_16 import V3_16
@@ -34,7 +35,7 @@ def get_preset(version: str) -> KernelPreset:
     line = f"v{m.group(1)}.{m.group(2)}" if m else None
     if m is None or line not in PRESETS:
         raise InputError(
-            f"unknown kernel version {version!r} (supported: {', '.join(PRESETS)}; "
+            f"unknown kernel version {shown(version)} (supported: {', '.join(PRESETS)}; "
             "a stable release such as v6.12.30 also works)"
         )
     preset = PRESETS[line]
@@ -42,7 +43,7 @@ def get_preset(version: str) -> KernelPreset:
         return preset
     sublevel = int(m.group(3))
     if len(m.group(3)) > 4:
-        raise InputError(f"kernel version {version!r}: no stable release has that sublevel")
+        raise InputError(f"kernel version {shown(version)}: no stable release has that sublevel")
     return preset.at(sublevel)
 
 
