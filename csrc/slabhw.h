@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 11 };
+enum { SLABHW_ABI_VERSION = 12 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -274,6 +274,13 @@ void slabhw_slub_create(const struct slabhw_slub_params *p,
 uint64_t slabhw_slub_calculate_alignment(const struct slabhw_slub_params *p,
                                          uint64_t flags, uint64_t align, uint64_t size,
                                          int *hang);
+/* The same over strided arrays (values already checked to fit 32 bits); a hang
+ * stores SLABHW_ALIGN_HANG. */
+void slabhw_slub_calculate_alignment_array(const struct slabhw_slub_params *p,
+                                           const uint64_t *flags, size_t flags_stride,
+                                           const uint64_t *align, size_t align_stride,
+                                           const uint64_t *size, size_t size_stride,
+                                           uint64_t *out, size_t n);
 void slabhw_slub_create_array(const struct slabhw_slub_params *p,
                               const uint64_t *size, size_t size_stride,
                               const uint64_t *align, size_t align_stride,

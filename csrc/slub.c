@@ -72,6 +72,20 @@ uint64_t slabhw_slub_calculate_alignment(const params_t *p, uint64_t flags,
     return a;
 }
 
+void slabhw_slub_calculate_alignment_array(const params_t *p, const uint64_t *flags,
+                                           size_t flags_stride, const uint64_t *align,
+                                           size_t align_stride, const uint64_t *size,
+                                           size_t size_stride, uint64_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = 0;
+        int hang = calc_align(p, (uint32_t)flags[i * flags_stride],
+                              (uint32_t)align[i * align_stride],
+                              (uint32_t)size[i * size_stride], &a);
+        out[i] = hang ? SLABHW_ALIGN_HANG : a;
+    }
+}
+
 /* calc_slab_order() / the loop of slab_order(): the first order from min_order
  * whose waste is at most 1/fract of the slab; max_order + 1 when there is none */
 static inline uint32_t calc_slab_order(const params_t *p, uint32_t size, uint32_t min_order,

@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,18 +24,34 @@ import numpy.typing as npt
 
 from . import reference as ref
 from . import reference_slub as rs
-from .errors import BuildError, InputError
+from .errors import BuildError, InputError, InputTypeError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 11  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 12  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+
+
+def _missing_core_message(package: Path) -> str:
+    """Why slabhw._native is missing, in the user's terms: a source tree imported
+    ahead of an installed copy (running from the checkout after `pip install .`), or
+    an install without its compiled part."""
+    if (package.parent / "setup.py").is_file() and (package.parent / "csrc").is_dir():
+        return (
+            f"{package} is the source tree's slabhw, which has no compiled core "
+            "(slabhw._native): Python imports it ahead of any installed copy because the "
+            "current directory comes first on sys.path.  Build it in place with "
+            "`pip install -e .`, or run slabhw from another directory"
+        )
+    return (
+        f"slabhw's C core (slabhw._native) is missing from {package}: the install is "
+        "incomplete; reinstall with `pip install --force-reinstall slabhw` (or "
+        "`pip install .` from the source tree)"
+    )
+
 
 try:
     from ._native import ffi, lib
-except ImportError as exc:  # pragma: no cover - exercised only on a broken install
-    raise BuildError(
-        "slabhw's C core is not built (slabhw._native is missing); "
-        "reinstall with `pip install .` from the source tree"
-    ) from exc
+except ImportError as exc:  # pragma: no cover - exercised by test_missing_core_message
+    raise BuildError(_missing_core_message(Path(__file__).resolve().parent)) from exc
 
 if lib.slabhw_abi_version() != ABI_VERSION:  # pragma: no cover
     raise BuildError(
@@ -115,6 +132,7 @@ def _slub_params(p: rs.SlubParams) -> Any:
 def _as_u64_array(x: Any, name: str, word_bits: int) -> U64Array:
     """A uint64 ndarray view (or checked copy) of ``x``; values must fit the target's
     unsigned long."""
+    not_masked(x, name)
     arr = np.asarray(x)
     if arr.dtype == np.uint64:
         out = arr
@@ -131,12 +149,21 @@ def _as_u64_array(x: Any, name: str, word_bits: int) -> U64Array:
     elif arr.size == 0:
         out = arr.astype(np.uint64)
     else:
-        raise TypeError(f"{name} must be an integer or an integer array, not {arr.dtype}")
+        raise InputTypeError(f"{name} must be an integer or an integer array, not {arr.dtype}")
     if word_bits < 64 and out.size and int(out.max()) >= 1 << word_bits:
         raise InputError(
             f"{name} value {int(out.max())} does not fit the target's {word_bits}-bit unsigned long"
         )
     return out
+
+
+def not_masked(x: Any, name: str) -> None:
+    """Refuse a numpy masked array: its masked entries would be computed too."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise InputTypeError(
+            f"{name} is a masked array: its masked entries would be computed too "
+            "(pass .compressed() or .filled(value))"
+        )
 
 
 def _all_ints(arr: np.ndarray[Any, Any]) -> bool:
@@ -160,11 +187,11 @@ def _check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.nda
     if out is None:
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
-        raise TypeError("out must be a numpy array")
+        raise InputTypeError("out must be a numpy array")
     if out.dtype != dtype or out.shape != shape:
-        raise ValueError(f"out must have dtype {dtype} and shape {shape}")
+        raise InputError(f"out must have dtype {dtype} and shape {shape}")
     if not (out.flags.c_contiguous and out.flags.aligned and out.flags.writeable):
-        raise ValueError("out must be C-contiguous, aligned and writeable")
+        raise InputError("out must be C-contiguous, aligned and writeable")
     return out
 
 
@@ -183,12 +210,18 @@ def _scalar(x: Any, name: str, word_bits: int) -> int:
 
 # ---- calculate_alignment -----------------------------------------------------------
 def calculate_alignment(
-    p: ref.SlabParams, flags: Any, align: Any, size: Any, out: Any = None
+    p: ref.SlabParams | rs.SlubParams, flags: Any, align: Any, size: Any, out: Any = None
 ) -> Any:
     """calculate_alignment() on ints (-> int, or None for a hang) or arrays
-    (-> uint64 array, ALIGN_HANG marking a hang), with numpy broadcasting."""
-    wb = p.word_bits
+    (-> uint64 array, ALIGN_HANG marking a hang), with numpy broadcasting: SLAB's
+    (3.16, unsigned long) for SlabParams, SLUB's (unsigned int) for SlubParams."""
+    slub = isinstance(p, rs.SlubParams)
+    wb = 32 if slub else p.word_bits
     if _is_scalar(flags, align, size) and out is None:
+        if slub:
+            assert isinstance(p, rs.SlubParams)
+            return slub_calculate_alignment(p, flags, align, size)
+        assert isinstance(p, ref.SlabParams)
         f, a, s = (
             _scalar(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size"))
         )
@@ -207,12 +240,20 @@ def calculate_alignment(
     if BACKEND == "reference":
         flat = result.reshape(-1)
         for i in range(n):
-            r = ref.calculate_alignment(p, int(fb[i * fs]), int(ab[i * as_]), int(sb[i * ss]))
+            args = int(fb[i * fs]), int(ab[i * as_]), int(sb[i * ss])
+            if isinstance(p, rs.SlubParams):
+                r = rs.calculate_alignment(p, *args)
+            else:
+                r = ref.calculate_alignment(p, *args)
             flat[i] = ALIGN_HANG if r is None else r
         return result
     if n:
-        lib.slabhw_calculate_alignment_array(
-            _params(p),
+        if isinstance(p, rs.SlubParams):
+            fn, params = lib.slabhw_slub_calculate_alignment_array, _slub_params(p)
+        else:
+            fn, params = lib.slabhw_calculate_alignment_array, _params(p)
+        fn(
+            params,
             _ptr(fb, "uint64_t *"),
             fs,
             _ptr(ab, "uint64_t *"),
@@ -386,9 +427,10 @@ def slub_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
 
 
 def _as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
+    not_masked(x, name)
     arr = np.asarray(x)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array, not {arr.dtype}")
+        raise InputTypeError(f"{name} must be an integer array, not {arr.dtype}")
     if arr.size and (int(arr.min()) < -1 or int(arr.max()) >= 1 << 32):
         raise InputError(f"{name} must be -1 (none) or an offset below 2**32")
     return arr.astype(np.int64)
@@ -497,7 +539,7 @@ class FreePointers:
     ) -> None:
         for arr, dtype, name in ((memory, np.uint8, "memory"), (slab_keys, np.uint64, "slab_keys")):
             if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.ndim != 1:
-                raise TypeError(f"{name} must be a 1-D {np.dtype(dtype)} array")
+                raise InputTypeError(f"{name} must be a 1-D {np.dtype(dtype)} array")
             if not (arr.flags.c_contiguous and arr.flags.writeable):
                 raise ValueError(f"{name} must be C-contiguous and writeable")
         if slab_keys.size != memory.size >> page_shift:
@@ -554,7 +596,7 @@ class FreePointers:
         last, ptr = self._arrays
         if arr is not last:
             if arr.dtype != np.uint64 or arr.ndim != 1 or not arr.flags.c_contiguous:
-                raise TypeError("expected a 1-D C-contiguous uint64 array")
+                raise InputTypeError("expected a 1-D C-contiguous uint64 array")
             if not arr.flags.writeable:
                 raise ValueError("the array must be writeable")
             ptr = _ptr(arr, "uint64_t *")

@@ -21,6 +21,7 @@ from .crosscheck import crosscheck, format_table
 from .errors import InputError, KernelError, SlabError, outcome_name
 from .parse import parse_int, parse_size, parse_uint
 from .simulate import DEFAULT_MEM, Simulation, format_events, parse_script
+from .slab_common import ignored_gfp
 from .sweep import (
     OUTPUT_COLUMNS,
     SLUB_SWEEP,
@@ -402,7 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
         "readable) of the running kernel, as one JSON file.  Run as root: most sysfs "
         "attributes and /proc/slabinfo are readable by root only.",
     )
-    p.add_argument("--output", default="-", help="output file (default -, stdout)")
+    p.add_argument(
+        "--output",
+        default="-",
+        help="output file (default -, stdout); a name ending in .gz is gzip-compressed",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="with --output FILE: also print a JSON summary (file, release, machine, counts, "
+        "notes) on stdout; the snapshot itself is JSON already",
+    )
     p.add_argument(
         "--root",
         default="/",
@@ -561,6 +572,10 @@ def cmd_kmalloc(args: argparse.Namespace, out: IO[str]) -> int:
     gfp = "dma" if args.dma else (args.gfp or "")
     choice = kernel.kmalloc_slab(args.size, gfp, args.caller)
     data, text, status = allocator.views.kmalloc_view(kernel, args.size, gfp, choice)
+    note = ignored_gfp(cfg, gfp)
+    if note:
+        data["note"] = note
+        text += f"\nnote: {note}"
     _emit(data, args.json, text, out)
     return status
 
@@ -643,7 +658,7 @@ def cmd_sysfs(args: argparse.Namespace, out: IO[str]) -> int:
     kernel = allocator_of(cfg).boot(cfg)
     tree = kernel.sysfs()
     if args.write:
-        write_tree(args.write, tree, kernel.slabinfo())
+        snapshot.write_tree(args.write, cfg, tree, kernel.slabinfo())
     if args.json:
         _emit(tree, True, "", out)
     elif not args.write:
@@ -658,34 +673,24 @@ def cmd_sysfs(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-def write_tree(root: str, tree: dict[str, Any], slabinfo_text: str) -> None:
-    """Lay out a rendered /sys/kernel/slab (and /proc/slabinfo) as files under root."""
-    base = os.path.join(root, "sys", "kernel", "slab")
-    try:
-        os.makedirs(base, exist_ok=True)
-        for directory, entry in tree["caches"].items():
-            d = os.path.join(base, directory)
-            os.makedirs(d, exist_ok=True)
-            for attr, value in entry["attributes"].items():
-                with open(os.path.join(d, attr), "w", encoding="ascii") as f:
-                    f.write(value + "\n")
-        for link, target in tree["aliases"].items():
-            path = os.path.join(base, link)
-            if not os.path.lexists(path):
-                os.symlink(target, path)
-        os.makedirs(os.path.join(root, "proc"), exist_ok=True)
-        with open(os.path.join(root, "proc", "slabinfo"), "w", encoding="ascii") as f:
-            f.write(slabinfo_text)
-    except OSError as exc:
-        raise SlabError(f"cannot write the tree under {root}: {exc.strerror}") from None
-
-
 def cmd_snapshot(args: argparse.Namespace, out: IO[str]) -> int:
     snap = snapshot.capture(args.root)
     if args.output == "-":
         out.write(snapshot.dumps(snap))
     else:
         snapshot.save(snap, args.output)
+        if args.json:
+            summary = {
+                "output": args.output,
+                "release": snap["kernel"]["release"],
+                "machine": snap["kernel"]["machine"],
+                "caches": len(snap["caches"]),
+                "aliases": len(snap["aliases"]),
+                "slabinfo": snap["slabinfo"] is not None,
+                "config_source": snap["config_source"],
+                "notes": snap["notes"],
+            }
+            _emit(summary, True, "", out)
     notes = snap.get("notes") or []
     for note in notes:
         sys.stderr.write(f"slabhw snapshot: note: {note}\n")

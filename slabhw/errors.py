@@ -46,6 +46,11 @@ class InputError(SlabError, ValueError):
     """The request itself is wrong: unknown flag, arch, version, bad number, bad CSV."""
 
 
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong type (a float size, a masked array): an InputError that
+    ``except TypeError`` also catches."""
+
+
 class BuildError(SlabError, RuntimeError):
     """The compiled core is missing or stale (rebuild with ``pip install .``)."""
 

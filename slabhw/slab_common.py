@@ -187,6 +187,19 @@ def kmalloc_type(config: KernelConfig, gfp: str, caller: int, seed: int) -> str:
     return "cg"
 
 
+def ignored_gfp(config: KernelConfig, gfp: str) -> str | None:
+    """Why kmalloc_type() serves a GFP kind from another type's caches in this
+    configuration (None when it does not): the bit is outside KMALLOC_NOT_NORMAL_BITS."""
+    if gfp == "dma" and not config.has_zone_dma:
+        return "no CONFIG_ZONE_DMA: GFP_DMA picks no DMA cache, kmalloc serves the normal one"
+    if gfp == "account" and kmalloc_type(config, gfp, 0, 0) != "cg":
+        return (
+            "__GFP_ACCOUNT has no kmalloc-cg caches here (CONFIG_MEMCG off, or before 5.14): "
+            "kmalloc serves the normal one"
+        )
+    return None
+
+
 def kmalloc_size_roundup(
     config: KernelConfig, size: int, object_size_of: Callable[[int], int]
 ) -> int:

@@ -29,7 +29,7 @@ import zlib
 from typing import Any
 
 from .errors import InputError
-from .textio import shown
+from .textio import MAX_FILE, gunzip, read_bytes, shown
 
 FORMAT = "slabhw-snapshot-1"
 
@@ -197,23 +197,35 @@ def capture(root: str = "/") -> Snapshot:
     per thing that could not be read).
     """
     notes: list[str] = []
+    if not os.path.isdir(root):
+        raise InputError(f"snapshot root {root}: no such directory")
     uname = os.uname()
     caches, aliases = _slab_tree(root, notes)
     slabinfo = _read(root, "/proc/slabinfo", notes)
-    config, config_source = _config(root, uname.release, notes)
+    if not caches and slabinfo is None:
+        raise InputError(
+            f"nothing to capture under {root}: neither /sys/kernel/slab nor /proc/slabinfo reads"
+        )
+    osrelease = _read(root, "/proc/sys/kernel/osrelease", notes)
+    release, machine, page_size = uname.release, uname.machine, os.sysconf("SC_PAGE_SIZE")
+    if os.path.realpath(root) != "/":  # another system's files: its own words
+        release = osrelease or release
+        machine = _read(root, "/proc/sys/kernel/arch", notes) or machine
+        page_size = infer_page_size(caches) or page_size
+    config, config_source = _config(root, release, notes)
     now = datetime.datetime.now(datetime.timezone.utc)
     return {
         "format": FORMAT,
         "captured_at": now.isoformat(timespec="seconds"),
         "kernel": {
-            "release": uname.release,
-            "osrelease": _read(root, "/proc/sys/kernel/osrelease", notes),
+            "release": release,
+            "osrelease": osrelease,
             # the banner: Debian's names the upstream sublevel its release hides
             "version": _read(root, "/proc/version", notes),
-            "machine": uname.machine,
+            "machine": machine,
             "cmdline": _read(root, "/proc/cmdline", notes),
         },
-        "page_size": os.sysconf("SC_PAGE_SIZE"),
+        "page_size": page_size,
         "cpus": _cpus(root, notes),
         "cpuinfo": _cpuinfo(root, notes),
         "config": config,
@@ -231,14 +243,19 @@ def dumps(snapshot: Snapshot) -> str:
 
 
 def save(snapshot: Snapshot, path: str) -> None:
-    """Write ``snapshot`` as JSON to ``path`` (``"-"``: standard output)."""
+    """Write ``snapshot`` as JSON to ``path`` (``"-"``: standard output; a name
+    ending in ``.gz``: gzip-compressed)."""
     text = dumps(snapshot)
     if path == "-":
         sys.stdout.write(text)
         return
     try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        if path.endswith(".gz"):
+            with gzip.open(path, "wt", encoding="utf-8") as g:
+                g.write(text)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
     except OSError as exc:
         raise InputError(f"cannot write snapshot {path}: {exc.strerror or exc}") from None
 
@@ -253,24 +270,258 @@ def load(path: str) -> Snapshot:
     try:
         if path == "-":  # a text stream without .buffer (a test's StringIO) too
             stdin = sys.stdin
-            raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+            if hasattr(stdin, "buffer"):
+                raw = stdin.buffer.read(MAX_FILE + 1)
+            else:
+                raw = stdin.read(MAX_FILE + 1).encode()
+            if len(raw) > MAX_FILE:
+                raise InputError(f"snapshot {path} is larger than {MAX_FILE >> 20} MiB")
         else:
-            with open(path, "rb") as f:
-                raw = f.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(f"snapshot {path}: no such file") from None
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read snapshot {path}: {exc}") from None
+            raw = read_bytes(path, "snapshot")
+    except OSError as exc:
+        raise InputError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
+    raw = gunzip(raw, path, "snapshot")
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"snapshot {path} is not UTF-8 text") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"snapshot {path} is not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"snapshot {path} is not a JSON object, expected format {shown(FORMAT)}")
+    except RecursionError:
+        raise InputError(f"snapshot {path} nests too deeply to be a snapshot") from None
+    except ValueError as exc:  # NaN, Infinity
+        raise InputError(f"snapshot {path} is not JSON ({exc})") from None
+    return validate(data, path)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# ---- validation ------------------------------------------------------------------------
+def _check(ok: bool, path: str, field: str, want: str) -> None:
+    if not ok:
+        raise InputError(f"snapshot {path}: {field} must be {want}")
+
+
+def _is_int(value: Any, lo: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value < 1 << 63
+
+
+def _str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# the attributes the model compares as numbers
+_NUMERIC_ATTRIBUTES = (
+    "object_size",
+    "slab_size",
+    "align",
+    "order",
+    "objs_per_slab",
+    "aliases",
+    "red_zone",
+    "cpu_partial",
+    "min_partial",
+)
+
+
+def validate(data: Any, path: str) -> Snapshot:
+    """``data`` as a snapshot, every field the model reads checked for its type (the
+    first bad one is named): a hand-edited or truncated file is one line of error."""
+    _check(isinstance(data, dict), path, "the top level", "a JSON object")
     if data.get("format") != FORMAT:
-        found = data.get("format")
-        raise InputError(f"snapshot {path} has format {shown(found)}, expected {shown(FORMAT)}")
-    return data
+        raise InputError(
+            f"snapshot {path} has format {shown(data.get('format'))}, expected {shown(FORMAT)}"
+        )
+    kernel = data.get("kernel")
+    _check(isinstance(kernel, dict), path, "kernel", "an object")
+    for key in ("release", "machine"):
+        _check(isinstance(kernel.get(key), str), path, f"kernel.{key}", "a string")
+    for key in ("osrelease", "version", "cmdline"):
+        _check(_str_or_none(kernel.get(key)), path, f"kernel.{key}", "a string or null")
+    size = data.get("page_size")
+    _check(_is_int(size, 1) and not size & (size - 1), path, "page_size", "a power of two")
+    cpus = data.get("cpus")
+    _check(isinstance(cpus, dict), path, "cpus", "an object")
+    for mask in ("possible", "present", "online"):
+        _check(_str_or_none(cpus.get(mask)), path, f"cpus.{mask}", "a string or null")
+        n = cpus.get(f"nr_{mask}")
+        _check(n is None or _is_int(n, 1), path, f"cpus.nr_{mask}", "a positive integer or null")
+    cpuinfo = data.get("cpuinfo")
+    _check(isinstance(cpuinfo, dict), path, "cpuinfo", "an object")
+    for key in ("cache_alignment", "clflush_size"):
+        n = cpuinfo.get(key)
+        _check(n is None or _is_int(n, 1), path, f"cpuinfo.{key}", "a positive integer or null")
+    config = data.get("config")
+    _check(
+        config is None
+        or (isinstance(config, dict) and all(isinstance(v, str) for v in config.values())),
+        path,
+        "config",
+        "an object of strings or null",
+    )
+    for key in ("slabinfo", "config_source", "captured_at"):
+        _check(_str_or_none(data.get(key)), path, key, "a string or null")
+    caches = data.get("caches")
+    _check(isinstance(caches, dict), path, "caches", "an object")
+    for name, entry in caches.items():
+        where = f"caches[{shown(name)}]"
+        _check(isinstance(entry, dict), path, where, "an object")
+        attributes = entry.get("attributes")
+        _check(
+            isinstance(attributes, dict) and all(isinstance(v, str) for v in attributes.values()),
+            path,
+            f"{where}.attributes",
+            "an object of strings",
+        )
+        for attr in _NUMERIC_ATTRIBUTES:
+            value = attributes.get(attr)
+            _check(
+                value is None or (len(value) < 20 and value.isascii() and value.isdigit()),
+                path,
+                f"{where}.attributes.{attr}",
+                "a decimal number",
+            )
+        unreadable = entry.get("unreadable", [])
+        _check(
+            isinstance(unreadable, list) and all(isinstance(v, str) for v in unreadable),
+            path,
+            f"{where}.unreadable",
+            "a list of strings",
+        )
+    aliases = data.get("aliases")
+    _check(
+        isinstance(aliases, dict) and all(isinstance(v, str) for v in aliases.values()),
+        path,
+        "aliases",
+        "an object of strings",
+    )
+    notes = data.get("notes", [])
+    _check(
+        isinstance(notes, list) and all(isinstance(v, str) for v in notes),
+        path,
+        "notes",
+        "a list of strings",
+    )
+    checked: Snapshot = data
+    return checked
+
+
+# ---- a simulated kernel as files ------------------------------------------------------------
+# KernelConfig arch preset -> `uname -m` (/proc/sys/kernel/arch)
+_ARCH_MACHINE = {
+    "x86_64": "x86_64",
+    "i386": "i686",
+    "arm64": "aarch64",
+    "arm64-16k": "aarch64",
+    "arm64-64k": "aarch64",
+    "arm": "armv7l",
+    "ppc64": "ppc64le",
+    "ppc64-4k": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
+
+
+def kernel_files(cfg: Any) -> dict[str, str]:
+    """The files a capture reads to learn what kernel it is on, as the simulated
+    kernel of ``cfg`` would show them: release and machine, the banner, the CPU
+    lists, /proc/cpuinfo's cache_alignment (x86), the command line with the slab
+    boot options as the version spells them, and the .config's switches."""
+    from .kconfig import CONFIG_OPTIONS  # kconfig reads snapshots: import at use
+
+    release = cfg.preset.release
+    machine = _ARCH_MACHINE[cfg.arch.name]
+    nr, present = cfg.nr_cpus, cfg.present_cpus
+    files = {
+        "/proc/sys/kernel/osrelease": release,
+        "/proc/sys/kernel/arch": machine,
+        "/proc/version": f"Linux version {release} (slabhw) #1 SMP",
+        "/sys/devices/system/cpu/possible": f"0-{nr - 1}" if nr > 1 else "0",
+        "/sys/devices/system/cpu/present": f"0-{present - 1}" if present > 1 else "0",
+        "/sys/devices/system/cpu/online": f"0-{present - 1}" if present > 1 else "0",
+    }
+    if cfg.arch.name in ("x86_64", "i386"):
+        cls = cfg.cache_line_size
+        files["/proc/cpuinfo"] = (
+            f"processor\t: 0\nclflush size\t: {cls}\ncache_alignment\t: {cls}\n"
+        )
+    words = []
+    if cfg.preset.slub is not None:
+        prefix = "slab_" if cfg.rules.has_slab_param_names else "slub_"
+        if cfg.slub_debug is not None:
+            words.append(f"{prefix}debug" + (f"={cfg.slub_debug}" if cfg.slub_debug else ""))
+        if cfg.slab_nomerge:
+            words.append("slab_nomerge")
+        if cfg.slub_min_order:
+            words.append(f"{prefix}min_order={cfg.slub_min_order}")
+        if cfg.slub_max_order is not None:
+            words.append(f"{prefix}max_order={cfg.slub_max_order}")
+        if cfg.slub_min_objects:
+            words.append(f"{prefix}min_objects={cfg.slub_min_objects}")
+    files["/proc/cmdline"] = " ".join(words)
+    lines = [
+        f"# Linux/{machine} {release} Kernel Configuration",
+        f"CONFIG_{cfg.preset.allocator}=y",
+    ]
+    for switch in cfg.preset.switches:
+        option = cfg.preset.kconfig.get(switch, CONFIG_OPTIONS.get(switch))
+        if option is not None:
+            lines.append(f"{option}=y" if cfg.on(switch) else f"# {option} is not set")
+    dma = "CONFIG_ZONE_DMA"
+    lines.append(f"{dma}=y" if cfg.has_zone_dma else f"# {dma} is not set")
+    files[f"/boot/config-{release}"] = "\n".join(lines)
+    return files
+
+
+def write_tree(root: str, cfg: Any, tree: dict[str, Any], slabinfo_text: str) -> None:
+    """Lay out a simulated kernel as files under ``root``: its /sys/kernel/slab (and
+    /proc/slabinfo), and the files that say which kernel it is (``kernel_files``),
+    so that ``capture(root)`` reads back the configuration it came from."""
+    base = os.path.join(root, "sys", "kernel", "slab")
+    try:
+        os.makedirs(base, exist_ok=True)
+        for directory, entry in tree["caches"].items():
+            d = os.path.join(base, directory)
+            os.makedirs(d, exist_ok=True)
+            for attr, value in entry["attributes"].items():
+                with open(os.path.join(d, attr), "w", encoding="ascii") as f:
+                    f.write(value + "\n")
+        for link, target in tree["aliases"].items():
+            path = os.path.join(base, link)
+            if not os.path.lexists(path):
+                os.symlink(target, path)
+        files = {"/proc/slabinfo": slabinfo_text.rstrip("\n"), **kernel_files(cfg)}
+        for path, text in files.items():
+            full = _path(root, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w", encoding="ascii") as f:
+                f.write(text + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write the tree under {root}: {exc.strerror or exc}") from None
+
+
+def infer_page_size(caches: dict[str, Any]) -> int | None:
+    """The page size a slab tree implies: every SLUB cache has objs_per_slab =
+    (PAGE_SIZE << order) / slab_size (order_objects()); the one size, among the
+    architectures' 4K, 16K and 64K, that agrees with every cache (None if none does,
+    or no cache tells)."""
+    fits = []
+    for size in (4096, 16384, 65536):
+        told = False
+        for entry in caches.values():
+            a = entry.get("attributes") or {}
+            try:
+                order, objs, slab = int(a["order"]), int(a["objs_per_slab"]), int(a["slab_size"])
+            except (KeyError, ValueError):
+                continue
+            told = True
+            if not slab or (size << order) // slab != objs:
+                break
+        else:
+            if told:
+                fits.append(size)
+    return fits[0] if len(fits) == 1 else None

@@ -145,6 +145,8 @@ def sweep(
     cfg = config if config is not None else KernelConfig.build(**options)
     kind = kind_of(cfg)
     inputs = [object_size, align, flags, ctor] + ([freeptr_offset] if kind is SLUB_SWEEP else [])
+    for name, value in zip(kind.inputs, inputs):
+        _core.not_masked(value, name)
     if kind is SLAB_SWEEP and np.any(np.asarray(freeptr_offset) != -1):
         raise InputError("freeptr_offset is an input of SLUB kernels only")
     arrays = [a.reshape(-1) for a in np.broadcast_arrays(*(np.asarray(v) for v in inputs))]

@@ -91,7 +91,7 @@ def read_bytes(path: str, what: str, limit: int = MAX_FILE) -> bytes:
         with open(path, "rb") as f:
             data = f.read(limit + 1)
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {_strerror(exc)}") from None
+        raise InputError(f"cannot read {what} {path}: {_strerror(exc)}") from None
     if len(data) > limit:
         raise InputError(f"{path} is larger than {limit >> 20} MiB: not a {what}")
     return data

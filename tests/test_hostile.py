@@ -270,3 +270,89 @@ def test_api_mistakes_are_input_errors() -> None:
     for kernel in ("v3.16", "v6.18"):
         with pytest.raises(InputError, match="negative"):
             slabhw.Kernel(kernel).kmalloc_slab(-1)
+
+
+def test_api_calculate_alignment_of_slub_versions() -> None:
+    """mm/slab_common.c calculate_alignment() of 6.18, by hand: HWCACHE_ALIGN takes
+    cache_line_size() 64 and halves it while the object fits in half (110: 64; 20:
+    32), then max(ARCH_SLAB_MINALIGN 8); without it, align 0 becomes 8 (the issue's
+    call raised "unknown flag 'SLAB_DESTROY_BY_RCU'", a 3.16 name)."""
+    assert slabhw.calculate_alignment(0, 0, 110, kernel="v6.18") == 8
+    assert slabhw.calculate_alignment("SLAB_HWCACHE_ALIGN", 0, 110, kernel="v6.18") == 64
+    assert slabhw.calculate_alignment("SLAB_HWCACHE_ALIGN", 0, 20, kernel="v6.18") == 32
+    assert slabhw.calculate_alignment(0x2000, 0, 110) == 64  # 3.16's encoding
+
+
+def test_api_type_mistakes_are_input_errors() -> None:
+    import numpy as np
+
+    from slabhw.errors import InputTypeError
+
+    with pytest.raises(InputTypeError):
+        slabhw.calculate_alignment(0, 0, 1.5)
+    with pytest.raises(TypeError):  # an InputTypeError is a TypeError too
+        slabhw.calculate_alignment(0, 0, np.array([1.5]))
+    masked = np.ma.masked_array([64, 128], mask=[False, True])
+    for call in (
+        lambda: slabhw.sweep(masked),
+        lambda: slabhw.calculate_alignment(0, 0, masked),
+    ):
+        with pytest.raises(InputError, match="masked array"):
+            call()
+
+
+# ---- 8. smaller promises ----------------------------------------------------------------
+def test_gfp_kinds_the_configuration_ignores_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """kmalloc_type(): without CONFIG_ZONE_DMA, __GFP_DMA is not among
+    KMALLOC_NOT_NORMAL_BITS, so the normal cache serves; the answer says why."""
+    rc, out, _ = run_main(["kmalloc", "100", "--gfp", "dma", *V618, "--no-zone-dma"], capsys)
+    assert rc == 0 and out.startswith("kmalloc(100, dma) -> kmalloc-128 ")
+    assert "note: no CONFIG_ZONE_DMA" in out
+    rc, out, _ = run_main(["kmalloc", "100", "--gfp", "account", "--kernel", "v5.10"], capsys)
+    assert json.loads(
+        run_main(["kmalloc", "100", "--gfp", "account", "--kernel", "v5.10", "--json"], capsys)[1]
+    )["note"].startswith("__GFP_ACCOUNT has no kmalloc-cg caches")
+    rc, out, _ = run_main(["kmalloc", "100", "--gfp", "dma", *V618], capsys)
+    assert "dma-kmalloc-128" in out and "note:" not in out
+
+
+def test_snapshot_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root"
+    assert run_main(["sysfs", *V618, "--write", str(root)], capsys)[0] == 0
+    out_path = tmp_path / "snap.json.gz"
+    rc, out, err = run_main(
+        ["snapshot", "--root", str(root), "--output", str(out_path), "--json"], capsys
+    )
+    summary = json.loads(out)
+    assert rc == 0 and summary["output"] == str(out_path) and summary["machine"] == "x86_64"
+    assert summary["release"] == slabhw.KernelConfig.build("v6.18").preset.release
+    assert gzip.decompress(out_path.read_bytes()).startswith(b"{")
+
+
+def test_missing_core_message(tmp_path: Path) -> None:
+    """Run from a source tree whose slabhw has no compiled core (what a non-editable
+    install leaves in the checkout): the message says what is actually wrong."""
+    import shutil
+
+    src = tmp_path / "checkout"
+    package = Path(slabhw.__file__).parent
+    shutil.copytree(
+        package, src / "slabhw", ignore=shutil.ignore_patterns("_native*", "__pycache__")
+    )
+    (src / "csrc").mkdir()
+    (src / "setup.py").write_text("")
+    import site
+
+    # -S: no .pth files, so no editable-install finder that would supply the
+    # checkout's compiled core; numpy and cffi come from site-packages on PYTHONPATH
+    proc = subprocess.run(
+        [sys.executable, "-S", "-m", "slabhw", "create", "x", "100"],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(site.getsitepackages())},
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is the source tree's slabhw, which has no compiled core" in proc.stderr
+    assert "pip install -e ." in proc.stderr

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def _fake_tree(root: Path) -> None:
     os.symlink("/sys/kernel/slab/:A-0000064/", root / slab / "vm_area_struct")
     _write(root, "proc/slabinfo", SLABINFO)
     _write(root, "proc/sys/kernel/osrelease", "6.18.0-fake\n")
+    _write(root, "proc/sys/kernel/arch", "x86_64\n")
     _write(root, "proc/version", "Linux version 6.18.0-fake (x@y) #1 SMP\n")
     _write(root, "proc/cmdline", "console=ttyS0 slub_max_order=1 café\n")
     _write(root, "proc/cpuinfo", CPUINFO)
@@ -121,14 +123,15 @@ def fake_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _expected() -> dict[str, Any]:
-    uname = os.uname()
+    """Below a root other than /, the release and machine are the tree's own
+    (/proc/sys/kernel/osrelease and arch), not those of the machine running slabhw."""
     return {
         "format": "slabhw-snapshot-1",
         "kernel": {
-            "release": uname.release,
+            "release": "6.18.0-fake",
             "osrelease": "6.18.0-fake",
             "version": "Linux version 6.18.0-fake (x@y) #1 SMP",
-            "machine": uname.machine,
+            "machine": "x86_64",
             "cmdline": "console=ttyS0 slub_max_order=1 café",
         },
         "page_size": os.sysconf("SC_PAGE_SIZE"),
@@ -190,10 +193,16 @@ def test_capture_fake_tree(fake_root: Path) -> None:
 
 
 def test_capture_empty_root(tmp_path: Path) -> None:
-    """Nothing readable: None and empty tables, one note per missing thing."""
+    """Nothing to capture is an error, not an empty snapshot; with only /proc/slabinfo
+    readable, None and empty tables and one note per missing thing."""
+    with pytest.raises(InputError, match="nothing to capture"):
+        snapshot.capture(str(tmp_path))
+    with pytest.raises(InputError, match="no such directory"):
+        snapshot.capture(str(tmp_path / "missing"))
+    _write(tmp_path, "proc/slabinfo", "slabinfo - version: 2.1\n")
     snap = snapshot.capture(str(tmp_path))
     assert snap["caches"] == {} and snap["aliases"] == {}
-    assert snap["slabinfo"] is None and snap["config"] is None and snap["config_source"] is None
+    assert snap["config"] is None and snap["config_source"] is None
     assert snap["kernel"]["osrelease"] is None and snap["kernel"]["cmdline"] is None
     assert snap["kernel"]["version"] is None
     assert snap["cpus"]["possible"] is None and snap["cpus"]["nr_possible"] is None
@@ -201,7 +210,6 @@ def test_capture_empty_root(tmp_path: Path) -> None:
     notes = "\n".join(snap["notes"])
     for path in (
         "/sys/kernel/slab",
-        "/proc/slabinfo",
         "/proc/cmdline",
         "/proc/version",
         "/proc/config.gz",
@@ -213,10 +221,10 @@ def test_capture_empty_root(tmp_path: Path) -> None:
 def test_capture_boot_config_fallback(fake_root: Path) -> None:
     """A /proc/config.gz that is not gzip falls back to /boot/config-$(uname -r)."""
     (fake_root / "proc" / "config.gz").write_bytes(b"not gzip")
-    _write(fake_root, f"boot/config-{os.uname().release}", "CONFIG_SLUB=y\n")
+    _write(fake_root, "boot/config-6.18.0-fake", "CONFIG_SLUB=y\n")
     snap = snapshot.capture(str(fake_root))
     assert snap["config"] == {"CONFIG_SLUB": "y"}
-    assert snap["config_source"] == f"/boot/config-{os.uname().release}"
+    assert snap["config_source"] == "/boot/config-6.18.0-fake"
     assert snap["notes"] == []
 
 
@@ -269,10 +277,13 @@ def test_save_unwritable(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "no such file"),
+        (None, "cannot read snapshot .*: No such file or directory"),
         ("{not json", "is not JSON"),
         ("", "is not JSON"),
-        ("[1, 2]", "is not a JSON object"),
+        ("[1, 2]", "the top level must be a JSON object"),
+        ("[" * 100_000, "nests too deeply"),
+        ('{"format": "slabhw-snapshot-1", "page_size": NaN}', "NaN is not a JSON number"),
+        ('{"format": "slabhw-snapshot-1"}', "kernel must be an object"),
         ('{"caches": {}}', "has format None"),
         ('{"format": "slabhw-snapshot-0"}', "has format 'slabhw-snapshot-0'"),
     ],
@@ -307,3 +318,51 @@ def test_capture_live() -> None:
     snap = snapshot.capture()
     assert len(snap["caches"]) > 50
     assert json.loads(snapshot.dumps(snap)) == snap
+
+
+def test_load_names_the_bad_field(tmp_path: Path) -> None:
+    """A hand-edited snapshot: the first field of the wrong type is named."""
+    good = json.loads(DATA.read_text())
+    edits: list[tuple[Any, str]] = [
+        (lambda d: d.update(page_size="4096"), "page_size must be a power of two"),
+        (lambda d: d.update(page_size=True), "page_size must be a power of two"),
+        (lambda d: d["kernel"].pop("release"), "kernel.release must be a string"),
+        (lambda d: d["cpus"].update(nr_possible=-2), "cpus.nr_possible must be a positive"),
+        (lambda d: d.update(caches=[]), "caches must be an object"),
+        (
+            lambda d: d["caches"]["kmalloc-64"]["attributes"].update(order="x"),
+            "caches['kmalloc-64'].attributes.order must be a decimal number",
+        ),
+        (lambda d: d["aliases"].update(x=1), "aliases must be an object of strings"),
+        (lambda d: d.update(config={"CONFIG_X": None}), "config must be an object of strings"),
+    ]
+    for edit, message in edits:
+        data = json.loads(json.dumps(good))
+        edit(data)
+        path = tmp_path / "snap.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(InputError, match=re.escape(message)):
+            snapshot.load(str(path))
+
+
+def test_sysfs_tree_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """sysfs --write DIR, snapshot --root DIR, crosscheck: every check agrees, the
+    configuration read back is the one written (release, arch and page size, CPUs,
+    switches, boot options), on 4K and 64K pages."""
+    from tests.helpers import run_main
+
+    for argv in (
+        ["--kernel", "v6.1", "--arch", "x86_64", "--nr-cpus", "6", "--nr-present-cpus", "2"],
+        ["--kernel", "v6.18", "--arch", "arm64-64k", "--nr-cpus", "2", "--slab-nomerge"],
+        ["--kernel", "v5.10", "--arch", "x86_64", "--nr-cpus", "2", "--slab-debug", "FZ"],
+    ):
+        root = tmp_path / argv[1] / argv[3]
+        assert run_main(["sysfs", *argv, "--write", str(root)], capsys)[0] == 0
+        snap_path = tmp_path / "snap.json"
+        rc, _, err = run_main(["snapshot", "--root", str(root), "--output", str(snap_path)], capsys)
+        assert rc == 0, err
+        rc, out, err = run_main(["crosscheck", "--snapshot", str(snap_path), "--json"], capsys)
+        report = json.loads(out)
+        assert rc == 0 and report["ok"], [c for c in report["checks"] if not c["ok"]][:3]
+        rc, model, _ = run_main(["config", *argv, "--json"], capsys)
+        assert report["config"] == json.loads(model)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -359,6 +360,27 @@ def test_c_core_matches_twin_on_every_version(c: KernelConfig, data: st.DataObje
         debug_key=int(data.draw(st.booleans())),
     )
     assert _core.slub_create(p, args) == rs.kmem_cache_create(p, args)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(versioned_configs(), st.data())
+def test_slub_calculate_alignment_arrays_match_the_twin(
+    c: KernelConfig, data: st.DataObject
+) -> None:
+    """The C array path of SLUB's calculate_alignment (slabhw.calculate_alignment on
+    arrays) against the twin one element at a time; a hang is ALIGN_HANG."""
+    p = c.slub_params()
+    hw = c.flags.mask(["SLAB_HWCACHE_ALIGN"])
+    n = data.draw(st.integers(0, 40))
+    u32 = st.one_of(st.integers(0, 300), st.integers(0, (1 << 32) - 1))
+    flags = np.array(data.draw(st.lists(st.sampled_from([0, hw, hw | 1]), min_size=n, max_size=n)))
+    align = np.array(data.draw(st.lists(st.sampled_from([0, 8, 64, 4096]), min_size=n, max_size=n)))
+    size = np.array(data.draw(st.lists(u32, min_size=n, max_size=n)), dtype=np.uint64)
+    got = _core.calculate_alignment(p, flags, align, size)
+    want = [
+        rs.calculate_alignment(p, int(f), int(a), int(s)) for f, a, s in zip(flags, align, size)
+    ]
+    assert got.tolist() == [slabhw.ALIGN_HANG if w is None else w for w in want]
 
 
 # ---- every command on every version -------------------------------------------------------
