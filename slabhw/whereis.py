@@ -30,6 +30,7 @@ from . import catalogue as cat
 from .allocators import AllocatorKernel, allocator_of
 from .crosscheck import merge_targets
 from .errors import InputError, KernelError
+from .parse import parse_uint
 from .textio import shown
 from .versions import get_preset
 
@@ -72,9 +73,7 @@ def subject(what: str, version: str, btf_path: str | None, flex: int, align: int
     if re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", text):
         if flex:
             raise InputError("--flex needs a type with a flexible array, not a size")
-        return Subject(
-            "", int(text, 0) if text[:2].lower() == "0x" else int(text), align or 0, None, "given"
-        )
+        return Subject("", parse_uint(text, "size"), align or 0, None, "given")
     if btf_path is None:
         release, banner = running_release()
         try:

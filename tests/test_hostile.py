@@ -356,3 +356,27 @@ def test_missing_core_message(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "is the source tree's slabhw, which has no compiled core" in proc.stderr
     assert "pip install -e ." in proc.stderr
+
+
+def test_a_bad_row_stops_an_endless_csv_at_its_chunk() -> None:
+    """A 40 M-row CSV with a bad value on line 2 used to be loaded whole first: the
+    reader now stops within the first chunk of rows."""
+    import io
+
+    from slabhw.config import KernelConfig
+    from slabhw.sweep import READ_ROWS, iter_csv
+
+    class Endless(io.TextIOBase):
+        lines = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readline(self, size: int | None = -1) -> str:
+            self.lines += 1
+            return {1: "object_size\n", 2: "sixty-four\n"}.get(self.lines, "64\n")
+
+    stream = Endless()
+    with pytest.raises(InputError, match="line 2: object_size 'sixty-four'"):
+        list(iter_csv(stream, KernelConfig.build("v6.18")))
+    assert stream.lines <= READ_ROWS + 2
