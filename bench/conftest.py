@@ -15,7 +15,10 @@ RESULTS: dict[str, tuple[float, int]] = {}  # name -> (best seconds, elements)
 
 # (numerator, denominator, target): throughput(numerator) / throughput(denominator)
 RATIOS = [
-    ("calculate_alignment_c", "numpy_copyto", 0.8),
+    ("calculate_alignment_c", "numpy_copyto", 1.0),
+    ("calculate_alignment_api", "numpy_copy", 1.0),
+    ("sweep_api", "sweep_c", 0.8),
+    ("sweep_slub_api[v6.18]", "sweep_slub_c[v6.18]", 0.8),
     ("calculate_alignment_c", "calculate_alignment_reference", 100.0),
     ("sweep_c", "sweep_reference", None),
     ("btf_parse", "btf_read_bytes", None),

@@ -34,6 +34,26 @@ def test_numpy_copyto(benchmark: Any, record: Any, data: tuple[Any, Any, Any]) -
     assert (out == sizes).all()
 
 
+def test_numpy_copy(benchmark: Any, record: Any, data: tuple[Any, Any, Any]) -> None:
+    """ndarray.copy(): a new array, as calculate_alignment without out= makes one."""
+    _, sizes, _ = data
+    benchmark.pedantic(sizes.copy, rounds=30, warmup_rounds=3)
+    record("numpy_copy", N)
+
+
+def test_calculate_alignment_api(benchmark: Any, record: Any, data: tuple[Any, Any, Any]) -> None:
+    """slabhw.calculate_alignment(flags, align, sizes): the public call, a new array
+    for the result, scalar flags and align not broadcast (stride 0 in C)."""
+    import slabhw
+
+    _, sizes, _ = data
+    result = benchmark.pedantic(
+        slabhw.calculate_alignment, args=(HW, 0, sizes), rounds=30, warmup_rounds=3
+    )
+    record("calculate_alignment_api", N)
+    assert result[:4].tolist() == [slabhw.calculate_alignment(HW, 0, int(s)) for s in sizes[:4]]
+
+
 def test_calculate_alignment_c(benchmark: Any, record: Any, data: tuple[Any, Any, Any]) -> None:
     params, sizes, out = data
     benchmark.pedantic(

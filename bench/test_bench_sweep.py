@@ -46,6 +46,45 @@ def test_sweep_c(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -
         assert int(out["size"][i]) == expected.size and int(out["num"][i]) == expected.num
 
 
+def test_sweep_api(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
+    """slabhw.sweep(): the public call, its columns written by C in place."""
+    import slabhw
+
+    params, sizes, aligns, flags = rows
+    cfg = KernelConfig.build("v3.16", "x86_64", nr_cpus=4)
+    result = benchmark.pedantic(
+        slabhw.sweep,
+        args=(sizes, aligns, flags),
+        kwargs={"config": cfg},
+        rounds=5,
+        warmup_rounds=1,
+    )
+    record("sweep_api", N)
+    for i in range(0, N, N // 50):
+        expected = ref.kmem_cache_create(params, int(sizes[i]), int(aligns[i]), int(flags[i]))
+        assert int(result["size"][i]) == (expected.size if not expected.error else 0)
+
+
+def test_sweep_slub_api(benchmark: Any, record: Any) -> None:
+    """slabhw.sweep() on v6.18 against its bare C call (test_sweep_slub_c[v6.18])."""
+    import slabhw
+
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(1, 1 << 16, N, dtype=np.uint64)
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    hw = cfg.flags["SLAB_HWCACHE_ALIGN"]
+    flags = rng.choice(np.array([0, hw], dtype=np.uint64), N)
+    result = benchmark.pedantic(
+        slabhw.sweep,
+        args=(sizes, 0, flags),
+        kwargs={"config": cfg},
+        rounds=5,
+        warmup_rounds=1,
+    )
+    record("sweep_slub_api[v6.18]", N)
+    assert len(result) == N
+
+
 def test_sweep_reference(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
     params, sizes, aligns, flags = rows
     triples = list(zip(sizes[:N_REF].tolist(), aligns[:N_REF].tolist(), flags[:N_REF].tolist()))

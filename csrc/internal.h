@@ -73,4 +73,25 @@ static inline int slabhw_calc_align(uint64_t flags, uint64_t align, uint64_t siz
     return 0;
 }
 
+/* A columnar sweep computes rows in blocks of SLABHW_BLOCK structs, then moves each
+ * requested field of the block into its column: sequential writes per column. */
+enum { SLABHW_BLOCK = 256 };
+
+/* Column k gets the 64-bit word fields[k] of each struct of the block (every field
+ * of slabhw_*_cache is 64 bits wide: nwords words a struct); a failed row (error in
+ * word 0) is 0 in every column but its error. */
+static inline void slabhw_scatter_block(const int64_t *words, size_t nwords, size_t rows,
+                                        int64_t *const *columns, const int32_t *fields,
+                                        size_t ncolumns, size_t start)
+{
+    for (size_t k = 0; k < ncolumns; k++) {
+        int64_t *col = columns[k] + start;
+        const size_t f = (size_t)fields[k];
+        for (size_t j = 0; j < rows; j++) {
+            const int64_t *w = words + j * nwords;
+            col[j] = (w[0] != 0 && f != 0) ? 0 : w[f];
+        }
+    }
+}
+
 #endif /* SLABHW_INTERNAL_H */

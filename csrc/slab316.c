@@ -286,3 +286,24 @@ void slabhw_slab316_create_array(const params_t *p,
         slabhw_slab316_create(p, size[i * size_stride], align[i * align_stride],
                               flags[i * flags_stride], 0, 0, &out[i]);
 }
+
+void slabhw_slab316_create_columns(const params_t *p,
+                                   const uint64_t *size, size_t size_stride,
+                                   const uint64_t *align, size_t align_stride,
+                                   const uint64_t *flags, size_t flags_stride,
+                                   int64_t *const *columns, const int32_t *fields,
+                                   size_t ncolumns, size_t n)
+{
+    _Static_assert(sizeof(cache_t) % sizeof(int64_t) == 0, "64-bit words only");
+    cache_t block[SLABHW_BLOCK];
+    for (size_t start = 0; start < n; start += SLABHW_BLOCK) {
+        const size_t rows = n - start < SLABHW_BLOCK ? n - start : SLABHW_BLOCK;
+        for (size_t j = 0; j < rows; j++) {
+            const size_t i = start + j;
+            slabhw_slab316_create(p, size[i * size_stride], align[i * align_stride],
+                                  flags[i * flags_stride], 0, 0, &block[j]);
+        }
+        slabhw_scatter_block((const int64_t *)block, sizeof(cache_t) / sizeof(int64_t), rows,
+                             columns, fields, ncolumns, start);
+    }
+}

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 12 };
+enum { SLABHW_ABI_VERSION = 13 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -253,6 +253,15 @@ void slabhw_slab316_create_array(const struct slabhw_slab316_params *p,
                                  const uint64_t *align, size_t align_stride,
                                  const uint64_t *flags, size_t flags_stride,
                                  struct slabhw_slab316_cache *out, size_t n);
+/* The same written as columns (a sweep's result without a per-row copy): column k,
+ * an int64 array of n elements, receives the struct's 64-bit word fields[k] of each
+ * row; a row whose error is not 0 gets 0 in every column but the error word (0). */
+void slabhw_slab316_create_columns(const struct slabhw_slab316_params *p,
+                                   const uint64_t *size, size_t size_stride,
+                                   const uint64_t *align, size_t align_stride,
+                                   const uint64_t *flags, size_t flags_stride,
+                                   int64_t *const *columns, const int32_t *fields,
+                                   size_t ncolumns, size_t n);
 
 /* kmalloc index arithmetic (every version, SLAB and SLUB; reference.KmallocParams).
  * kmalloc_index: -1 where the kernel BUG()s; kmalloc_slab_index: -1 NULL, 0
@@ -288,6 +297,14 @@ void slabhw_slub_create_array(const struct slabhw_slub_params *p,
                               const uint64_t *ctor, size_t ctor_stride,
                               const int64_t *freeptr_offset, size_t freeptr_stride,
                               struct slabhw_slub_cache *out, size_t n);
+void slabhw_slub_create_columns(const struct slabhw_slub_params *p,
+                                const uint64_t *size, size_t size_stride,
+                                const uint64_t *align, size_t align_stride,
+                                const uint64_t *flags, size_t flags_stride,
+                                const uint64_t *ctor, size_t ctor_stride,
+                                const int64_t *freeptr_offset, size_t freeptr_stride,
+                                int64_t *const *columns, const int32_t *fields,
+                                size_t ncolumns, size_t n);
 
 /* The SLUB run time's free pointers (csrc/runtime.c): one cache in one arena. */
 struct slabhw_fp {

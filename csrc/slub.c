@@ -528,3 +528,35 @@ void slabhw_slub_create_array(const params_t *p,
         slabhw_slub_create(p, &a, &out[i]);
     }
 }
+
+void slabhw_slub_create_columns(const params_t *p,
+                                const uint64_t *size, size_t size_stride,
+                                const uint64_t *align, size_t align_stride,
+                                const uint64_t *flags, size_t flags_stride,
+                                const uint64_t *ctor, size_t ctor_stride,
+                                const int64_t *freeptr_offset, size_t freeptr_stride,
+                                int64_t *const *columns, const int32_t *fields,
+                                size_t ncolumns, size_t n)
+{
+    _Static_assert(sizeof(cache_t) % sizeof(int64_t) == 0, "64-bit words only");
+    cache_t block[SLABHW_BLOCK];
+    for (size_t start = 0; start < n; start += SLABHW_BLOCK) {
+        const size_t rows = n - start < SLABHW_BLOCK ? n - start : SLABHW_BLOCK;
+        for (size_t j = 0; j < rows; j++) {
+            const size_t i = start + j;
+            const int64_t fp = freeptr_offset[i * freeptr_stride];
+            args_t a = {
+                .object_size = size[i * size_stride],
+                .align = align[i * align_stride],
+                .flags = flags[i * flags_stride],
+                .ctor = ctor[i * ctor_stride],
+                .use_freeptr_offset = fp >= 0,
+                .freeptr_offset = fp >= 0 ? (uint64_t)fp : 0,
+                .debug_flags = -1,
+            };
+            slabhw_slub_create(p, &a, &block[j]);
+        }
+        slabhw_scatter_block((const int64_t *)block, sizeof(cache_t) / sizeof(int64_t), rows,
+                             columns, fields, ncolumns, start);
+    }
+}

@@ -27,7 +27,7 @@ from . import reference_slub as rs
 from .errors import BuildError, InputError, InputTypeError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 12  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 13  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 
 def _missing_core_message(package: Path) -> str:
@@ -129,7 +129,7 @@ def _slub_params(p: rs.SlubParams) -> Any:
 
 
 # ---- input checking --------------------------------------------------------------
-def _as_u64_array(x: Any, name: str, word_bits: int) -> U64Array:
+def as_u64_array(x: Any, name: str, word_bits: int) -> U64Array:
     """A uint64 ndarray view (or checked copy) of ``x``; values must fit the target's
     unsigned long."""
     not_masked(x, name)
@@ -231,7 +231,7 @@ def calculate_alignment(
         hang = lib.slabhw_calculate_alignment(_params(p), f, a, s, res)
         return None if hang else int(res[0])
     fa, aa, sa = (
-        _as_u64_array(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size"))
+        as_u64_array(v, n, wb) for v, n in ((flags, "flags"), (align, "align"), (size, "size"))
     )
     shape = np.broadcast_shapes(fa.shape, aa.shape, sa.shape)
     result = _check_out(out, shape, np.dtype(np.uint64))
@@ -297,7 +297,7 @@ def slab316_create_array(
     (LAYOUT_DTYPE) with numpy broadcasting over size, align and flags."""
     wb = p.word_bits
     sa, aa, fa = (
-        _as_u64_array(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags"))
+        as_u64_array(v, n, wb) for v, n in ((size, "size"), (align, "align"), (flags, "flags"))
     )
     shape = np.broadcast_shapes(sa.shape, aa.shape, fa.shape)
     result = _check_out(out, shape, LAYOUT_DTYPE)
@@ -353,7 +353,7 @@ def kmalloc_slab_index(k: ref.KmallocParams, size: Any) -> Any:
         if BACKEND == "reference":
             return ref.kmalloc_slab_index(k, s)
         return int(lib.slabhw_kmalloc_slab_index(_kmalloc_params(k), s))
-    sa = np.ascontiguousarray(_as_u64_array(size, "size", 64))
+    sa = np.ascontiguousarray(as_u64_array(size, "size", 64))
     result = np.empty(sa.shape, dtype=np.int64)
     if BACKEND == "reference":
         flat, src = result.reshape(-1), sa.reshape(-1)
@@ -374,7 +374,7 @@ def get_order(size: Any, page_shift: int, word_bits: int) -> Any:
         if BACKEND == "reference":
             return ref.get_order(s, page_shift, word_bits)
         return int(lib.slabhw_get_order(s, page_shift, word_bits))
-    sa = np.ascontiguousarray(_as_u64_array(size, "size", word_bits))
+    sa = np.ascontiguousarray(as_u64_array(size, "size", word_bits))
     result = np.empty(sa.shape, dtype=np.int64)
     if BACKEND == "reference":
         flat, src = result.reshape(-1), sa.reshape(-1)
@@ -426,7 +426,7 @@ def slub_create(p: rs.SlubParams, args: rs.SlubArgs) -> rs.SlubLayout:
     return rs.SlubLayout(**{n: int(getattr(out, n)) for n in rs.SLUB_LAYOUT_FIELDS})
 
 
-def _as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
+def as_i64_array(x: Any, name: str) -> np.ndarray[Any, Any]:
     not_masked(x, name)
     arr = np.asarray(x)
     if arr.dtype.kind not in "iu":
@@ -448,10 +448,10 @@ def slub_create_array(
     """SLUB numbers for many new caches at once (no merging): a structured array
     (SLUB_LAYOUT_DTYPE), broadcasting over the inputs; freeptr_offset -1 means none."""
     sa, aa, fa, ca = (
-        _as_u64_array(v, n, 32)
+        as_u64_array(v, n, 32)
         for v, n in ((size, "size"), (align, "align"), (flags, "flags"), (ctor, "ctor"))
     )
-    fpa = _as_i64_array(freeptr_offset, "freeptr_offset")
+    fpa = as_i64_array(freeptr_offset, "freeptr_offset")
     shape = np.broadcast_shapes(sa.shape, aa.shape, fa.shape, ca.shape, fpa.shape)
     result = _check_out(out, shape, SLUB_LAYOUT_DTYPE)
     n = int(np.prod(shape, dtype=np.int64))
@@ -491,6 +491,55 @@ def slub_create_array(
             n,
         )
     return result
+
+
+def create_columns(
+    p: ref.SlabParams | rs.SlubParams,
+    inputs: Sequence[np.ndarray[Any, Any]],
+    columns: dict[str, np.ndarray[Any, Any]],
+    start: int = 0,
+    stop: int | None = None,
+) -> None:
+    """kmem_cache_create numbers of rows [start, stop) written into ``columns`` (name ->
+    1-D int64 array, names of the struct's fields; a failed row is 0 but its error).
+    ``inputs`` are 1-D arrays, already checked: uint64 size, align, flags (SLAB),
+    then uint64 ctor and int64 freeptr_offset (SLUB); each holds every row, or one
+    value for all of them (read with stride 0)."""
+    stop = max(len(a) for a in inputs) if stop is None else stop
+    n = stop - start
+    if n <= 0:
+        return
+    slub = isinstance(p, rs.SlubParams)
+    names = rs.SLUB_LAYOUT_FIELDS if slub else ref.LAYOUT_FIELDS
+    if BACKEND == "reference":
+        for i in range(start, stop):
+            row = [int(a[i if len(a) > 1 else 0]) for a in inputs]
+            if isinstance(p, rs.SlubParams):
+                args = rs.SlubArgs(
+                    object_size=row[0],
+                    align=row[1],
+                    flags=row[2],
+                    ctor=row[3],
+                    use_freeptr_offset=int(row[4] >= 0),
+                    freeptr_offset=max(row[4], 0),
+                )
+                c: Any = rs.kmem_cache_create(p, args)
+            else:
+                c = ref.kmem_cache_create(p, row[0], row[1], row[2])
+            for name, col in columns.items():
+                col[i] = 0 if c.error and name != "error" else getattr(c, name)
+        return
+    fields = ffi.new("int32_t[]", [names.index(name) for name in columns])
+    cols = ffi.new("int64_t *[]", [_ptr(col, "int64_t *") + start for col in columns.values()])
+    ptrs = []
+    for arr in inputs if slub else inputs[:3]:  # SLAB 3.16's sweep has no ctor input
+        ctype = "int64_t *" if arr.dtype == np.int64 else "uint64_t *"
+        one = len(arr) == 1
+        ptrs += [_ptr(arr, ctype) + (0 if one else start), 0 if one else 1]
+    if isinstance(p, rs.SlubParams):
+        lib.slabhw_slub_create_columns(_slub_params(p), *ptrs, cols, fields, len(columns), n)
+    else:
+        lib.slabhw_slab316_create_columns(_params(p), *ptrs, cols, fields, len(columns), n)
 
 
 # ---- the SLUB run time's free pointers (csrc/runtime.c) --------------------------------

@@ -122,6 +122,67 @@ CHUNK = 1 << 16  # rows per C call when reporting progress
 Progress = Callable[[int, int], None]
 
 
+class SweepResult:
+    """A sweep's result as columns: one contiguous 1-D numpy array per output column
+    (``kind.output_columns``: the inputs echoed, the computed fields, ``error``), one
+    element per row.  An echoed input that was already a whole contiguous column of
+    its dtype is a read-only view of the caller's array (no copy).
+    ``result["size"]`` is a column; ``len(result)`` the rows.
+    ``to_arrow()`` and ``to_pandas()`` wrap the same memory (no copy);
+    ``to_numpy()`` builds the structured array (``kind.dtype``, a copy)."""
+
+    def __init__(self, kind: SweepKind, columns: dict[str, np.ndarray[Any, Any]]) -> None:
+        self.kind = kind
+        self.columns = columns
+
+    def __getitem__(self, column: str) -> np.ndarray[Any, Any]:
+        return self.columns[column]
+
+    def __len__(self) -> int:
+        return len(self.columns["error"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def keys(self) -> Any:
+        return self.columns.keys()
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype of ``to_numpy()``."""
+        return self.kind.dtype
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        out = np.empty(len(self), dtype=self.kind.dtype)
+        for name, values in self.columns.items():
+            out[name] = values
+        return out
+
+    def slice(self, start: int, stop: int) -> SweepResult:
+        """Rows [start, stop), as views."""
+        return SweepResult(self.kind, {k: v[start:stop] for k, v in self.columns.items()})
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table over the same buffers (pyarrow: ``pip install slabhw[arrow]``)."""
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise InputError("to_arrow() needs pyarrow: pip install 'slabhw[arrow]'") from None
+        return pa.table({name: pa.array(values) for name, values in self.columns.items()})
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame over the same buffers, one block per column."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("to_pandas() needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.columns, copy=False)
+
+
 def sweep(
     object_size: Any,
     align: Any = 0,
@@ -132,60 +193,65 @@ def sweep(
     config: KernelConfig | None = None,
     progress: Progress | None = None,
     **options: Any,
-) -> np.ndarray[Any, Any]:
+) -> SweepResult:
     """kmem_cache_create numbers for every row of the broadcast inputs.
 
     ``config`` or the keywords of ``KernelConfig.build`` (``kernel``, ``arch``,
     ``nr_cpus``, ``slab_max_order_param``, ``slub_min_objects``, ...) pick the kernel.
     ``flags`` are integers in that kernel's encoding; ``freeptr_offset`` (SLUB only)
-    is -1 for none.  Returns a 1-d structured array (``kind_of(config).dtype``:
-    SWEEP_DTYPE for SLAB); ``error`` is 0 or an outcome code (slabhw.errors) and the
+    is -1 for none.  Returns a SweepResult: one numpy array per column, written by
+    the C core in place; ``error`` is 0 or an outcome code (slabhw.errors) and the
     computed fields of error rows are 0.  Each row is a new cache: no merging.
     """
     cfg = config if config is not None else KernelConfig.build(**options)
     kind = kind_of(cfg)
-    inputs = [object_size, align, flags, ctor] + ([freeptr_offset] if kind is SLUB_SWEEP else [])
-    for name, value in zip(kind.inputs, inputs):
+    values = [object_size, align, flags, ctor] + ([freeptr_offset] if kind is SLUB_SWEEP else [])
+    for name, value in zip(kind.inputs, values):
         _core.not_masked(value, name)
     if kind is SLAB_SWEEP and np.any(np.asarray(freeptr_offset) != -1):
         raise InputError("freeptr_offset is an input of SLUB kernels only")
-    arrays = [a.reshape(-1) for a in np.broadcast_arrays(*(np.asarray(v) for v in inputs))]
-    size_a, align_a, flags_a, ctor_a = arrays[:4]
-    n = size_a.size
-    out = np.zeros(n, dtype=kind.dtype)
-    if n == 0:
-        return out
+    bits = kind.value_bits or cfg.arch.word_bits
+    checked = [_core.as_u64_array(v, name, bits) for name, v in zip(kind.inputs[:3], values[:3])]
+    ctor_a = np.asarray(ctor)
     if ctor_a.dtype.kind not in "iub" or (ctor_a.size and (ctor_a.min() < 0 or ctor_a.max() > 1)):
         raise InputError("ctor must be 0 or 1")
-    if kind is SLAB_SWEEP:
-        p316 = cfg.slab_params()
-        layout = np.empty(n, dtype=_core.LAYOUT_DTYPE)
-
-        def compute(a: slice) -> None:
-            _core.slab316_create_array(p316, size_a[a], align_a[a], flags_a[a], out=layout[a])
-    else:
-        p_slub = cfg.slub_params()
-        layout = np.empty(n, dtype=_core.SLUB_LAYOUT_DTYPE)
-        fp_a = arrays[4]
-
-        def compute(a: slice) -> None:
-            _core.slub_create_array(
-                p_slub, size_a[a], align_a[a], flags_a[a], ctor_a[a], fp_a[a], out=layout[a]
-            )
-
-    step = CHUNK if progress else n
+    checked.append(ctor_a.astype(np.uint64))
+    if kind is SLUB_SWEEP:
+        checked.append(_core.as_i64_array(freeptr_offset, "freeptr_offset"))
+    shape = np.broadcast_shapes(*(a.shape for a in checked))
+    n = int(np.prod(shape, dtype=np.int64))
+    # C reads each input row by row, or one value for every row (stride 0); the echo
+    # columns are the inputs themselves when they already are whole contiguous
+    # columns of their dtype (read-only views: no copy), else filled or converted
+    inputs: list[np.ndarray[Any, Any]] = []
+    columns: dict[str, np.ndarray[Any, Any]] = {}
+    for column, a in zip(kind.echo_columns, checked):
+        dtype = kind.dtype[column]
+        if a.size == 1 and n != 1:
+            inputs.append(np.ascontiguousarray(a.reshape(1)))
+            columns[column] = np.full(n, a.reshape(-1)[0], dtype=dtype)
+            continue
+        flat = np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1))
+        inputs.append(flat)
+        if flat.dtype == dtype:
+            view = flat.view()
+            view.flags.writeable = False
+            columns[column] = view
+        else:
+            columns[column] = flat.astype(dtype)
+    fields = {field: np.empty(n, dtype=np.int64) for _, field in kind.results}
+    fields["error"] = np.empty(n, dtype=np.int64)
+    params = cfg.slub_params() if kind is SLUB_SWEEP else cfg.slab_params()
+    step = CHUNK if progress else max(n, 1)
     for start in range(0, n, step):
         stop = min(start + step, n)
-        compute(slice(start, stop))
+        _core.create_columns(params, inputs, fields, start, stop)
         if progress:
             progress(stop, n)
-    for column, values in zip(kind.echo_columns, arrays):
-        out[column] = values
-    ok = layout["error"] == 0
     for column, field in kind.results:
-        out[column] = np.where(ok, layout[field], 0)
-    out["error"] = layout["error"]
-    return out
+        columns[column] = fields[field]
+    columns["error"] = fields["error"]
+    return SweepResult(kind, columns)
 
 
 # ---- CSV ------------------------------------------------------------------------------
@@ -354,7 +420,22 @@ def _columns(
     return size, align, flags, ctor, freeptr
 
 
-def format_rows(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> list[str]:
+Rows = SweepResult | np.ndarray[Any, Any]  # columns, or the structured array
+
+
+def _tuples(result: Rows, kind: SweepKind) -> list[tuple[Any, ...]]:
+    """The rows as tuples in ``kind.output_columns`` order."""
+    if isinstance(result, SweepResult):
+        return list(zip(*(result[c].tolist() for c in kind.output_columns)))
+    rows: list[tuple[Any, ...]] = result.tolist()
+    return rows
+
+
+def _sliced(result: Rows, start: int, stop: int) -> Rows:
+    return result.slice(start, stop) if isinstance(result, SweepResult) else result[start:stop]
+
+
+def format_rows(result: Rows, kind: SweepKind = SLAB_SWEEP) -> list[str]:
     """CSV lines (with newline) for sweep results; error rows leave results empty and
     an absent freeptr_offset is an empty cell."""
     nres = len(kind.results)
@@ -364,12 +445,12 @@ def format_rows(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> l
         err = "%d,%d,%#x,%d" + "," * nres + ",%s\n"
         return [
             ok % rec[:-1] if not rec[-1] else err % (*rec[:4], names[rec[-1]])
-            for rec in result.tolist()
+            for rec in _tuples(result, kind)
         ]
     ok = "%d,%d,%#x,%d,%s," + ",".join(["%d"] * nres) + ",0\n"
     err = "%d,%d,%#x,%d,%s" + "," * nres + ",%s\n"
     lines = []
-    for rec in result.tolist():
+    for rec in _tuples(result, kind):
         fp = "" if rec[4] < 0 else rec[4]
         if rec[-1]:
             lines.append(err % (*rec[:4], fp, names[rec[-1]]))
@@ -380,7 +461,7 @@ def format_rows(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> l
 
 def write_csv(
     stream: IO[str],
-    result: np.ndarray[Any, Any],
+    result: Rows,
     kind: SweepKind = SLAB_SWEEP,
     *,
     header: bool = True,
@@ -389,7 +470,7 @@ def write_csv(
         stream.write(",".join(kind.output_columns) + "\n")
     with _no_gc():
         for start in range(0, len(result), CHUNK):
-            stream.write("".join(format_rows(result[start : start + CHUNK], kind)))
+            stream.write("".join(format_rows(_sliced(result, start, start + CHUNK), kind)))
 
 
 def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
@@ -412,11 +493,11 @@ def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
     return show
 
 
-def to_records(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> list[dict[str, Any]]:
+def to_records(result: Rows, kind: SweepKind = SLAB_SWEEP) -> list[dict[str, Any]]:
     """Sweep results as JSON-ready dicts (error as its name, results None on error,
     an absent freeptr_offset None)."""
     records = []
-    for rec in result.tolist():
+    for rec in _tuples(result, kind):
         row = dict(zip(kind.output_columns, rec))
         err = row["error"]
         row["error"] = OUTCOME_NAMES[err]
@@ -429,7 +510,7 @@ def to_records(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> li
     return records
 
 
-def to_csv_text(result: np.ndarray[Any, Any], kind: SweepKind = SLAB_SWEEP) -> str:
+def to_csv_text(result: Rows, kind: SweepKind = SLAB_SWEEP) -> str:
     buf = io.StringIO()
     write_csv(buf, result, kind)
     return buf.getvalue()

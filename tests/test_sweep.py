@@ -524,10 +524,17 @@ def test_reference_backend_gives_identical_csv() -> None:
 
 
 # ---- the Python API ---------------------------------------------------------------------------
+
+
+def sweep_rows(*args: Any, **options: Any) -> Any:
+    """slabhw.sweep() as the structured array (rows) its columns make."""
+    return slabhw.sweep(*args, **options).to_numpy()
+
+
 def test_api_dtype_and_facts() -> None:
     sizes = np.array([110, 192, 256, 1000, 1000, 8192, 4194305, 0], dtype=np.uint64)
     flags = np.array([HWCACHE_ALIGN, 0, 0, 0, HWCACHE_ALIGN, 0, 0, HWCACHE_ALIGN])
-    r = slabhw.sweep(sizes, 0, flags, 0, nr_cpus=4)
+    r = sweep_rows(sizes, 0, flags, 0, nr_cpus=4)
     assert r.dtype == slabhw.SWEEP_DTYPE
     assert list(r.dtype.names) == OUTPUT
     assert r.shape == (8,)
@@ -545,26 +552,26 @@ def test_api_dtype_and_facts() -> None:
 
 def test_api_broadcasting() -> None:
     sizes = np.arange(1, 5000)
-    r = slabhw.sweep(sizes, flags=HWCACHE_ALIGN, nr_cpus=4)
+    r = sweep_rows(sizes, flags=HWCACHE_ALIGN, nr_cpus=4)
     assert r.shape == sizes.shape
     assert (r["flags"] == HWCACHE_ALIGN).all() and (r["align_arg"] == 0).all()
     assert (r["ctor"] == 0).all()
     one_by_one = np.concatenate(
-        [slabhw.sweep(int(s), 0, HWCACHE_ALIGN, nr_cpus=4) for s in sizes[:60]]
+        [sweep_rows(int(s), 0, HWCACHE_ALIGN, nr_cpus=4) for s in sizes[:60]]
     )
     assert (r[:60] == one_by_one).all()
     assert r[sizes == 110][0]["size"] == 128
     # 2-d broadcasting: (n, 1) sizes against (m,) aligns -> n*m rows in C order
     s2 = np.array([[110], [1000], [8192]])
     a2 = np.array([0, 64, 256, 4096])
-    grid = slabhw.sweep(s2, a2, 0, nr_cpus=4)
+    grid = sweep_rows(s2, a2, 0, nr_cpus=4)
     assert grid.shape == (12,)
     expect_sizes = np.broadcast_to(s2, (3, 4)).reshape(-1)
     expect_aligns = np.broadcast_to(a2, (3, 4)).reshape(-1)
     assert grid["object_size"].tolist() == expect_sizes.tolist()
     assert grid["align_arg"].tolist() == expect_aligns.tolist()
     for rec in grid:
-        single = slabhw.sweep(int(rec["object_size"]), int(rec["align_arg"]), 0, nr_cpus=4)
+        single = sweep_rows(int(rec["object_size"]), int(rec["align_arg"]), 0, nr_cpus=4)
         assert rec == single[0]
         if rec["error"] == 0:
             assert rec["align"] >= rec["align_arg"]
@@ -574,13 +581,13 @@ def test_api_broadcasting() -> None:
 def test_api_empty_and_bad_arguments() -> None:
     assert slabhw.sweep(np.array([], dtype=np.uint64), nr_cpus=4).shape == (0,)
     with pytest.raises(ValueError, match="ctor"):
-        slabhw.sweep([110, 120], ctor=2, nr_cpus=4)
+        sweep_rows([110, 120], ctor=2, nr_cpus=4)
     with pytest.raises(ValueError, match="negative"):
-        slabhw.sweep(np.array([110, -1]), nr_cpus=4)
+        sweep_rows(np.array([110, -1]), nr_cpus=4)
     with pytest.raises(slabhw.InputError):
-        slabhw.sweep([110], arch="riscv64", nr_cpus=4)
+        sweep_rows([110], arch="riscv64", nr_cpus=4)
     with pytest.raises(ValueError):  # shapes (3,) and (4,) do not broadcast
-        slabhw.sweep(np.arange(3), np.arange(4), nr_cpus=4)
+        sweep_rows(np.arange(3), np.arange(4), nr_cpus=4)
 
 
 def test_api_matches_cli(
@@ -602,7 +609,7 @@ def test_api_matches_cli(
     )
     rc, out, _ = run(["sweep", *NR, "--input", str(src)], capsys, monkeypatch)
     assert rc == 0
-    api = slabhw.sweep(sizes, aligns, flags, ctor, nr_cpus=4)
+    api = sweep_rows(sizes, aligns, flags, ctor, nr_cpus=4)
     rows = rows_of(out)
     assert len(rows) == n
     for rec, row in zip(api, rows):
@@ -621,13 +628,13 @@ def test_progress_callback_chunks() -> None:
     n = 2 * CHUNK + 123
     sizes = np.arange(n, dtype=np.uint64) % 9000
     calls: list[tuple[int, int]] = []
-    with_progress = slabhw.sweep(
+    with_progress = sweep_rows(
         sizes,
         flags=HWCACHE_ALIGN,
         nr_cpus=4,
         progress=lambda done, total: calls.append((done, total)),
     )
-    plain = slabhw.sweep(sizes, flags=HWCACHE_ALIGN, nr_cpus=4)
+    plain = sweep_rows(sizes, flags=HWCACHE_ALIGN, nr_cpus=4)
     assert (with_progress == plain).all()
     assert calls[-1] == (n, n)
     assert len(calls) == 3
@@ -680,7 +687,7 @@ def test_200k_rows_match_kernel_one_by_one() -> None:
     rng = np.random.default_rng(2024)
     n = 200_000
     sizes, aligns, flags, ctor = _random_rows(rng, n)
-    result = slabhw.sweep(sizes, aligns, flags, ctor, nr_cpus=4)
+    result = sweep_rows(sizes, aligns, flags, ctor, nr_cpus=4)
     assert result.shape == (n,)
     assert (result["object_size"] == sizes).all() and (result["flags"] == flags).all()
     codes = set(np.unique(result["error"]).tolist())
@@ -769,3 +776,28 @@ def test_bom_header_and_empty_align_cells() -> None:
         [0x2000],
         [0],
     )
+
+
+def test_api_columns_are_the_c_cores_own_arrays() -> None:
+    """The result is columnar: contiguous arrays written by the C core in place, equal
+    to the rows of the structured form, shared with pyarrow and pandas (no copy)."""
+    sizes = np.arange(1, 3000, dtype=np.uint64)
+    r = slabhw.sweep(sizes, 0, HWCACHE_ALIGN, nr_cpus=4)
+    assert len(r) == 2999 and list(r) == OUTPUT
+    for name in OUTPUT:
+        assert r[name].flags.c_contiguous and r[name].shape == (2999,)
+    rows = r.to_numpy()
+    assert all((rows[name] == r[name]).all() for name in OUTPUT)
+    # a whole uint64 input column is echoed as a read-only view of it (no copy)
+    assert np.shares_memory(r["object_size"], sizes) and not r["object_size"].flags.writeable
+    assert (r["align_arg"] == 0).all() and (r["flags"] == HWCACHE_ALIGN).all()
+    pa = pytest.importorskip("pyarrow")
+    table = r.to_arrow()
+    assert table.column_names == OUTPUT and table.num_rows == 2999
+    size = table.column("size").chunk(0)
+    assert size.buffers()[1].address == r["size"].ctypes.data  # the same memory
+    assert size.type == pa.int64()
+    pd = pytest.importorskip("pandas")
+    frame = r.to_pandas()
+    assert list(frame.columns) == OUTPUT and isinstance(frame, pd.DataFrame)
+    assert np.shares_memory(frame["size"].to_numpy(), r["size"])

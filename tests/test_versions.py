@@ -383,6 +383,41 @@ def test_slub_calculate_alignment_arrays_match_the_twin(
     assert got.tolist() == [slabhw.ALIGN_HANG if w is None else w for w in want]
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(versioned_configs(), st.data())
+def test_sweep_columns_match_the_twin(c: KernelConfig, data: st.DataObject) -> None:
+    """slabhw.sweep()'s columns (written by C in blocks) against the twin row by row,
+    the version drawn; inputs given whole or as one value for every row."""
+    n = data.draw(st.integers(1, 600))  # more than one block of 256 rows
+    u32 = st.one_of(st.integers(0, 300), st.integers(0, 1 << 17), st.integers(0, (1 << 32) - 1))
+    sizes = np.array(data.draw(st.lists(u32, min_size=n, max_size=n)), dtype=np.uint64)
+    hw = c.flags.mask(["SLAB_HWCACHE_ALIGN"])
+    flags = data.draw(st.sampled_from([0, hw]))
+    align = np.array(
+        data.draw(st.lists(st.sampled_from([0, 8, 64, 4096]), min_size=n, max_size=n)),
+        dtype=np.uint64,
+    )
+    fp = data.draw(st.sampled_from([-1, 0, 8]))
+    r = slabhw.sweep(sizes, align, flags, 0, fp, config=c)
+    p = c.slub_params()
+    for i in range(n):
+        want = rs.kmem_cache_create(
+            p,
+            rs.SlubArgs(
+                int(sizes[i]),
+                align=int(align[i]),
+                flags=flags,
+                use_freeptr_offset=int(fp >= 0),
+                freeptr_offset=max(fp, 0),
+            ),
+        )
+        assert r["error"][i] == want.error
+        got = (r["size"][i], r["objs_per_slab"][i], r["order"][i], r["offset"][i])
+        assert got == (
+            (0,) * 4 if want.error else (want.size, want.objects, want.order, want.offset)
+        )
+
+
 # ---- every command on every version -------------------------------------------------------
 @pytest.mark.parametrize("version", SLUB_VERSIONS)
 def test_commands_on_every_version(
