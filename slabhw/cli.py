@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from . import __version__, btf, kconfig, slabinfo, snapshot, whereis
+from . import diff as diffmod
 from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
@@ -509,6 +510,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--init-on-alloc", action="store_true", help="v6.18: boot option init_on_alloc=1"
     )
     p.add_argument("--init-on-free", action="store_true", help="v6.18: boot option init_on_free=1")
+
+    p = sub.add_parser(
+        "diff",
+        parents=[common],
+        conflict_handler="resolve",
+        help="two kernels or configurations side by side over a size range",
+        description="Compare two kernels (or two configurations of one) over every object "
+        "size of --sizes: the cache kmem_cache_create would make of each size (slab "
+        "size, objects per slab, order, outcome) and the kmalloc cache that serves it, "
+        "as the ranges of sizes where they differ, and the boot caches each has.  Give "
+        "--kernel, --arch, --nr-cpus or --slab-debug twice (a then b); the other "
+        "options apply to both.",
+        epilog="Example: slabhw diff --kernel v6.1 --kernel v6.12 --arch x86_64 "
+        "--sizes 1:16384.  Exit status 0 whether or not they differ.",
+    )
+    for name, kind, what in (
+        ("--kernel", str, "kernel version"),
+        ("--arch", str, "architecture preset"),
+        ("--nr-cpus", _uint("--nr-cpus", 32), "possible CPUs"),
+        ("--slab-debug", str, "boot option slab_debug= (SLUB; 'off': not given)"),
+    ):
+        p.add_argument(
+            name, type=kind, action="append", default=None, help=f"{what} of a, then of b"
+        )
+    p.add_argument(
+        "--sizes",
+        default="1:8192",
+        help="object sizes LO:HI[:STEP], inclusive (default 1:8192)",
+    )
+    p.add_argument("--align", type=_uint("--align", 32), default=0, help="requested alignment")
+    p.add_argument("--flags", default="0", help="SLAB_* flags of the created caches (names)")
+    p.add_argument(
+        "--limit", type=_uint("--limit", 32), default=40, help="ranges shown per table (40)"
+    )
     return parser
 
 
@@ -753,6 +788,38 @@ def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
+    sizes = diffmod.parse_sizes(args.sizes)
+    sides = []
+    for i in (0, 1):
+        side = argparse.Namespace(**vars(args))
+        for name in ("kernel", "arch", "nr_cpus", "slab_debug"):
+            values = getattr(args, name)
+            if values is not None and len(values) > 2:
+                raise InputError(
+                    f"--{name.replace('_', '-')} given {len(values)} times: once or twice"
+                )
+            default = {"kernel": "v3.16", "arch": "x86_64"}.get(name)
+            value = values[min(i, len(values) - 1)] if values else default
+            if name == "slab_debug" and value == "off":  # this side boots without it
+                value = None
+            setattr(side, name, value)
+        sides.append(_config(side))
+    a, b = sides
+    if a == b:
+        raise InputError(
+            "both sides are the same configuration: give --kernel, --arch, "
+            "--nr-cpus or --slab-debug twice"
+        )
+    computed = []
+    for cfg in sides:
+        flags = cfg.flags.parse(args.flags) if args.flags.strip() else 0
+        computed.append(diffmod.compute(cfg, sizes, args.align, flags))
+    data = diffmod.diff(computed[0], computed[1], sizes)
+    _emit(data, args.json, diffmod.render(data, a, b, args.limit), out)
+    return 0
+
+
 COMMANDS = {
     "create": cmd_create,
     "kmalloc": cmd_kmalloc,
@@ -764,6 +831,7 @@ COMMANDS = {
     "sysfs": cmd_sysfs,
     "crosscheck": cmd_crosscheck,
     "simulate": cmd_simulate,
+    "diff": cmd_diff,
 }
 
 

@@ -223,6 +223,13 @@ COMMAND_OPTIONS: dict[str, list[tuple[str, Any]]] = {
     "slabinfo": [],
     "sysfs": [],
     "config": [],
+    "diff": [
+        ("--sizes", st.sampled_from(["1:64", "1:4096:7", "0:0", "5:1", "1:", ":", "1:2:0", "x"])),
+        ("--flags", NAMES),
+        ("--align", NUM),
+        ("--kernel", st.sampled_from(["v6.1", "v6.12", "v6.18"])),
+        ("--slab-debug", st.sampled_from(["off", "FZPU", ""])),
+    ],
 }
 SWITCHES = st.sampled_from(
     ["--debug", "--slab-nomerge", "--slub-tiny", "--no-zone-dma", "--json", "--no-memcg"]
@@ -235,6 +242,7 @@ COMMANDS: dict[str, Any] = {
     "slabinfo": st.just(()),
     "sysfs": st.just(()),
     "config": st.just(()),
+    "diff": st.just(()),
 }
 
 

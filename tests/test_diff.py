@@ -1,0 +1,75 @@
+"""slabhw diff: two kernels side by side, checked against a range derived by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import run_main
+
+
+def test_v6_1_against_v6_12_calculate_order(capsys: pytest.CaptureFixture[str]) -> None:
+    """calculate_order() changed in 6.7.  Object sizes 10921..12280 are 10928..12280
+    after the 8-byte alignment; with 2 CPUs min_objects is 4 * (fls(2) + 1) = 12,
+    capped by order_objects(3, size) = 2.
+
+    6.1: calc_slab_order(size, min_objects 2, 3, fraction) starts at get_order(2 *
+    size) = 3, where 32768 % size (10912 for 10928) exceeds 32768 / 16, / 8 and / 4;
+    min_objects drops to 1 and the last resort calc_slab_order(size, 1, 3, 1) takes
+    get_order(size) = 2: one object in 16 KiB.  6.12: the min order is
+    get_order(2 * size) = 3 and fraction 2 accepts 10912 <= 16384: two objects in
+    32 KiB.  From 12281 (size 12288) 6.1 finds order 3 too (32768 % 12288 = 8192 <=
+    32768 / 4), so the range ends at 12280.  The kmalloc caches agree; 6.12 adds
+    kmalloc_buckets (CONFIG_SLAB_BUCKETS, 6.11)."""
+    argv = ["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--nr-cpus", "2"]
+    rc, out, err = run_main([*argv, "--sizes", "1:16384", "--json"], capsys)
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["create_ranges"] == [
+        {
+            "from": 10921,
+            "to": 12280,
+            "sizes": 1360,
+            "changed": ["objs_per_slab", "order"],
+            "a": {"size": 10928, "objs_per_slab": 1, "order": 2, "error": 0},
+            "b": {"size": 10928, "objs_per_slab": 2, "order": 3, "error": 0},
+        }
+    ]
+    assert data["kmalloc_ranges"] == []
+    assert data["boot_caches"]["only_b"] == ["kmalloc_buckets"]
+    assert data["summary"]["create_order_differs"] == 1360
+    rc, out, _ = run_main([*argv, "--sizes", "10900:10930"], capsys)
+    assert "    10921-10930  objs 1 -> 2, order 2 -> 3" in out
+
+
+def test_page_size_changes_the_kmalloc_caches(capsys: pytest.CaptureFixture[str]) -> None:
+    """arm64 with 4K and 16K pages: an 8-byte object's slab holds 4096 / 8 = 512 or
+    16384 / 8 = 2048 objects; above 8192 bytes the 4K kernel's kmalloc-8k is the
+    largest cache (KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1), so 8193..16384 go to the
+    page allocator there and to kmalloc-16k with 16K pages."""
+    argv = ["diff", "--kernel", "v6.18", "--arch", "arm64", "--arch", "arm64-16k"]
+    rc, out, err = run_main([*argv, "--nr-cpus", "2", "--sizes", "1:16384", "--json"], capsys)
+    assert rc == 0, err
+    data = json.loads(out)
+    first = data["create_ranges"][0]
+    assert (first["from"], first["to"], first["a"]["objs_per_slab"]) == (1, 8, 512)
+    assert first["b"]["objs_per_slab"] == 2048
+    last = data["kmalloc_ranges"][-1]
+    assert (last["from"], last["to"]) == (8193, 16384)
+    assert (last["a"]["cache"], last["b"]["cache"]) == ("(page allocator)", "kmalloc-16k")
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["diff", "--kernel", "v6.18"], "same configuration"),
+        (["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--sizes", "9:1"], "LO <= HI"),
+        (["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--sizes", "1:2:0"], "step above 0"),
+        (["diff", "--kernel", "v6.1", "--kernel", "v6.6", "--kernel", "v6.12"], "once or twice"),
+        (["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--sizes", "0:4294967295"], "at most"),
+    ],
+)
+def test_diff_mistakes(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run_main(argv, capsys)
+    assert rc == 2 and words in err and err.count("\n") == 1
