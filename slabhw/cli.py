@@ -511,9 +511,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--init-on-free", action="store_true", help="v6.18: boot option init_on_free=1")
 
+    # its own copy of the shared options: "resolve" rewrites the actions it replaces,
+    # and the actions of a parent are shared by every subcommand built from it
+    diff_common = _Parser(add_help=False)
+    _config_options(diff_common)
+    diff_common.add_argument("--json", action="store_true", help="machine-readable output")
     p = sub.add_parser(
         "diff",
-        parents=[common],
+        parents=[diff_common],
         conflict_handler="resolve",
         help="two kernels or configurations side by side over a size range",
         description="Compare two kernels (or two configurations of one) over every object "
