@@ -16,6 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .creation import NATURAL, Creation, CreationBackport
+from .creations_v6_1 import CREATION_BACKPORTS_V6_1, CREATIONS_V6_1
+from .versions.preset import KernelPreset
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -142,38 +146,14 @@ def lookup(version: str, name: str) -> Entry | None:
 
 
 # ---- symbolic creation inputs of merged caches -----------------------------------------
-NATURAL = -1  # align = __alignof__(struct): BTF's natural alignment (a lower bound)
-
-
-@dataclass(frozen=True)
-class Creation:
-    """One kmem_cache_create call, symbolically: the size is sizeof(struct) (BTF), a
-    constant, or set at run time (then ``runtime`` says how, and no merge is
-    predicted); ``align`` a number, NATURAL, or an expression of the target
-    (``align_expr``: SMP_CACHE_BYTES, PAGE_SIZE, a multiple of sizeof(long))."""
-
-    struct: str | None = None
-    count: int = 0  # elements of a flexible tail of struct ``elem`` (struct_size)
-    elem: str | None = None
-    size: int | None = None
-    size_expr: str = ""  # a constant of the target (PAGE_SIZE)
-    runtime: str = ""
-    align: int = 0
-    align_expr: str = ""
-    flags: tuple[str, ...] = ()
-    ctor: bool = False
-    usersize: int = 0
-    args: str = ""  # kmem_cache_args beyond these (JSON), when the call uses them
-    source: str = ""
-
-
-# lib/sg_pool.c: sgpool-N (N struct scatterlist, 32 bytes each), block/bio.c:
-# biovec-N (N struct bio_vec, 16 bytes); both SLAB_HWCACHE_ALIGN | SLAB_PANIC
+# lib/sg_pool.c: sgpool-N (N struct scatterlist, 32 bytes each; SLAB_HWCACHE_ALIGN
+# only, sg_pool_init), block/bio.c: biovec-N (N struct bio_vec, 16 bytes;
+# SLAB_HWCACHE_ALIGN | SLAB_PANIC, biovec_init_pool)
 _SIZED_FAMILIES: dict[str, Creation] = {
     **{
         f"sgpool-{n}": Creation(
             size=32 * n,
-            flags=("SLAB_HWCACHE_ALIGN", "SLAB_PANIC"),
+            flags=("SLAB_HWCACHE_ALIGN",),
             source="lib/sg_pool.c sg_pool_init: n * sizeof(struct scatterlist)",
         )
         for n in (8, 16, 32, 64, 128)
@@ -1067,6 +1047,19 @@ CREATIONS_V6_18: dict[str, Creation] = _SIZED_FAMILIES | {
 
 # sgpool and biovec are sized alike in every modelled SLUB version; the rest is 6.18's
 CREATIONS: dict[str, dict[str, Creation]] = {
-    **{v: _SIZED_FAMILIES for v in ("v5.10", "v5.15", "v6.1", "v6.6", "v6.12")},
+    **{v: _SIZED_FAMILIES for v in ("v5.10", "v5.15", "v6.6", "v6.12")},
+    "v6.1": CREATIONS_V6_1,
     "v6.18": CREATIONS_V6_18,
 }
+# the stable releases of a line that changed creation calls (newest rules in the table)
+CREATION_BACKPORTS: dict[str, list[CreationBackport]] = {"v6.1": CREATION_BACKPORTS_V6_1}
+
+
+def creations_for(preset: KernelPreset) -> dict[str, Creation]:
+    """The catalogue's creation calls as the preset's stable release makes them: the
+    line's table, with the calls of backports later than its sublevel undone."""
+    table = CREATIONS.get(preset.name, {})
+    for b in sorted(CREATION_BACKPORTS.get(preset.name, []), key=lambda b: -b.sublevel):
+        if preset.sublevel < b.sublevel:
+            table = table | b.before
+    return table

@@ -18,6 +18,7 @@ from typing import Any
 from . import _core, btf
 from . import catalogue as cat
 from .config import KernelConfig
+from .creation import NATURAL, Creation
 from .errors import InputError
 from .kconfig import config_from_snapshot
 from .reference_slub import SlubArgs, SlubLayout, SlubParams, calculate_alignment
@@ -249,7 +250,7 @@ def crosscheck(
 
 
 def merge_targets(
-    cfg: KernelConfig, creations: dict[str, cat.Creation | None], btf_index: btf.Btf | None
+    cfg: KernelConfig, creations: dict[str, Creation | None], btf_index: btf.Btf | None
 ) -> dict[str, tuple[str | None, str]]:
     """find_mergeable()'s target for each creation call: (the unique id of the cache of
     the same SLAB_MERGE_SAME flags and the request's slab size, ''), or (None, why it
@@ -280,7 +281,7 @@ def merge_targets(
         except InputError as exc:
             out[name] = None, str(exc)
             continue
-        if c.align == cat.NATURAL:
+        if c.align == NATURAL:
             align = natural
         else:
             align = constants.get(c.align_expr) if c.align_expr else c.align
@@ -302,7 +303,7 @@ def _merge_predictions(
     (catalogue.CREATIONS, sizes from BTF).  Returns the checks and, for each link not
     predicted, why."""
     aliases: dict[str, str] = snap.get("aliases") or {}
-    creations = cat.CREATIONS.get(cfg.preset.name, {})
+    creations = cat.creations_for(cfg.preset)
     targets = merge_targets(cfg, {n: creations.get(n) for n in sorted(aliases)}, btf_index)
     checks: list[Check] = []
     missed: dict[str, str] = {}
@@ -314,7 +315,7 @@ def _merge_predictions(
     return checks, missed
 
 
-def _unpredictable(c: cat.Creation | None, btf_index: btf.Btf | None) -> str:
+def _unpredictable(c: Creation | None, btf_index: btf.Btf | None) -> str:
     """Why a link's merge cannot be predicted from the catalogue's side ('' when it
     may be: BTF lookups can still fail)."""
     if c is None:

@@ -28,6 +28,7 @@ from typing import Any
 from . import btf, kconfig
 from . import catalogue as cat
 from .allocators import AllocatorKernel, allocator_of
+from .creation import Creation
 from .crosscheck import merge_targets
 from .errors import InputError, KernelError
 from .parse import parse_uint
@@ -256,11 +257,11 @@ def catalogue_tenants(
     cache as KMEM_CACHE(type): the unique id and their names; None when the version
     has no catalogue of merged caches."""
     cfg = kernel.config
-    creations = cat.CREATIONS.get(cfg.preset.name)
+    creations = cat.creations_for(cfg.preset)
     if not creations or len(creations) < 20:  # only sized families: no real answer
         return None
     names = cfg.flags.format(cfg.flags.parse(flags))
-    mine = cat.Creation(  # the size is known (with any --flex tail): no lookup
+    mine = Creation(  # the size is known (with any --flex tail): no lookup
         size=what.size,
         align=what.align,
         flags=tuple(n for n in names.split("|") if n.startswith("SLAB_")),
