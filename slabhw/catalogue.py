@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .creation import NATURAL, Creation, CreationBackport
 from .creations_v6_1 import CREATION_BACKPORTS_V6_1, CREATIONS_V6_1
+from .creations_v6_12 import CREATION_BACKPORTS_V6_12, CREATIONS_V6_12
 from .versions.preset import KernelPreset
 
 
@@ -1047,12 +1048,16 @@ CREATIONS_V6_18: dict[str, Creation] = _SIZED_FAMILIES | {
 
 # sgpool and biovec are sized alike in every modelled SLUB version; the rest is 6.18's
 CREATIONS: dict[str, dict[str, Creation]] = {
-    **{v: _SIZED_FAMILIES for v in ("v5.10", "v5.15", "v6.6", "v6.12")},
+    **{v: _SIZED_FAMILIES for v in ("v5.10", "v5.15", "v6.6")},
     "v6.1": CREATIONS_V6_1,
+    "v6.12": CREATIONS_V6_12,
     "v6.18": CREATIONS_V6_18,
 }
 # the stable releases of a line that changed creation calls (newest rules in the table)
-CREATION_BACKPORTS: dict[str, list[CreationBackport]] = {"v6.1": CREATION_BACKPORTS_V6_1}
+CREATION_BACKPORTS: dict[str, list[CreationBackport]] = {
+    "v6.1": CREATION_BACKPORTS_V6_1,
+    "v6.12": CREATION_BACKPORTS_V6_12,
+}
 
 
 def creations_for(preset: KernelPreset) -> dict[str, Creation]:

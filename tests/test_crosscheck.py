@@ -288,3 +288,31 @@ def test_debian_6_1_merges_predicted_from_its_btf() -> None:
     old = crosscheck(snap, "v6.1.190", btf_index=facts)  # type: ignore[arg-type]
     wrong = sorted(c.cache for c in old.merge_checks if not c.ok)
     assert wrong == ["merge ip6_mrt_cache", "merge ip_mrt_cache"]
+
+
+def test_debian_6_12_merges_predicted_from_its_btf() -> None:
+    """Issue 9, step 4: Debian's 6.12.117 with the BTF facts of its image (94 types):
+    111 of the 113 alias links predicted (98%), every one right; the LSM blob caches
+    are sized at boot.  mfc_cache and mfc6_cache share :A-0000192 with cred because
+    stable 6.12.112 gave them SLAB_ACCOUNT; as 6.12.111 they would not."""
+    from slabhw import snapshot
+
+    data = Path(__file__).parent / "data"
+    snap = snapshot.load(str(data / "debian-6.12.117-amd64-smp2-default.json.gz"))
+    facts = FactsBtf(data / "btf-facts-debian-6.12.117-amd64.json")
+    report = crosscheck(snap, btf_index=facts)  # type: ignore[arg-type]
+    summary = report.as_json()
+    assert (summary["merges_total"], summary["merges_predicted"], summary["merges_matched"]) == (
+        113,
+        111,
+        111,
+    )
+    assert report.ok and sorted(summary["merges_unpredicted"]) == [
+        "lsm_file_cache",
+        "lsm_inode_cache",
+    ]
+    mfc = next(c for c in report.merge_checks if c.cache == "merge mfc_cache")
+    assert mfc.predicted == mfc.seen == ":A-0000192"
+    old = crosscheck(snap, "v6.12.111", btf_index=facts)  # type: ignore[arg-type]
+    wrong = sorted(c.cache for c in old.merge_checks if not c.ok)
+    assert wrong == ["merge mfc6_cache", "merge mfc_cache"]

@@ -35,12 +35,12 @@ DEBIAN = {
     "debian-6.1.192-amd64-smp2-slub_debug-FZPU.json.gz": ("6.1.192", "x86_64", 199, 54, 0),
     "debian-6.1.192-amd64-smp2-slub_debug-FZ-list.json.gz": ("6.1.192", "x86_64", 145, 54, 16),
     "debian-6.1.192-amd64-smp4-default.json.gz": ("6.1.192", "x86_64", 145, 54, 16),
-    "debian-6.12.117-amd64-smp2-default.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
+    "debian-6.12.117-amd64-smp2-default.json.gz": ("6.12.117", "x86_64", 178, 55, 16),
     "debian-6.12.117-amd64-smp2-slab_nomerge.json.gz": ("6.12.117", "x86_64", 235, 55, 0),
     "debian-6.12.117-amd64-smp2-slub_debug-FZPU.json.gz": ("6.12.117", "x86_64", 235, 55, 0),
-    "debian-6.12.117-amd64-smp2-slub_debug-FZ-list.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
-    "debian-6.12.117-amd64-smp4-default.json.gz": ("6.12.117", "x86_64", 178, 55, 9),
-    "debian-6.12.117-arm64-smp2-default.json.gz": ("6.12.117", "arm64", 178, 55, 9),
+    "debian-6.12.117-amd64-smp2-slub_debug-FZ-list.json.gz": ("6.12.117", "x86_64", 178, 55, 16),
+    "debian-6.12.117-amd64-smp4-default.json.gz": ("6.12.117", "x86_64", 178, 55, 16),
+    "debian-6.12.117-arm64-smp2-default.json.gz": ("6.12.117", "arm64", 178, 55, 16),
 }
 
 
