@@ -349,6 +349,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ctor", action="store_true", help="the cache has a constructor")
     p.add_argument(
+        "--usercopy",
+        metavar="OFFSET,SIZE",
+        default=None,
+        help="KMEM_CACHE_USERCOPY's region (a cache with one is never merged)",
+    )
+    p.add_argument(
+        "--via",
+        choices=("both", "cache", "kmalloc"),
+        default="both",
+        help="the type's own cache, kmalloc, or both (default)",
+    )
+    p.add_argument(
         "--flex",
         type=_uint("--flex"),
         default=0,
@@ -630,8 +642,24 @@ def cmd_whereis(args: argparse.Namespace, out: IO[str]) -> int:
     what = whereis.subject(args.what, cfg.version, args.btf, args.flex, args.align)
     kernel = allocator_of(cfg).boot(cfg)
     gfps = None if args.gfp is None else tuple("" if g == "kernel" else g for g in args.gfp)
+    usercopy = None
+    if args.usercopy is not None:
+        offset, sep, size = args.usercopy.partition(",")
+        if not sep:
+            raise InputError(f"--usercopy {args.usercopy!r} is not OFFSET,SIZE")
+        usercopy = (
+            parse_uint(offset, "--usercopy offset", bits=32),
+            parse_uint(size, "--usercopy size", bits=32),
+        )
     data = whereis.place(
-        kernel, what, flags=args.flags, ctor=args.ctor, caller=args.caller, gfps=gfps
+        kernel,
+        what,
+        flags=args.flags,
+        ctor=args.ctor,
+        caller=args.caller,
+        gfps=gfps,
+        usercopy=usercopy,
+        via=args.via,
     )
     if snap is not None:
         whereis.compare(data, snap)

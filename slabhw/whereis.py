@@ -137,9 +137,12 @@ def place(
     ctor: bool,
     caller: int | None,
     gfps: tuple[str, ...] | None,
+    usercopy: tuple[int, int] | None = None,
+    via: str = "both",
 ) -> dict[str, Any]:
-    """Where ``what`` lands: its own cache (KMEM_CACHE) when it is a type, and the
-    kmalloc cache of each GFP type."""
+    """Where ``what`` lands: its own cache (KMEM_CACHE, or KMEM_CACHE_USERCOPY with
+    ``usercopy`` = (useroffset, usersize)) when it is a type, and the kmalloc cache of
+    each GFP type; ``via`` "cache" or "kmalloc" keeps one of the two."""
     out: dict[str, Any] = {
         "kernel": f"{kernel.config.version} {kernel.config.arch.name}",
         "type": what.name or None,
@@ -149,11 +152,24 @@ def place(
         "flex_elem": what.flex_elem,
         "btf": what.source if what.name else None,
     }
-    if what.name:
+    useroffset, usersize = usercopy or (0, 0)
+    if usersize and useroffset + usersize > what.size:
+        raise InputError(
+            f"--usercopy {useroffset},{usersize} reaches past the {what.size}-byte object"
+        )
+    if usercopy is not None:
+        out["usercopy"] = {"useroffset": useroffset, "usersize": usersize}
+    if what.name and via != "kmalloc":
         cache_name = what.name.split(" ", 1)[1]
         try:
             cache = kernel.kmem_cache_create(
-                cache_name, what.size, what.align, flags, (lambda obj: None) if ctor else None
+                cache_name,
+                what.size,
+                what.align,
+                flags,
+                (lambda obj: None) if ctor else None,
+                useroffset=useroffset,
+                usersize=usersize,
             )
         except KernelError as exc:
             out["kmem_cache"] = {"error": exc.message}
@@ -177,9 +193,16 @@ def place(
                     out["kmem_cache"]["catalogue"] = catalogue_tenants(
                         kernel, what, cache_name, flags
                     )
+                elif not merged:
+                    out["kmem_cache"]["catalogue"] = {
+                        "unique_id": None,
+                        "co_tenants": [],
+                        "why": "slab_unmergeable(): never merged (a usercopy region, a "
+                        "constructor, or a SLAB_NEVER_MERGE flag)",
+                    }
     kernel.kmalloc_slab(what.size)  # a size the target cannot hold is the user's error
     rows: list[dict[str, Any]] = []
-    for gfp, label in GFP_TYPES:
+    for gfp, label in GFP_TYPES if via != "cache" else ():
         if gfps is not None and gfp not in gfps:
             continue
         try:
@@ -320,7 +343,8 @@ def render(data: dict[str, Any]) -> str:
             real = kc.get("seen")
             if real is not None:
                 lines.append("  " + _seen_text(kc["name"], real))
-    lines.append("kmalloc:")
+    if data["kmalloc"]:
+        lines.append("kmalloc:")
     for row in data["kmalloc"]:
         if "geometry" in row:
             lines.append(f"  {row['gfp']:<18} {row['cache']:<20} {_geometry_text(row['geometry'])}")

@@ -214,6 +214,8 @@ COMMAND_OPTIONS: dict[str, list[tuple[str, Any]]] = {
         ("--caller", NUM),
     ],
     "whereis": [
+        ("--usercopy", st.sampled_from(["0,8", "8,8", "x", "1,", ",2", "0,99999999999"])),
+        ("--via", st.sampled_from(["cache", "kmalloc", "both", "nope"])),
         ("--flags", NAMES),
         ("--align", NUM),
         ("--flex", NUM),

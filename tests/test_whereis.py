@@ -182,3 +182,21 @@ def test_co_tenants_from_the_catalogue(capsys: pytest.CaptureFixture[str], tmp_p
         "unique_id": ":0000192",
         "co_tenants": [],
     }
+
+
+def test_usercopy_and_via(capsys: pytest.CaptureFixture[str], sample_btf: str) -> None:
+    """KMEM_CACHE_USERCOPY: slab_unmergeable() refuses a cache with a usercopy region
+    (s->usersize), so the type keeps a cache of its own and the answer says why;
+    --via keeps one of the two answers; a region past the object is a mistake."""
+    base = ["whereis", "struct pair", "--btf", sample_btf, "--kernel", "v6.18"]
+    rc, out, err = run_main([*base, "--usercopy", "8,8", "--via", "cache", "--json"], capsys)
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["usercopy"] == {"useroffset": 8, "usersize": 8}
+    assert data["kmem_cache"]["merged_into"] is None and data["kmalloc"] == []
+    assert "slab_unmergeable" in data["kmem_cache"]["catalogue"]["why"]
+    rc, out, _ = run_main([*base, "--via", "kmalloc", "--json"], capsys)
+    assert rc == 0 and "kmem_cache" not in json.loads(out) and json.loads(out)["kmalloc"]
+    for bad, words in (("0,4096", "reaches past"), ("8", "OFFSET,SIZE"), ("-1,2", "negative")):
+        rc, _, err = run_main([*base, f"--usercopy={bad}"], capsys)
+        assert rc == 2 and words in err, err
