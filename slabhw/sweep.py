@@ -26,6 +26,11 @@ from .parse import parse_uint
 from .textio import bounded_lines, shown
 
 
+# tools/mm/slabinfo.c's Loss and %Ef, for one slab: the bytes of the slab's pages
+# that no object's requested size uses, and the share (integer percent) it does use
+WASTE_COLUMNS = ("loss_per_slab", "efficiency_pct")
+
+
 @dataclass(frozen=True)
 class SweepKind:
     """The sweep contract of one allocator: input columns, computed columns (with the
@@ -38,7 +43,17 @@ class SweepKind:
 
     @property
     def result_columns(self) -> tuple[str, ...]:
-        return tuple(col for col, _ in self.results)
+        """The computed columns: the layout's fields, then the waste of one slab in
+        tools/mm/slabinfo.c's terms (empty on error rows, as the fields are)."""
+        return tuple(col for col, _ in self.results) + WASTE_COLUMNS
+
+    @property
+    def order_column(self) -> str:
+        return "gfporder" if self.allocator == "SLAB" else "order"
+
+    @property
+    def objects_column(self) -> str:
+        return "num" if self.allocator == "SLAB" else "objs_per_slab"
 
     @property
     def echo_columns(self) -> tuple[str, ...]:
@@ -250,8 +265,24 @@ def sweep(
             progress(stop, n)
     for column, field in kind.results:
         columns[column] = fields[field]
+    columns.update(_waste(columns, kind, cfg.arch.page_size))
     columns["error"] = fields["error"]
     return SweepResult(kind, columns)
+
+
+def _waste(
+    columns: dict[str, np.ndarray[Any, Any]], kind: SweepKind, page_size: int
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Per slab, as slabinfo.c counts a cache's Loss and %Ef: slab bytes
+    (PAGE_SIZE << order) less objects * object_size, and objects * object_size * 100
+    / slab bytes; 0 where the row failed."""
+    order, objects = columns[kind.order_column], columns[kind.objects_column]
+    slab = np.left_shift(np.int64(page_size), order)
+    used = objects * columns["object_size"].astype(np.int64)
+    ok = objects > 0
+    loss = np.where(ok, slab - used, 0)
+    efficiency = np.where(ok, used * 100 // np.where(ok, slab, 1), 0)
+    return {"loss_per_slab": loss, "efficiency_pct": efficiency}
 
 
 # ---- CSV ------------------------------------------------------------------------------
@@ -438,7 +469,7 @@ def _sliced(result: Rows, start: int, stop: int) -> Rows:
 def format_rows(result: Rows, kind: SweepKind = SLAB_SWEEP) -> list[str]:
     """CSV lines (with newline) for sweep results; error rows leave results empty and
     an absent freeptr_offset is an empty cell."""
-    nres = len(kind.results)
+    nres = len(kind.result_columns)
     names = OUTCOME_NAMES
     if kind is SLAB_SWEEP:
         ok = "%d,%d,%#x,%d," + ",".join(["%d"] * nres) + ",0\n"

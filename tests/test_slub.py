@@ -461,11 +461,12 @@ def test_sweep_cli_v618(
     assert lines[0] == (
         "object_size,align_arg,flags,ctor,freeptr_offset,align,size,inuse,"
         "offset,red_left_pad,objs_per_slab,order,min_partial,cpu_partial,"
-        "sheaf_capacity,error"
+        "sheaf_capacity,loss_per_slab,efficiency_pct,error"
     )
-    assert lines[1] == "96,0,0x200,1,,8,104,96,96,0,39,0,5,120,0,0"  # anon_vma
-    assert lines[2] == "100,0,0x0,0,,8,104,104,48,0,39,0,5,120,0,0"  # pointer mid-object
-    assert lines[3] == "192,0,0x210,0,8,64,192,192,8,0,21,0,5,120,0,0"
+    # loss: 4096 - objects * object_size (4096 - 39 * 96 = 352); %Ef: 3744 * 100 // 4096
+    assert lines[1] == "96,0,0x200,1,,8,104,96,96,0,39,0,5,120,0,352,91,0"  # anon_vma
+    assert lines[2] == "100,0,0x0,0,,8,104,104,48,0,39,0,5,120,0,196,95,0"  # mid-object fp
+    assert lines[3] == "192,0,0x210,0,8,64,192,192,8,0,21,0,5,120,0,64,98,0"
     rc, out, err = run_main(
         ["sweep", "--kernel", "v6.18", "--nr-cpus", "2"],
         capsys,

@@ -31,7 +31,8 @@ NR = ["--nr-cpus", "4"]
 
 OUTPUT = (
     "object_size,align_arg,flags,ctor,align,size,obj_offset,num,gfporder,colour,"
-    "colour_off,off_slab,freelist_size,limit,batchcount,shared,error"
+    "colour_off,off_slab,freelist_size,limit,batchcount,shared,loss_per_slab,"
+    "efficiency_pct,error"
 ).split(",")
 COMPUTED = OUTPUT[4:-1]
 
