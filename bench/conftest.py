@@ -18,6 +18,8 @@ RATIOS = [
     ("calculate_alignment_c", "numpy_copyto", 1.0),
     ("calculate_alignment_api", "numpy_copy", 1.0),
     ("sweep_api", "sweep_c", 0.8),
+    ("parquet_sweep", "parquet_pyarrow", 0.67),
+    ("csv_sweep", "csv_pyarrow", 0.67),
     ("sweep_slub_api[v6.18]", "sweep_slub_c[v6.18]", 0.8),
     ("calculate_alignment_c", "calculate_alignment_reference", 100.0),
     ("sweep_c", "sweep_reference", None),

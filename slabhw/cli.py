@@ -8,13 +8,16 @@ panic, hang or trap, reported in the kernel's words); 2 a mistake in the request
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from . import __version__, btf, kconfig, slabinfo, snapshot, whereis
+import numpy as np
+
+from . import __version__, btf, columnar, kconfig, slabinfo, snapshot, whereis
 from . import diff as diffmod
 from .allocators import allocator_of
 from .config import ALL_SWITCHES, KernelConfig
@@ -33,7 +36,7 @@ from .sweep import (
     to_records,
     write_csv,
 )
-from .textio import bounded_lines, open_text, output_file
+from .textio import bounded_lines, open_text, output_file, output_path
 from .versions import PRESETS, get_preset
 
 
@@ -489,8 +492,22 @@ def build_parser() -> argparse.ArgumentParser:
         "division by zero; computed columns are empty on error rows.  --json writes "
         "a list of objects instead of CSV.",
     )
-    p.add_argument("--input", default="-", help="input CSV file (default -, stdin)")
-    p.add_argument("--output", default="-", help="output file (default -, stdout)")
+    p.add_argument(
+        "--input",
+        default="-",
+        help="input file (default -, stdin): CSV, or Parquet by its .parquet/.pq extension",
+    )
+    p.add_argument(
+        "--output",
+        default="-",
+        help="output file (default -, stdout): CSV, or Parquet by its .parquet/.pq extension",
+    )
+    p.add_argument(
+        "--input-format", choices=("csv", "parquet"), default=None, help="override the extension"
+    )
+    p.add_argument(
+        "--format", choices=("csv", "parquet"), default=None, help="output format (override)"
+    )
     p.add_argument(
         "--no-progress",
         action="store_true",
@@ -691,15 +708,47 @@ def cmd_config(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+_PARQUET = (".parquet", ".pq")
+
+
+def _format_of(path: str, given: str | None, what: str) -> str:
+    """csv or parquet: as given, else by the file's extension (- is CSV)."""
+    if given:
+        return given
+    return "parquet" if path.lower().endswith(_PARQUET) else "csv"
+
+
 def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
     kind = kind_of(cfg)
+    in_format = _format_of(args.input, args.input_format, "input")
+    out_format = "json" if args.json else _format_of(args.output, args.format, "output")
+    if "parquet" in (in_format, out_format) and "-" in (
+        args.input if in_format == "parquet" else "",
+        args.output if out_format == "parquet" else "",
+    ):
+        raise InputError("Parquet needs a file (--input FILE / --output FILE), not -")
     progress = None if args.no_progress else terminal_progress()
-    rows = 0
-    with open_text(args.input) as src, output_file(args.output, out) as sink:
+    with contextlib.ExitStack() as stack:
+        if in_format == "parquet":
+            chunks = columnar.iter_parquet(args.input, cfg)
+        else:
+            chunks = iter_csv(stack.enter_context(open_text(args.input)), cfg)
+        if out_format == "parquet":
+            target = stack.enter_context(output_path(args.output))
+            parquet = columnar.ParquetSink(target)
+            for columns in chunks:
+                result = sweep(*columns, config=cfg)
+                parquet.write(result)
+                if progress:
+                    progress(parquet.rows, 0)
+            parquet.close(sweep(np.zeros(0, np.uint64), config=cfg))
+            return 0
+        sink = stack.enter_context(output_file(args.output, out))
+        rows = 0
         # a chunk is read and checked before its results are written: a mistake in
         # the first chunk's rows leaves no output at all
-        for n, columns in enumerate(iter_csv(src, cfg)):
+        for n, columns in enumerate(chunks):
             result = sweep(*columns, config=cfg)
             if n == 0:
                 sink.write("[" if args.json else ",".join(kind.output_columns) + "\n")

@@ -25,7 +25,6 @@ from .errors import OUTCOME_NAMES, InputError
 from .parse import parse_uint
 from .textio import bounded_lines, shown
 
-
 # tools/mm/slabinfo.c's Loss and %Ef, for one slab: the bytes of the slab's pages
 # that no object's requested size uses, and the share (integer percent) it does use
 WASTE_COLUMNS = ("loss_per_slab", "efficiency_pct")

@@ -115,20 +115,13 @@ def gunzip(data: bytes, path: str, what: str, limit: int = MAX_FILE) -> bytes:
 
 
 @contextlib.contextmanager
-def output_file(path: str, out: IO[str]) -> Iterator[IO[str]]:
-    """Where a command writes: ``out`` for ``-``, else a file written beside ``path``
-    and renamed onto it when the command succeeds (a failed run leaves no half file)."""
-    if path == "-":
-        yield out
-        return
-    if os.path.exists(path) and not os.path.isfile(path):  # /dev/null, a FIFO, a tty
+def output_path(path: str) -> Iterator[str]:
+    """A temporary path beside ``path`` for a writer that wants a file name; it is
+    renamed onto ``path`` when the block succeeds (a failed run leaves no half file,
+    nor the temporary one).  A special file (/dev/null, a FIFO) is written directly."""
+    if os.path.exists(path) and not os.path.isfile(path):
         try:
-            f = open(path, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise InputError(f"cannot write {path}: {_strerror(exc)}") from None
-        try:
-            with f:
-                yield f
+            yield path
         except OSError as exc:
             raise InputError(f"cannot write {path}: {_strerror(exc)}") from None
         return
@@ -141,11 +134,26 @@ def output_file(path: str, out: IO[str]) -> Iterator[IO[str]]:
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)  # as open() would have made it
-        with open(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
+        os.close(fd)
+        yield tmp
         os.replace(tmp, path)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {_strerror(exc)}") from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def output_file(path: str, out: IO[str]) -> Iterator[IO[str]]:
+    """Where a command writes text: ``out`` for ``-``, else ``output_path``'s file."""
+    if path == "-":
+        yield out
+        return
+    with output_path(path) as target:
+        try:
+            f = open(target, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {_strerror(exc)}") from None
+        with f:
+            yield f

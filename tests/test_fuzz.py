@@ -495,3 +495,34 @@ def test_installed_command_on_a_full_disk() -> None:
         )
     check_contract(["slabinfo"], proc.returncode, proc.stderr.decode())
     assert proc.returncode == 2 and b"No space left on device" in proc.stderr
+
+
+@FUZZ
+@given(st.data())
+def test_hostile_parquet(tmp_path_factory: Any, data: st.DataObject) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path_factory.mktemp("pq") / "in.parquet"
+    how = data.draw(st.sampled_from(["table", "truncate", "bytes"]))
+    columns = {
+        "object_size": st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))),
+        "align": st.lists(st.one_of(st.none(), st.integers(-5, 2**40))),
+        "flags": st.lists(st.one_of(st.none(), NAMES)),
+        "ctor": st.lists(st.one_of(st.none(), st.integers(-1, 3))),
+        "bogus": st.lists(st.integers(0, 9)),
+    }
+    chosen = data.draw(st.lists(st.sampled_from(sorted(columns)), min_size=1, unique=True))
+    n = data.draw(st.integers(0, 5))
+    table = pa.table(
+        {c: pa.array(data.draw(columns[c].filter(lambda v: len(v) >= n))[:n]) for c in chosen}
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    raw = sink.getvalue()
+    if how == "truncate":
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
+    elif how == "bytes":
+        raw = data.draw(st.binary(max_size=200))
+    path.write_bytes(raw)
+    kernel = data.draw(st.sampled_from(["v3.16", "v6.18"]))
+    run_inprocess(["sweep", "--kernel", kernel, "--input", str(path)])
