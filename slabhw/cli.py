@@ -732,6 +732,8 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     with contextlib.ExitStack() as stack:
         if in_format == "parquet":
             chunks = columnar.iter_parquet(args.input, cfg)
+        elif args.input != "-":  # a file: pyarrow parses it (falling back to slabhw's reader)
+            chunks = columnar.iter_csv_file(args.input, cfg)
         else:
             chunks = iter_csv(stack.enter_context(open_text(args.input)), cfg)
         if out_format == "parquet":
@@ -757,7 +759,10 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
                     sink.write((", " if rows else "") + json.dumps(record))
                     rows += 1
             else:
-                write_csv(sink, result, kind, header=False)
+                if columnar.has_arrow():
+                    sink.write(columnar.csv_text(result))
+                else:
+                    write_csv(sink, result, kind, header=False)
                 rows += len(result)
             if progress:
                 progress(rows, 0)

@@ -31,6 +31,15 @@ def arrow() -> Any:
     return pa, pq
 
 
+def has_arrow() -> bool:
+    """Whether pyarrow is installed (the CSV fast paths use it when it is)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def iter_parquet(
     path: str, config: KernelConfig, rows: int = READ_ROWS
 ) -> Iterator[tuple[np.ndarray[Any, Any], ...]]:
@@ -171,3 +180,168 @@ class ParquetSink:
         if self.writer is None:
             self.write(empty)
         self.writer.close()
+
+
+# ---- CSV through pyarrow: the fast path for files --------------------------------------
+CSV_BLOCK = 8 << 20  # bytes per block pyarrow parses (about a million rows)
+
+
+def iter_csv_file(path: str, config: KernelConfig) -> Iterator[tuple[np.ndarray[Any, Any], ...]]:
+    """The input columns of a CSV file, as ``sweep.iter_csv`` gives them, parsed by
+    pyarrow a block at a time: the cells as strings, numbers converted by Arrow where
+    every cell of a column is plain decimal, else by slabhw's own parser (the same
+    messages, each naming its line).  On anything pyarrow refuses (a row of the
+    wrong width, bytes that are not UTF-8, a line longer than a block), the file is
+    read again by ``iter_csv`` from the first row not yet given, so the mistake is
+    named exactly as the CSV contract names it."""
+    from .sweep import iter_csv
+    from .textio import open_text
+
+    try:
+        pa, _ = arrow()
+        import pyarrow.csv as pacsv
+    except InputError:  # no pyarrow: the Python reader does it all
+        with open_text(path) as stream:
+            yield from iter_csv(stream, config)
+        return
+    kind = kind_of(config)
+    done = 0  # rows given so far
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in kind.inputs},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        head = _checked_header(reader.schema.names, kind, config)
+        given = False
+        for batch in reader:
+            yield _csv_batch(batch, head, done + 2, kind, config)
+            given = True
+            done += batch.num_rows
+        if not given:  # a header alone: one empty chunk, as iter_csv gives
+            from .sweep import _columns
+
+            yield _columns(head, [], 2, kind, config)
+        return
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (pa.ArrowException, ValueError):
+        pass  # named exactly by the Python reader, from the first row not given
+    with open_text(path) as stream:
+        yield from iter_csv(stream, config, skip=done)
+
+
+def _checked_header(names: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
+    from .sweep import _header
+
+    return _header(list(names), kind, config)
+
+
+def _csv_batch(
+    batch: Any, head: list[str], first: int, kind: SweepKind, config: KernelConfig
+) -> tuple[np.ndarray[Any, Any], ...]:
+    """One block's string columns as sweep inputs; ``first`` is the line of its first row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .sweep import _column_to_u64
+
+    n = batch.num_rows
+    bits = kind.value_bits or config.arch.word_bits
+    out: list[np.ndarray[Any, Any]] = []
+    for name in kind.inputs:
+        if name not in head:
+            out.append(np.full(n, -1 if name == "freeptr_offset" else 0, np.int64))
+            continue
+        col = batch.column(name)
+        if name == "flags":
+            encoded = (
+                pc.dictionary_encode(col).combine_chunks()
+                if hasattr(col, "combine_chunks")
+                else pc.dictionary_encode(col)
+            )
+            texts = encoded.dictionary.to_pylist()
+            values: list[int] = []
+            for text in texts:
+                try:
+                    values.append(config.flags.parse(text.strip()) if text.strip() else 0)
+                except InputError as exc:
+                    row = int(pc.index(col, text).as_py())
+                    raise InputError(f"line {first + row}: {exc}") from None
+            index = encoded.indices.to_numpy(zero_copy_only=False)
+            out.append(np.asarray(values, dtype=np.uint64)[index] if n else np.zeros(0, np.uint64))
+            continue
+        try:  # plain decimal cells: Arrow converts them
+            if name in ("object_size", "align"):
+                arr = pc.cast(col, pa.uint64()).to_numpy(zero_copy_only=False)
+                if bits < 64 and arr.size and int(arr.max()) >= 1 << bits:
+                    raise ValueError
+                out.append(arr)
+            elif name == "ctor":
+                arr = pc.cast(col, pa.uint8()).to_numpy(zero_copy_only=False)
+                if arr.size and int(arr.max()) > 1:
+                    raise ValueError
+                out.append(arr)
+            else:  # freeptr_offset: empty is none
+                filled = pc.if_else(pc.equal(col, ""), "-1", col)
+                arr = pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
+                if arr.size and (int(arr.min()) < -1 or int(arr.max()) >= 1 << 32):
+                    raise ValueError
+                out.append(arr)
+            continue
+        except (pa.ArrowException, ValueError):
+            pass
+        cells = tuple(col.to_pylist())  # the slow path names the bad cell's line
+        if name in ("object_size", "align"):
+            out.append(
+                _column_to_u64(cells, name, empty_is_zero=name == "align", bits=bits, first=first)
+            )
+        else:
+            out.append(_slow_column(cells, name, first))
+    return tuple(out)
+
+
+def _slow_column(cells: tuple[str, ...], name: str, first: int) -> np.ndarray[Any, Any]:
+    """ctor or freeptr_offset, cell by cell, as the CSV contract reads them."""
+    from .parse import parse_uint
+
+    if name == "ctor":
+        for i, text in enumerate(cells):
+            if text.strip() not in ("", "0", "1"):
+                raise InputError(f"line {first + i}: ctor must be 0 or 1, not {shown(text)}")
+        return np.array([t.strip() == "1" for t in cells], dtype=np.uint8)
+    values = np.full(len(cells), -1, dtype=np.int64)
+    for i, text in enumerate(cells):
+        if text.strip():
+            try:
+                values[i] = parse_uint(text, "freeptr_offset", bits=32)
+            except InputError as exc:
+                raise InputError(f"line {first + i}: {exc}") from None
+    return values
+
+
+def csv_text(result: SweepResult) -> str:
+    """The CSV rows of a result (no header), written by pyarrow: byte for byte what
+    ``sweep.write_csv`` writes (flags in 0x-hex, empty cells for nulls, error names)."""
+    pa, _ = arrow()
+    import io
+
+    import pyarrow.csv as pacsv
+
+    table = result_table(result)
+    flags = result["flags"]
+    distinct, index = np.unique(flags, return_inverse=True)
+    hexes = pa.array([f"{v:#x}" for v in distinct.tolist()])
+    table = table.set_column(
+        table.column_names.index("flags"),
+        "flags",
+        pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), hexes),
+    )
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    return sink.getvalue().decode("utf-8")

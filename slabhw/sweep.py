@@ -350,11 +350,12 @@ READ_ROWS = 1 << 18  # rows per chunk of a streamed CSV
 
 
 def iter_csv(
-    stream: IO[str], config: KernelConfig, rows: int = READ_ROWS
+    stream: IO[str], config: KernelConfig, rows: int = READ_ROWS, *, skip: int = 0
 ) -> Iterator[tuple[np.ndarray[Any, Any], ...]]:
     """The input columns of ``read_csv``, ``rows`` rows at a time (the first chunk
     may be empty): memory stays bounded however long the input, and a bad value
-    stops the read at its chunk, named by its line."""
+    stops the read at its chunk, named by its line.  The first ``skip`` rows are
+    read (and their lines counted) but not converted nor yielded."""
     with _no_gc():
         reader = csv.reader(bounded_lines(stream, "input"))
         try:
@@ -366,6 +367,15 @@ def iter_csv(
         kind = kind_of(config)
         head = _header(header, kind, config)
         line = 2  # the line of the next row
+        while skip > 0:
+            try:
+                skipped = sum(1 for _ in itertools.islice(reader, min(skip, rows)))
+            except csv.Error as exc:
+                raise InputError(f"line {reader.line_num}: malformed CSV: {exc}") from None
+            if not skipped:
+                return
+            skip -= skipped
+            line += skipped
         while True:
             try:
                 body = list(itertools.islice(reader, rows))
