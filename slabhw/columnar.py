@@ -183,7 +183,7 @@ class ParquetSink:
 
 
 # ---- CSV through pyarrow: the fast path for files --------------------------------------
-CSV_BLOCK = 8 << 20  # bytes per block pyarrow parses (about a million rows)
+CSV_BLOCK = 2 << 20  # bytes per block pyarrow parses (about 250,000 rows)
 
 
 def iter_csv_file(path: str, config: KernelConfig) -> Iterator[tuple[np.ndarray[Any, Any], ...]]:
