@@ -745,6 +745,8 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
                 if progress:
                     progress(parquet.rows, 0)
             parquet.close(sweep(np.zeros(0, np.uint64), config=cfg))
+            if progress:
+                progress(parquet.rows, parquet.rows)  # the end: the bar closes
             return 0
         sink = stack.enter_context(output_file(args.output, out))
         rows = 0
@@ -767,6 +769,8 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
             if progress:
                 progress(rows, 0)
         sink.write("]\n" if args.json else "")
+    if progress:
+        progress(rows, rows)  # the end: the bar closes
     return 0
 
 

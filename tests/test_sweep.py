@@ -802,3 +802,22 @@ def test_api_columns_are_the_c_cores_own_arrays() -> None:
     frame = r.to_pandas()
     assert list(frame.columns) == OUTPUT and isinstance(frame, pd.DataFrame)
     assert np.shares_memory(frame["size"].to_numpy(), r["size"])
+
+
+def test_progress_bar_counts_rows_per_second() -> None:
+    """On a terminal the bar is tqdm's: rows read, computed and written so far, and
+    their rate; it closes at the end."""
+    pytest.importorskip("tqdm")
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    show = terminal_progress(stream)
+    assert show is not None
+    show(1000, 0)
+    show(250_000, 0)
+    show(250_000, 250_000)
+    text = stream.getvalue()
+    assert "sweep" in text and "250k rows" in text and "rows/s" in text
