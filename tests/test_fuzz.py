@@ -15,7 +15,6 @@ import gzip
 import io
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -93,21 +92,34 @@ def installed_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "slabhw"]
 
 
+# runs the command as its only child, then records that child's peak RSS (KiB)
+_MEASURE = (
+    "import os, resource, subprocess, sys\n"
+    "rc = subprocess.run(sys.argv[1:]).returncode\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "open(os.environ['SLABHW_PEAK_FILE'], 'w').write(str(peak))\n"
+    "sys.exit(rc)\n"
+)
+
+
 def run_installed(argv: list[str], stdin: bytes = b"") -> tuple[int, str]:
-    """The installed ``slabhw`` command: the contract, a time limit and the peak RSS."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(
-        installed_command() + argv,
-        input=stdin,
-        capture_output=True,
-        timeout=TIME_LIMIT,
-        cwd="/",
-    )
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """The installed ``slabhw`` command: the contract, a time limit and its own peak
+    RSS (measured by a wrapper whose only child it is)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
+        proc = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *installed_command(), *argv],
+            input=stdin,
+            capture_output=True,
+            timeout=TIME_LIMIT,
+            cwd="/",
+            env={**os.environ, "SLABHW_PEAK_FILE": peak_file.name},
+        )
+        peak_kib = int(Path(peak_file.name).read_text() or 0)
     err = proc.stderr.decode("utf-8", "replace")
     check_contract(argv, proc.returncode, err)
-    if peak_kib > before:  # ru_maxrss is the largest child so far: only a new peak tells
-        assert peak_kib * 1024 < MEMORY_LIMIT, f"slabhw {argv}: peak RSS {peak_kib} KiB"
+    assert 0 < peak_kib * 1024 < MEMORY_LIMIT, f"slabhw {argv}: peak RSS {peak_kib} KiB"
     return proc.returncode, err
 
 
