@@ -298,11 +298,9 @@ void slabhw_slab316_create_columns(const params_t *p,
     cache_t block[SLABHW_BLOCK];
     for (size_t start = 0; start < n; start += SLABHW_BLOCK) {
         const size_t rows = n - start < SLABHW_BLOCK ? n - start : SLABHW_BLOCK;
-        for (size_t j = 0; j < rows; j++) {
-            const size_t i = start + j;
-            slabhw_slab316_create(p, size[i * size_stride], align[i * align_stride],
-                                  flags[i * flags_stride], 0, 0, &block[j]);
-        }
+        slabhw_slab316_create_array(p, size + start * size_stride, size_stride,
+                                    align + start * align_stride, align_stride,
+                                    flags + start * flags_stride, flags_stride, block, rows);
         slabhw_scatter_block((const int64_t *)block, sizeof(cache_t) / sizeof(int64_t), rows,
                              columns, fields, ncolumns, start);
     }

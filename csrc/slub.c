@@ -542,20 +542,12 @@ void slabhw_slub_create_columns(const params_t *p,
     cache_t block[SLABHW_BLOCK];
     for (size_t start = 0; start < n; start += SLABHW_BLOCK) {
         const size_t rows = n - start < SLABHW_BLOCK ? n - start : SLABHW_BLOCK;
-        for (size_t j = 0; j < rows; j++) {
-            const size_t i = start + j;
-            const int64_t fp = freeptr_offset[i * freeptr_stride];
-            args_t a = {
-                .object_size = size[i * size_stride],
-                .align = align[i * align_stride],
-                .flags = flags[i * flags_stride],
-                .ctor = ctor[i * ctor_stride],
-                .use_freeptr_offset = fp >= 0,
-                .freeptr_offset = fp >= 0 ? (uint64_t)fp : 0,
-                .debug_flags = -1,
-            };
-            slabhw_slub_create(p, &a, &block[j]);
-        }
+        slabhw_slub_create_array(p, size + start * size_stride, size_stride,
+                                 align + start * align_stride, align_stride,
+                                 flags + start * flags_stride, flags_stride,
+                                 ctor + start * ctor_stride, ctor_stride,
+                                 freeptr_offset + start * freeptr_stride, freeptr_stride,
+                                 block, rows);
         slabhw_scatter_block((const int64_t *)block, sizeof(cache_t) / sizeof(int64_t), rows,
                              columns, fields, ncolumns, start);
     }

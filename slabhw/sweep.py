@@ -145,21 +145,31 @@ class SweepResult:
     ``to_arrow()`` and ``to_pandas()`` wrap the same memory (no copy);
     ``to_numpy()`` builds the structured array (``kind.dtype``, a copy)."""
 
-    def __init__(self, kind: SweepKind, columns: dict[str, np.ndarray[Any, Any]]) -> None:
+    def __init__(
+        self, kind: SweepKind, columns: dict[str, np.ndarray[Any, Any]], page_size: int
+    ) -> None:
         self.kind = kind
-        self.columns = columns
+        self.page_size = page_size
+        self._columns = columns  # the waste columns are computed when first asked for
+
+    @property
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Every column, in ``kind.output_columns`` order."""
+        return {name: self[name] for name in self.kind.output_columns}
 
     def __getitem__(self, column: str) -> np.ndarray[Any, Any]:
-        return self.columns[column]
+        if column in WASTE_COLUMNS and column not in self._columns:
+            self._columns.update(_waste(self._columns, self.kind, self.page_size))
+        return self._columns[column]
 
     def __len__(self) -> int:
-        return len(self.columns["error"])
+        return len(self._columns["error"])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.columns)
+        return iter(self.kind.output_columns)
 
     def keys(self) -> Any:
-        return self.columns.keys()
+        return self.kind.output_columns
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -178,7 +188,8 @@ class SweepResult:
 
     def slice(self, start: int, stop: int) -> SweepResult:
         """Rows [start, stop), as views."""
-        return SweepResult(self.kind, {k: v[start:stop] for k, v in self.columns.items()})
+        sliced = {k: v[start:stop] for k, v in self._columns.items()}
+        return SweepResult(self.kind, sliced, self.page_size)
 
     def to_arrow(self) -> Any:
         """A pyarrow Table over the same buffers (pyarrow: ``pip install slabhw[arrow]``)."""
@@ -264,9 +275,8 @@ def sweep(
             progress(stop, n)
     for column, field in kind.results:
         columns[column] = fields[field]
-    columns.update(_waste(columns, kind, cfg.arch.page_size))
     columns["error"] = fields["error"]
-    return SweepResult(kind, columns)
+    return SweepResult(kind, columns, cfg.arch.page_size)
 
 
 def _waste(

@@ -260,59 +260,62 @@ class FactsBtf:
         return TypeInfo(name=name, **self.types[name])
 
 
-def test_debian_6_1_merges_predicted_from_its_btf() -> None:
-    """Issue 9, step 4: Debian's 6.1.192 with the BTF of its own image (the facts of
-    the 91 types the 6.1 catalogue names, cut from vmlinuz-6.1.0-57-amd64): 108 of the
-    110 alias links predicted (98%), every one right; the two others are LSM blob
-    caches whose size is the sum of the booted LSMs' blobs.  ip_mrt_cache and
-    ip6_mrt_cache need stable 6.1.191's SLAB_ACCOUNT: modelled as 6.1.190, the
-    catalogue's backport is undone and both predictions go to :0000192."""
+@pytest.mark.parametrize(
+    "snapshot_name, facts_name, links, predicted, accounted, before",
+    [
+        # 6.1.192: 108 of 110 links (98%); stable 6.1.191 gave the multicast routing
+        # caches SLAB_ACCOUNT, so as 6.1.190 both go to :0000192 instead
+        (
+            "debian-6.1.192-amd64-smp2-default.json.gz",
+            "btf-facts-debian-6.1.192-amd64.json",
+            110,
+            108,
+            ("cred_jar", "ip_mrt_cache", "ip6_mrt_cache"),
+            "v6.1.190",
+        ),
+        # 6.12.117: 111 of 113; the same commit came in 6.12.112
+        (
+            "debian-6.12.117-amd64-smp2-default.json.gz",
+            "btf-facts-debian-6.12.117-amd64.json",
+            113,
+            111,
+            ("cred", "mfc_cache", "mfc6_cache"),
+            "v6.12.111",
+        ),
+    ],
+)
+def test_debian_merges_predicted_from_their_btf(
+    snapshot_name: str,
+    facts_name: str,
+    links: int,
+    predicted: int,
+    accounted: tuple[str, ...],
+    before: str,
+) -> None:
+    """Issue 9, step 4: Debian's kernels with the BTF facts of their own images (the
+    types each version's catalogue names, cut from vmlinuz): every prediction right;
+    the two links left are the LSM blob caches, sized at boot.  cred's cache
+    (:A-0000192) also holds the two multicast routing caches, which a stable release
+    gave SLAB_ACCOUNT; modelled as the release before it, they go elsewhere."""
     from slabhw import snapshot
 
     data = Path(__file__).parent / "data"
-    snap = snapshot.load(str(data / "debian-6.1.192-amd64-smp2-default.json.gz"))
-    facts = FactsBtf(data / "btf-facts-debian-6.1.192-amd64.json")
+    snap = snapshot.load(str(data / snapshot_name))
+    facts = FactsBtf(data / facts_name)
     report = crosscheck(snap, btf_index=facts)  # type: ignore[arg-type]
     summary = report.as_json()
     assert (summary["merges_total"], summary["merges_predicted"], summary["merges_matched"]) == (
-        110,
-        108,
-        108,
+        links,
+        predicted,
+        predicted,
     )
     assert report.ok and sorted(summary["merges_unpredicted"]) == [
         "lsm_file_cache",
         "lsm_inode_cache",
     ]
-    cred = next(c for c in report.merge_checks if c.cache == "merge cred_jar")
-    assert cred.predicted == cred.seen == ":A-0000192"  # 6.1's name of the cred cache
-    old = crosscheck(snap, "v6.1.190", btf_index=facts)  # type: ignore[arg-type]
+    for name in accounted:
+        check = next(c for c in report.merge_checks if c.cache == f"merge {name}")
+        assert check.predicted == check.seen == ":A-0000192"
+    old = crosscheck(snap, before, btf_index=facts)  # type: ignore[arg-type]
     wrong = sorted(c.cache for c in old.merge_checks if not c.ok)
-    assert wrong == ["merge ip6_mrt_cache", "merge ip_mrt_cache"]
-
-
-def test_debian_6_12_merges_predicted_from_its_btf() -> None:
-    """Issue 9, step 4: Debian's 6.12.117 with the BTF facts of its image (94 types):
-    111 of the 113 alias links predicted (98%), every one right; the LSM blob caches
-    are sized at boot.  mfc_cache and mfc6_cache share :A-0000192 with cred because
-    stable 6.12.112 gave them SLAB_ACCOUNT; as 6.12.111 they would not."""
-    from slabhw import snapshot
-
-    data = Path(__file__).parent / "data"
-    snap = snapshot.load(str(data / "debian-6.12.117-amd64-smp2-default.json.gz"))
-    facts = FactsBtf(data / "btf-facts-debian-6.12.117-amd64.json")
-    report = crosscheck(snap, btf_index=facts)  # type: ignore[arg-type]
-    summary = report.as_json()
-    assert (summary["merges_total"], summary["merges_predicted"], summary["merges_matched"]) == (
-        113,
-        111,
-        111,
-    )
-    assert report.ok and sorted(summary["merges_unpredicted"]) == [
-        "lsm_file_cache",
-        "lsm_inode_cache",
-    ]
-    mfc = next(c for c in report.merge_checks if c.cache == "merge mfc_cache")
-    assert mfc.predicted == mfc.seen == ":A-0000192"
-    old = crosscheck(snap, "v6.12.111", btf_index=facts)  # type: ignore[arg-type]
-    wrong = sorted(c.cache for c in old.merge_checks if not c.ok)
-    assert wrong == ["merge mfc6_cache", "merge mfc_cache"]
+    assert wrong == sorted(f"merge {name}" for name in accounted[1:])
