@@ -545,6 +545,30 @@ def build_parser() -> argparse.ArgumentParser:
     diff_common = _Parser(add_help=False)
     _config_options(diff_common)
     diff_common.add_argument("--json", action="store_true", help="machine-readable output")
+    plot_common = _Parser(add_help=False)
+    _config_options(plot_common)
+    p = sub.add_parser(
+        "plot",
+        parents=[plot_common],
+        conflict_handler="resolve",
+        help="a picture of objects per slab, waste and order against object size",
+        description="Draw, for one or more kernels, architectures or CPU counts (comma "
+        "lists; every combination is a line), objects per slab, the waste of one slab "
+        "and the page order of the cache kmem_cache_create makes for each object size "
+        "of --sizes, to a PNG or SVG file (matplotlib: pip install 'slabhw[plot]').",
+        epilog="Example: slabhw plot --kernel v6.1,v6.12 --arch x86_64 --sizes 1:8192 "
+        "--output waste.png",
+    )
+    p.add_argument("--kernel", default="v3.16", help="versions, comma-separated")
+    p.add_argument("--arch", default="x86_64", help="architectures, comma-separated")
+    p.add_argument("--nr-cpus", default=None, help="CPU counts, comma-separated")
+    p.add_argument("--sizes", default="1:8192", help="object sizes LO:HI[:STEP] (1:8192)")
+    p.add_argument("--align", type=_uint("--align", 32), default=0, help="requested alignment")
+    p.add_argument("--flags", default="0", help="SLAB_* flags of the caches (names)")
+    p.add_argument("--title", default="", help="the picture's title")
+    p.add_argument("--output", required=True, help="the picture: FILE.png or FILE.svg")
+    p.add_argument("--json", action="store_true", help="say what was drawn, as JSON")
+
     p = sub.add_parser(
         "diff",
         parents=[diff_common],
@@ -911,6 +935,27 @@ def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace, out: IO[str]) -> int:
+    from . import plot
+
+    sizes = diffmod.parse_sizes(args.sizes)
+    cpus = args.nr_cpus.split(",") if args.nr_cpus else [None]
+    configs = []
+    for kernel in args.kernel.split(","):
+        for arch in args.arch.split(","):
+            for nr in cpus:
+                side = argparse.Namespace(**vars(args))
+                side.kernel, side.arch = kernel.strip(), arch.strip()
+                side.nr_cpus = None if nr is None else parse_uint(nr, "--nr-cpus", bits=32)
+                configs.append(_config(side))
+    if len(configs) > 24:
+        raise InputError(f"{len(configs)} lines in one picture: at most 24")
+    plot.draw(plot.series(configs, sizes, args.align, args.flags), args.output, args.title)
+    if args.json:
+        _emit({"output": args.output, "lines": [plot.label(c) for c in configs]}, True, "", out)
+    return 0
+
+
 COMMANDS = {
     "create": cmd_create,
     "kmalloc": cmd_kmalloc,
@@ -923,6 +968,7 @@ COMMANDS = {
     "crosscheck": cmd_crosscheck,
     "simulate": cmd_simulate,
     "diff": cmd_diff,
+    "plot": cmd_plot,
 }
 
 

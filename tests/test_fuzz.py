@@ -259,6 +259,7 @@ COMMANDS: dict[str, Any] = {
     "config": st.just(()),
     "diff": st.just(()),
 }
+# plot writes a file: its hostile cases are in tests/test_plot.py
 
 
 @st.composite
