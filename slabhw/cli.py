@@ -281,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="SLAB: colour index of the slab to draw (default 0)",
     )
     p.add_argument(
+        "--svg",
+        metavar="FILE",
+        default=None,
+        help="also draw the slab and one object's slot as an SVG picture",
+    )
+    p.add_argument(
         "--freeptr-offset",
         type=_uint("--freeptr-offset"),
         default=None,
@@ -654,6 +660,14 @@ def cmd_create(args: argparse.Namespace, out: IO[str]) -> int:
         f"{'ctor' if args.ctor else 'NULL'})"
     )
     data, text = allocator.views.create_view(kernel, cache, args.name, request, args.colour)
+    if args.svg:
+        from . import slab_svg
+
+        picture = slab_svg.render(
+            data, f"{request} on Linux {cfg.version} {cfg.arch.name}", cfg.arch.page_size
+        )
+        with output_file(args.svg, out) as f:
+            f.write(picture + "\n")
     _emit(data, args.json, text, out)
     return 0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import slabinfo
 from .config import KernelConfig
-from .slab import KmemCache, object_regions, slab_regions
+from .slab import KmemCache, Region, object_regions, slab_regions
 from .slab_common import ZeroSizePtr
 from .slab_kernel import SlabKernel
 
@@ -63,15 +63,20 @@ def slab_picture(cache: KmemCache, config: KernelConfig, colour_index: int = 0) 
     store_user = bool(cache.flags & config.flags["SLAB_STORE_USER"])
     if cache.obj_offset or red_zone or store_user:
         lines.append("inside each object slot:")
-        for r in object_regions(
-            cache,
-            config.bytes_per_word,
-            config.redzone_align,
-            red_zone=red_zone,
-            store_user=store_user,
-        ):
+        for r in slot_regions(cache, config):
             lines.append(f"  +{r.start:<6} {r.kind:<11} {r.end - r.start:>6} bytes")
     return "\n".join(lines)
+
+
+def slot_regions(cache: KmemCache, config: KernelConfig) -> list[Region]:
+    """The inside of one object slot, with the cache's debug flags."""
+    return object_regions(
+        cache,
+        config.bytes_per_word,
+        config.redzone_align,
+        red_zone=bool(cache.flags & config.flags["SLAB_RED_ZONE"]),
+        store_user=bool(cache.flags & config.flags["SLAB_STORE_USER"]),
+    )
 
 
 def descriptor(kernel: SlabKernel, cache: KmemCache) -> dict[str, Any]:
@@ -107,6 +112,9 @@ def create_view(
         "cache": cache.descriptor(),
         "flags_names": cfg.flags.format(cache.flags),
         "slab": [r.__dict__ for r in regions],
+        "slot": [
+            {"start": r.start, "end": r.end, "what": r.kind} for r in slot_regions(cache, cfg)
+        ],
         "slabinfo": line.rstrip("\n"),
     }
     text = "\n".join(

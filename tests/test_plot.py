@@ -58,3 +58,61 @@ def test_plot_mistakes(
 ) -> None:
     rc, _, err = run_main(["plot", "--nr-cpus", "2", *extra], capsys)
     assert rc == 2 and words in err and err.count("\n") == 1, err
+
+
+def _svg(path: Path) -> tuple[ET.Element, list[str]]:
+    root = ET.parse(path).getroot()
+    texts = ["".join(t.itertext()).strip() for t in root.iter() if t.tag.endswith("text")]
+    return root, texts
+
+
+def _group(root: ET.Element, name: str) -> list[ET.Element]:
+    group = next(g for g in root.iter() if g.tag.endswith("g") and g.get("id") == name)
+    return [r for r in group if r.tag.endswith("rect")]
+
+
+def test_create_svg_draws_the_slab_as_create_shows_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The seed: 110 bytes with SLAB_HWCACHE_ALIGN on 3.16 is a 64-byte on-slab
+    freelist, 31 objects of 128 bytes and 64 bytes unused; the rectangles cover the
+    4096 bytes of the slab in that order, each titled with its byte range."""
+    out = tmp_path / "slab.svg"
+    argv = ["create", "test_cache", "110", "--flags", "SLAB_HWCACHE_ALIGN", "--nr-cpus", "4"]
+    rc, text, err = run_main([*argv, "--svg", str(out)], capsys)
+    assert rc == 0 and text.startswith("kmem_cache_create('test_cache', 110"), err
+    root, texts = _svg(out)
+    assert root.tag.endswith("svg")
+    assert "one slab: 4096 bytes, 31 objects of 128 bytes" in texts
+    slab = _group(root, "slab")
+    titles = [next(t for t in r if t.tag.endswith("title")).text for r in slab]
+    assert titles[0] == "freelist: bytes 0-63 (64)"
+    assert titles[1] == "object 0: bytes 64-191 (128)"
+    assert titles[-1] == "unused: bytes 4032-4095 (64)"
+    assert sum(1 for t in titles if t and t.startswith("object ")) == 31
+    widths = sum(float(r.get("width", 0)) for r in slab)
+    assert abs(widths - 1000) < 1  # the slab's 4096 bytes span the bar
+
+
+def test_create_svg_slub_debug_slot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """6.18 with slab_debug=FZPU: each 200-byte slot is a left red zone of 8, the
+    object's 110 bytes, 2 of slack, the free pointer outside the object at +120, the
+    two tracks (64) and a word of padding; 20 slots and 96 bytes left over."""
+    out = tmp_path / "slub.svg"
+    argv = ["create", "c", "110", "--kernel", "v6.18", "--nr-cpus", "2", "--slab-debug", "FZPU"]
+    rc, _, err = run_main([*argv, "--svg", str(out)], capsys)
+    assert rc == 0, err
+    root, texts = _svg(out)
+    assert "one slab: 4096 bytes, 20 objects of 200 bytes" in texts
+    assert "+120    free pointer: 8 bytes" in texts and "+0      left red zone: 8 bytes" in texts
+    slot = _group(root, "slot")
+    assert [next(t for t in r if t.tag.endswith("title")).text.split(":")[0] for r in slot] == [
+        "left red zone",
+        "object",
+        "slack / right red zone",
+        "free pointer",
+        "alloc + free tracks",
+        "padding (red zone pad word, alignment)",
+    ]
+    rc, _, err = run_main([*argv, "--svg", str(tmp_path / "no" / "x.svg")], capsys)
+    assert rc == 2 and "cannot write" in err
