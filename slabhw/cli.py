@@ -551,6 +551,33 @@ def build_parser() -> argparse.ArgumentParser:
     diff_common = _Parser(add_help=False)
     _config_options(diff_common)
     diff_common.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser(
+        "grid",
+        help="sweeps over lists of kernels, arches, CPU counts and slab_debug, on Dask",
+        description="Every combination of --kernel, --arch, --nr-cpus and --slab-debug "
+        "(comma lists), over --sizes x --align x --flags, as one Parquet dataset under "
+        "--output, partitioned by kernel and arch (kernel=v6.1/arch=x86_64/*.parquet; the "
+        "sweep's columns plus nr_cpus and slab_debug).  Runs on a local Dask cluster of "
+        "--workers processes (default: the machine's cores) or on --scheduler ADDRESS "
+        "(pip install 'slabhw[grid]').",
+        epilog="Example: slabhw grid --kernel v6.1,v6.12 --arch x86_64,arm64 --nr-cpus 2,64 "
+        "--sizes 1:4096 --align 0,64 --flags 0,SLAB_HWCACHE_ALIGN --output DIR",
+    )
+    p.add_argument("--kernel", default="v6.18", help="versions, comma-separated")
+    p.add_argument("--arch", default="x86_64", help="architectures, comma-separated")
+    p.add_argument("--nr-cpus", default="2", help="CPU counts, comma-separated")
+    p.add_argument(
+        "--slab-debug", default="off", help="slab_debug= values, comma-separated ('off': none)"
+    )
+    p.add_argument("--sizes", default="1:4096", help="object sizes LO:HI[:STEP] (1:4096)")
+    p.add_argument("--align", default="0", help="alignments, comma-separated")
+    p.add_argument("--flags", default="0", help="flag sets, comma-separated (A|B within one)")
+    p.add_argument("--output", required=True, help="the dataset's directory (new or empty)")
+    p.add_argument("--workers", type=_uint("--workers", 16), default=None, help="local workers")
+    p.add_argument("--scheduler", default=None, help="a dask.distributed scheduler address")
+    p.add_argument("--json", action="store_true", help="a JSON summary")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     plot_common = _Parser(add_help=False)
     _config_options(plot_common)
     p = sub.add_parser(
@@ -949,6 +976,53 @@ def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_grid(args: argparse.Namespace, out: IO[str]) -> int:
+    from . import grid
+
+    if args.workers is not None and args.scheduler:
+        raise InputError("--workers and --scheduler: one or the other")
+    if args.workers == 0:
+        raise InputError("--workers must be at least 1")
+    values = diffmod.parse_sizes(args.sizes)
+    step = int(values[1] - values[0]) if len(values) > 1 else 1
+    sizes = range(int(values[0]), int(values[-1]) + 1, step)
+    cpus = [parse_uint(n, "--nr-cpus", bits=32) for n in args.nr_cpus.split(",")]
+    debugs = [None if d == "off" else d for d in args.slab_debug.split(",")]
+    aligns = [parse_uint(a, "--align", bits=32) for a in args.align.split(",")]
+    flags = ["" if f.strip() == "0" else f for f in args.flags.split(",")]
+    kernels = [k.strip() for k in args.kernel.split(",")]
+    arches = [a.strip() for a in args.arch.split(",")]
+    points = grid.points(kernels, arches, cpus, debugs)
+    for p in points:  # flag names of every version, before any work
+        cfg = KernelConfig.build(p.kernel, p.arch, **p.options())
+        for f in flags:
+            if f.strip():
+                cfg.flags.parse(f)
+    progress = None if args.no_progress else terminal_progress()
+    rows = grid.run(
+        points,
+        sizes,
+        aligns,
+        flags,
+        args.output,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=progress,
+    )
+    if progress:
+        progress(rows, rows)
+    summary = {
+        "output": args.output,
+        "rows": rows,
+        "configurations": len(points),
+        "partitioned_by": ["kernel", "arch"],
+    }
+    _emit(
+        summary, args.json, f"{rows} rows from {len(points)} configurations in {args.output}", out
+    )
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace, out: IO[str]) -> int:
     from . import plot
 
@@ -983,6 +1057,7 @@ COMMANDS = {
     "simulate": cmd_simulate,
     "diff": cmd_diff,
     "plot": cmd_plot,
+    "grid": cmd_grid,
 }
 
 
