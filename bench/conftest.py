@@ -21,6 +21,7 @@ RATIOS = [
     ("parquet_sweep", "parquet_pyarrow", 0.67),
     ("csv_sweep", "csv_pyarrow", 0.67),
     ("grid_2_workers", "grid_1_worker", 1.6),
+    ("spray_script", "spray_api", 0.25),
     ("sweep_slub_api[v6.18]", "sweep_slub_c[v6.18]", 0.8),
     ("calculate_alignment_c", "calculate_alignment_reference", 100.0),
     ("sweep_c", "sweep_reference", None),

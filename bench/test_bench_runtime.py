@@ -171,3 +171,43 @@ def test_arena_4g(benchmark: Any, record: Any) -> None:
     benchmark.pedantic(run, rounds=1, warmup_rounds=0)
     record("arena_4g", 1)
     assert arenas[-1].free_pages_count == mem // arch.page_size
+
+
+SPRAY = 50_000
+
+
+def _spray_api() -> int:
+    from slabhw.config import KernelConfig
+    from slabhw.simulate import Simulation, parse_script
+
+    sim = Simulation(KernelConfig.build("v6.18", "x86_64", nr_cpus=2), mem=256 << 20)
+    sim.run(parse_script(["create c 128"]))
+    c, rt = sim.caches["c"], sim.runtime
+    objs = [rt.alloc(c, 0) for _ in range(SPRAY)]
+    for o in objs:
+        rt.free(c, o, 0)
+    return len(objs)
+
+
+def _spray_script() -> int:
+    from slabhw.config import KernelConfig
+    from slabhw.simulate import Simulation, parse_script
+
+    sim = Simulation(KernelConfig.build("v6.18", "x86_64", nr_cpus=2), mem=256 << 20)
+    text = ["create c 128", f"repeat {SPRAY}", "a{i} = alloc c cpu=0", "end"]
+    text += [f"repeat {SPRAY}", "free a{i} cpu=0", "end"]
+    return len(sim.run(parse_script(text)))
+
+
+def test_spray_api(benchmark: Any, record: Any) -> None:
+    """A heap spray through the run time's API: 50,000 kmem_cache_alloc then as many
+    kmem_cache_free on CPU 0 (boot and arena included, as the script pays them)."""
+    assert benchmark.pedantic(_spray_api, rounds=3, warmup_rounds=1) == SPRAY
+    record("spray_api", 2 * SPRAY)
+
+
+def test_spray_script(benchmark: Any, record: Any) -> None:
+    """The same spray as a simulate script of two repeat blocks (parsed, checked, run,
+    every event recorded)."""
+    assert benchmark.pedantic(_spray_script, rounds=3, warmup_rounds=1) == 2 * SPRAY + 1
+    record("spray_script", 2 * SPRAY)

@@ -3,6 +3,7 @@ with K/M/G/T, each bounded to the C type it feeds and named in its error."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .errors import InputError
@@ -25,6 +26,7 @@ def _digits(text: str, what: str) -> int:
     return int(text, 16) if text[:2].lower() == "0x" else int(text, 10)
 
 
+@functools.lru_cache(maxsize=4096)  # scripts repeat the same few numbers (cpu=1, sizes)
 def parse_uint(text: str, what: str, *, bits: int = 64, maximum: int | None = None) -> int:
     """A non-negative integer, decimal or 0x-hex, below 2**bits (and at most
     ``maximum`` when given)."""

@@ -19,6 +19,8 @@ use as a *target*: ``name``, ``name[i]`` (an element of a bulk allocation),
     free_bulk V [cpu=N]                    kmem_cache_free_bulk (SLUB versions)
     write TARGET HEX                       store bytes (stage a corruption)
     fill TARGET LEN BYTE                   store LEN copies of BYTE (hex: 41 or 0x41)
+    repeat N ... end                       the lines between, N times; {i} is the
+                                           repetition's index (a{i} = alloc c)
     dump TARGET [LEN | slab]               hexdump: the object (or LEN bytes,
                                            or the whole slab)
     info TARGET                            which cache, slab, object; allocated?
@@ -130,6 +132,7 @@ def _err(op: Op, message: str) -> InputError:
 # a word: runs of plain characters, '...' (literal), "..." (backslash escapes) and \x
 _WORD = re.compile(r"""(?:[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+""", re.S)
 _PART = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
+_BLANKS = re.compile(r"[ \t\r\n]+")  # shlex's whitespace
 _DQ_ESCAPE = re.compile(r"""\\([\\"])""")
 
 
@@ -144,6 +147,9 @@ def _unquote(part: re.Match[str]) -> str:
 def split_words(text: str, number: int) -> list[str]:
     """A line's words as a POSIX shell splits them (shlex.split's rules: quotes and
     backslashes), in time linear in the line's length (shlex is quadratic)."""
+    if "'" not in text and '"' not in text and "\\" not in text:
+        # no quoting: the shell's rules split on its blanks alone
+        return [w for w in _BLANKS.split(text) if w]
     words = []
     pos = 0
     for m in _WORD.finditer(text):
@@ -156,47 +162,106 @@ def split_words(text: str, number: int) -> list[str]:
     return words
 
 
+MAX_OPS = 1_000_000  # operations in one script, repeats expanded
+
+
 def parse_script(lines: Iterable[str]) -> list[Op]:
-    """Parse every line first, so a typo stops the script before anything runs."""
-    ops = []
+    """Parse every line first, so a typo stops the script before anything runs.
+
+    ``repeat N`` ... ``end`` runs the lines between N times, ``{i}`` in them standing
+    for the repetition's index (0 .. N-1; in nested repeats, the innermost's): a
+    heap spray is ``repeat 1000`` / ``a{i} = alloc c`` / ``end``.  Each line is parsed
+    once; the script may hold at most MAX_OPS operations once expanded."""
+    ops: list[Op] = []
+    open_blocks: list[tuple[int, int, list[Op]]] = []  # (count, line, body)
     for number, raw in enumerate(lines, 1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
         words = split_words(text, number)
-        assign = None
-        if len(words) >= 2 and words[1] == "=":
-            assign, words = words[0], words[2:]
-        elif "=" in words[0] and not words[0].endswith("="):
-            name, _, rest = words[0].partition("=")
-            assign, words = name, ([rest] if rest else []) + words[1:]
-        op = Op(number, text, words[0] if words else "", [], {}, assign)
-        if op.verb not in GRAMMAR:
-            raise _err(op, f"unknown operation {shown(op.verb)} (one of: {', '.join(GRAMMAR)})")
-        positional, allowed, may_assign = GRAMMAR[op.verb]
-        if assign is not None and (not may_assign or not _VAR.fullmatch(assign)):
-            raise _err(
-                op,
-                f"{op.verb} gives no value to assign"
-                if not may_assign
-                else f"{shown(assign)} is not a variable name",
-            )
-        for word in words[1:]:
-            key, eq, value = word.partition("=")
-            if eq and key in allowed:
-                op.options[key] = value
-            elif key in allowed and key in _FLAG_WORDS:
-                op.options[key] = ""
-            elif eq and _VAR.fullmatch(key):
-                raise _err(op, f"{op.verb} takes no option {shown(key)}")
-            else:
-                op.args.append(word)
-        need = [p for p in positional if not p.endswith("?")]
-        if not len(need) <= len(op.args) <= len(positional):
-            usage = " ".join(p.upper().rstrip("?") for p in positional)
-            raise _err(op, f"usage: {op.verb} {usage}".rstrip())
-        ops.append(op)
+        here = open_blocks[-1][2] if open_blocks else ops
+        if words and words[0] == "repeat":
+            if len(words) != 2:
+                raise InputError(f"script line {number}: usage: repeat N")
+            try:
+                count = parse_uint(words[1], "repeat count", maximum=MAX_OPS)
+            except InputError as exc:
+                raise InputError(f"script line {number}: {exc}") from None
+            open_blocks.append((count, number, []))
+            continue
+        if words == ["end"]:
+            if not open_blocks:
+                raise InputError(f"script line {number}: end without repeat")
+            count, first, body = open_blocks.pop()
+            outer = open_blocks[-1][2] if open_blocks else ops
+            if len(outer) + count * len(body) > MAX_OPS:
+                raise InputError(
+                    f"script line {first}: the script would run more than {MAX_OPS} operations"
+                )
+            outer.extend(_repeat(body, count))
+            continue
+        here.append(_parse_op(number, text, words))
+    if open_blocks:
+        raise InputError(f"script line {open_blocks[-1][1]}: repeat without end")
     return ops
+
+
+def _repeat(body: list[Op], count: int) -> list[Op]:
+    """``body`` ``count`` times, ``{i}`` replaced by each repetition's index."""
+    out: list[Op] = []
+    for i in range(count):
+        index = str(i)
+        for op in body:
+            if "{i}" not in op.source:
+                out.append(op)  # the same line each time: ops are not changed by runs
+                continue
+            out.append(
+                Op(
+                    op.line,
+                    op.source.replace("{i}", index),
+                    op.verb,
+                    [a.replace("{i}", index) for a in op.args],
+                    {k: v.replace("{i}", index) for k, v in op.options.items()},
+                    None if op.assign is None else op.assign.replace("{i}", index),
+                )
+            )
+    return out
+
+
+def _parse_op(number: int, text: str, words: list[str]) -> Op:
+    """One operation line (``{i}`` allowed where a repeat will fill it in)."""
+    assign = None
+    if len(words) >= 2 and words[1] == "=":
+        assign, words = words[0], words[2:]
+    elif "=" in words[0] and not words[0].endswith("="):
+        name, _, rest = words[0].partition("=")
+        assign, words = name, ([rest] if rest else []) + words[1:]
+    op = Op(number, text, words[0] if words else "", [], {}, assign)
+    if op.verb not in GRAMMAR:
+        raise _err(op, f"unknown operation {shown(op.verb)} (one of: {', '.join(GRAMMAR)})")
+    positional, allowed, may_assign = GRAMMAR[op.verb]
+    if assign is not None and (not may_assign or not _VAR.fullmatch(assign.replace("{i}", "0"))):
+        raise _err(
+            op,
+            f"{op.verb} gives no value to assign"
+            if not may_assign
+            else f"{shown(assign)} is not a variable name",
+        )
+    for word in words[1:]:
+        key, eq, value = word.partition("=")
+        if eq and key in allowed:
+            op.options[key] = value
+        elif key in allowed and key in _FLAG_WORDS:
+            op.options[key] = ""
+        elif eq and _VAR.fullmatch(key):
+            raise _err(op, f"{op.verb} takes no option {shown(key)}")
+        else:
+            op.args.append(word)
+    need = [p for p in positional if not p.endswith("?")]
+    if not len(need) <= len(op.args) <= len(positional):
+        usage = " ".join(p.upper().rstrip("?") for p in positional)
+        raise _err(op, f"usage: {op.verb} {usage}".rstrip())
+    return op
 
 
 class Simulation:
@@ -298,6 +363,9 @@ class Simulation:
 
     def _target(self, op: Op, text: str) -> tuple[int, str | None]:
         """The address a target names, and the variable it came from."""
+        plain = self.vars.get(text)
+        if isinstance(plain, int) and plain:  # a plain variable: the common case
+            return plain, text
         m = _TARGET.fullmatch(text)
         if m is None:
             raise _err(op, f"{shown(text)} is not a target (VAR, VAR[i], VAR+N or 0xADDRESS)")
@@ -332,26 +400,28 @@ class Simulation:
         that caused it is recorded."""
         ops = list(ops)
         self.check_names(ops)
+        handlers = {verb: getattr(self, "op_" + verb) for verb in GRAMMAR}
+        runtime, events = self.runtime, self.events
+        log = self.kernel.log  # the run time writes here too: one dmesg
         for op in ops:
-            log = self.kernel.log  # the run time writes here too: one dmesg
             before = len(log)
             ev = Event(op)
-            self.events.append(ev)
-            errors = self.runtime.slab_errors
+            events.append(ev)
+            errors = runtime.slab_errors
             try:
-                getattr(self, "op_" + op.verb)(op, ev)
+                handlers[op.verb](op, ev)
             except KernelError as exc:
                 ev.result = f"the kernel died: {exc}"
                 ev.data["error"] = exc.errno_name
                 raise
             except SlabError as exc:
-                self.events.pop()
+                events.pop()
                 msg = str(exc)
                 raise exc if msg.startswith("script line") else _err(op, msg) from None
             finally:
-                # a report is one entry of several lines
-                ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
-                counted = self.runtime.slab_errors - errors
+                if len(log) != before:  # a report is one entry of several lines
+                    ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
+                counted = runtime.slab_errors - errors
                 if counted:  # what the kernel's SLUB KUnit suite counts (slab_errors)
                     ev.data["slab_errors"] = counted
                     ev.result += f" [slab_errors +{counted}]"
@@ -365,8 +435,7 @@ class Simulation:
 
     def _addr_result(self, op: Op, ev: Event, addr: int | None, cache: Any) -> None:
         if addr:
-            ev.result = self.hex(addr)
-            ev.data["address"] = self.hex(addr)
+            ev.result = ev.data["address"] = self.hex(addr)
         else:
             ev.result = "NULL"
             ev.data["address"] = None

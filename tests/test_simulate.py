@@ -328,3 +328,37 @@ def test_destroy_of_an_empty_cache_frees_its_slabs() -> None:
     sim.run(parse_script(script))
     assert sim.events[3].result == "c destroyed" and sim.events[3].log == []
     assert sim.vars["x"] == PO_618
+
+
+def test_repeat_blocks(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """repeat N ... end: the lines N times, {i} the index (innermost repeat's); a spray
+    of 64-byte objects fills a 4096-byte slab with 64 of them (6.18, no debug), and
+    freeing them in order hands them back; mistakes name their line."""
+    script = (
+        "create c 64\n"
+        "repeat 64\n"
+        "  a{i} = alloc c cpu=0\n"
+        "end\n"
+        "repeat 64\n"
+        "  free a{i} cpu=0\n"
+        "end\n"
+        "slabinfo\n"
+    )
+    argv = ["simulate", "-", "--kernel", "v6.18", "--nr-cpus", "2", "--json"]
+    rc, out, err = run_main(argv, capsys, monkeypatch, stdin=script)
+    assert rc == 0, err
+    events = json.loads(out)["events"]
+    assert len(events) == 1 + 64 + 64 + 1
+    assert [e["var"] for e in events[1:65]] == [f"a{i}" for i in range(64)]
+    assert len({e["address"] for e in events[1:65]}) == 64
+    assert all(e["op"] == "free" for e in events[65:129])
+    for bad, words in (
+        ("repeat 2\nslabinfo\n", "line 1: repeat without end"),
+        ("end\n", "line 1: end without repeat"),
+        ("repeat x\nend\n", "line 1: repeat count 'x' is not an integer"),
+        ("repeat 2000000\nslabinfo\nend\n", "larger than 1000000"),
+        ("repeat 1000\nrepeat 1001\nslabinfo\nend\nend\n", "more than 1000000 operations"),
+        ("repeat 2\n  a{i} = alloc nope\nend\n", "script line 2: no cache 'nope'"),
+    ):
+        rc, _, err = run_main(["simulate", "-", "--kernel", "v6.18"], capsys, monkeypatch, bad)
+        assert rc == 2 and words in err, (bad, err)
