@@ -776,7 +776,7 @@ def cmd_config(args: argparse.Namespace, out: IO[str]) -> int:
 _PARQUET = (".parquet", ".pq")
 
 
-def _format_of(path: str, given: str | None, what: str) -> str:
+def _format_of(path: str, given: str | None) -> str:
     """csv or parquet: as given, else by the file's extension (- is CSV)."""
     if given:
         return given
@@ -786,12 +786,9 @@ def _format_of(path: str, given: str | None, what: str) -> str:
 def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
     cfg = _config(args)
     kind = kind_of(cfg)
-    in_format = _format_of(args.input, args.input_format, "input")
-    out_format = "json" if args.json else _format_of(args.output, args.format, "output")
-    if "parquet" in (in_format, out_format) and "-" in (
-        args.input if in_format == "parquet" else "",
-        args.output if out_format == "parquet" else "",
-    ):
+    in_format = _format_of(args.input, args.input_format)
+    out_format = "json" if args.json else _format_of(args.output, args.format)
+    if (in_format, args.input) == ("parquet", "-") or (out_format, args.output) == ("parquet", "-"):
         raise InputError("Parquet needs a file (--input FILE / --output FILE), not -")
     progress = None if args.no_progress else terminal_progress()
     with contextlib.ExitStack() as stack:

@@ -17,7 +17,15 @@ import numpy as np
 
 from .config import KernelConfig
 from .errors import OUTCOME_NAMES, InputError
-from .sweep import READ_ROWS, SweepKind, SweepResult, kind_of
+from .sweep import (
+    READ_ROWS,
+    SweepKind,
+    SweepResult,
+    check_header,
+    column_to_u64,
+    kind_of,
+    rows_to_columns,
+)
 from .textio import shown
 
 
@@ -54,14 +62,7 @@ def iter_parquet(
     except (pa.ArrowException, ValueError) as exc:
         raise InputError(f"{path} is not a Parquet file ({exc})") from None
     kind = kind_of(config)
-    unknown = [n for n in names if n not in kind.inputs]
-    if unknown:
-        raise InputError(
-            f"unknown input column(s) {', '.join(shown(n) for n in unknown[:5])} "
-            f"(columns for {config.version}: {', '.join(kind.inputs)})"
-        )
-    if "object_size" not in names:
-        raise InputError(f"{path} has no object_size column")
+    check_header(list(names), kind, config)  # the CSV contract's columns
     first = 1
     try:
         batches = pf.iter_batches(batch_size=rows, columns=names)
@@ -217,16 +218,14 @@ def iter_csv_file(path: str, config: KernelConfig) -> Iterator[tuple[np.ndarray[
                 quoted_strings_can_be_null=False,
             ),
         )
-        head = _checked_header(reader.schema.names, kind, config)
+        head = check_header(list(reader.schema.names), kind, config)
         given = False
         for batch in reader:
             yield _csv_batch(batch, head, done + 2, kind, config)
             given = True
             done += batch.num_rows
         if not given:  # a header alone: one empty chunk, as iter_csv gives
-            from .sweep import _columns
-
-            yield _columns(head, [], 2, kind, config)
+            yield rows_to_columns(head, [], 2, kind, config)
         return
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -236,20 +235,12 @@ def iter_csv_file(path: str, config: KernelConfig) -> Iterator[tuple[np.ndarray[
         yield from iter_csv(stream, config, skip=done)
 
 
-def _checked_header(names: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
-    from .sweep import _header
-
-    return _header(list(names), kind, config)
-
-
 def _csv_batch(
     batch: Any, head: list[str], first: int, kind: SweepKind, config: KernelConfig
 ) -> tuple[np.ndarray[Any, Any], ...]:
     """One block's string columns as sweep inputs; ``first`` is the line of its first row."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .sweep import _column_to_u64
 
     n = batch.num_rows
     bits = kind.value_bits or config.arch.word_bits
@@ -299,7 +290,7 @@ def _csv_batch(
         cells = tuple(col.to_pylist())  # the slow path names the bad cell's line
         if name in ("object_size", "align"):
             out.append(
-                _column_to_u64(cells, name, empty_is_zero=name == "align", bits=bits, first=first)
+                column_to_u64(cells, name, empty_is_zero=name == "align", bits=bits, first=first)
             )
         else:
             out.append(_slow_column(cells, name, first))

@@ -295,7 +295,7 @@ def _waste(
 
 
 # ---- CSV ------------------------------------------------------------------------------
-def _column_to_u64(
+def column_to_u64(
     values: tuple[str, ...], column: str, *, empty_is_zero: bool, bits: int, first: int = 2
 ) -> np.ndarray[Any, Any]:
     """A uint64 column.  Fast path: numpy parses plain decimal columns; otherwise
@@ -375,7 +375,7 @@ def iter_csv(
         if header is None:
             raise InputError("input CSV is empty (it needs a header with object_size)")
         kind = kind_of(config)
-        head = _header(header, kind, config)
+        head = check_header(header, kind, config)
         line = 2  # the line of the next row
         while skip > 0:
             try:
@@ -391,13 +391,15 @@ def iter_csv(
                 body = list(itertools.islice(reader, rows))
             except csv.Error as exc:
                 raise InputError(f"line {reader.line_num}: malformed CSV: {exc}") from None
-            yield _columns(head, body, line, kind, config)
+            yield rows_to_columns(head, body, line, kind, config)
             if len(body) < rows:
                 return
             line += len(body)
 
 
-def _header(row: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
+def check_header(row: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
+    """The input's column names (CSV header or Parquet schema), checked: each one of the
+    version's inputs, object_size among them, none twice."""
     head = [h.strip() for h in row]
     if head and head[0].startswith("\ufeff"):
         head[0] = head[0][1:]
@@ -408,13 +410,13 @@ def _header(row: list[str], kind: SweepKind, config: KernelConfig) -> list[str]:
             f"(columns for {config.version}: {', '.join(kind.inputs)})"
         )
     if "object_size" not in head:
-        raise InputError("input CSV has no object_size column")
+        raise InputError("the input has no object_size column")
     if len(set(head)) != len(head):
-        raise InputError("input CSV repeats a column")
+        raise InputError("the input repeats a column")
     return head
 
 
-def _columns(
+def rows_to_columns(
     head: list[str], body: list[list[str]], first: int, kind: SweepKind, config: KernelConfig
 ) -> tuple[np.ndarray[Any, Any], ...]:
     """One chunk's rows as input columns; ``first`` is the line of ``body[0]``."""
@@ -428,11 +430,11 @@ def _columns(
     n = len(body)
     columns = dict(zip(head, zip(*body))) if n else {h: () for h in head}
     bits = kind.value_bits or config.arch.word_bits
-    size = _column_to_u64(
+    size = column_to_u64(
         columns["object_size"], "object_size", empty_is_zero=False, bits=bits, first=first
     )
     align = (
-        _column_to_u64(columns["align"], "align", empty_is_zero=True, bits=bits, first=first)
+        column_to_u64(columns["align"], "align", empty_is_zero=True, bits=bits, first=first)
         if "align" in columns
         else np.zeros(n, np.uint64)
     )
