@@ -24,7 +24,7 @@ from .config import ALL_SWITCHES, KernelConfig
 from .crosscheck import crosscheck, format_table
 from .errors import InputError, KernelError, SlabError, outcome_name
 from .parse import parse_int, parse_size, parse_uint
-from .simulate import DEFAULT_MEM, Simulation, format_events, parse_script
+from .simulate import DEFAULT_MEM, Simulation, format_event, parse_script, source_width
 from .slab_common import ignored_gfp
 from .sweep import (
     OUTPUT_COLUMNS,
@@ -919,23 +919,32 @@ def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
         init_on_free=args.init_on_free,
     )
     failure: SlabError | None = None
+    # events are written as each line runs (a long script stays in bounded memory)
+    if args.json:
+        head = {"config": cfg.describe(), "mem": sim.arena.memory.size, "seed": args.seed or 0}
+        out.write(json.dumps(head, indent=2)[:-2] + ',\n  "events": [')
+        first = [True]
+
+        def emit(ev: Any) -> None:
+            out.write(("\n    " if first[0] else ",\n    ") + json.dumps(ev.as_json()))
+            first[0] = False
+
+    else:
+        width = source_width(ops)
+
+        def emit(ev: Any) -> None:
+            out.write(format_event(ev, width) + "\n")
+
     try:
-        sim.run(ops)
-    except SlabError as exc:  # the events so far are still printed
+        sim.run(ops, emit)
+    except SlabError as exc:  # the events so far are already written
         failure = exc
     if args.json:
-        data: dict[str, Any] = {
-            "config": cfg.describe(),
-            "mem": sim.arena.memory.size,
-            "seed": args.seed or 0,
-            "events": [e.as_json() for e in sim.events],
-            "caches": sim.final_counts(),
-        }
+        tail: dict[str, Any] = {"caches": sim.final_counts()}
         if failure is not None:
-            data["error"] = str(failure)
-        _emit(data, True, "", out)
-    elif sim.events:
-        out.write(format_events(sim) + "\n")
+            tail["error"] = str(failure)
+        rest = json.dumps(tail, indent=2)[1:]  # '\n  "caches": ...\n}'
+        out.write(("\n  ]," if not first[0] else "],") + rest + "\n")
     if failure is not None:
         raise failure
     return 0

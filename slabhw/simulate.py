@@ -394,38 +394,45 @@ class Simulation:
         return value, var
 
     # ---- running ---------------------------------------------------------------------
-    def run(self, ops: Iterable[Op]) -> list[Event]:
+    def run(self, ops: Iterable[Op], emit: Callable[[Event], None] | None = None) -> list[Event]:
         """Run ops in order.  A user mistake raises InputError naming the line; a
         kernel that dies (BUG, hang, trap) raises its KernelError after the event
-        that caused it is recorded."""
+        that caused it is recorded.  Each event goes to ``emit`` as soon as its
+        line has run (and is not kept: a long script runs in bounded memory), else
+        into ``self.events``."""
         ops = list(ops)
         self.check_names(ops)
         handlers = {verb: getattr(self, "op_" + verb) for verb in GRAMMAR}
-        runtime, events = self.runtime, self.events
+        runtime = self.runtime
+        keep = self.events.append if emit is None else emit
         log = self.kernel.log  # the run time writes here too: one dmesg
         for op in ops:
             before = len(log)
             ev = Event(op)
-            events.append(ev)
             errors = runtime.slab_errors
             try:
                 handlers[op.verb](op, ev)
             except KernelError as exc:
                 ev.result = f"the kernel died: {exc}"
                 ev.data["error"] = exc.errno_name
+                self._finish(ev, log, before, errors)
+                keep(ev)
                 raise
             except SlabError as exc:
-                events.pop()
                 msg = str(exc)
                 raise exc if msg.startswith("script line") else _err(op, msg) from None
-            finally:
-                if len(log) != before:  # a report is one entry of several lines
-                    ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
-                counted = runtime.slab_errors - errors
-                if counted:  # what the kernel's SLUB KUnit suite counts (slab_errors)
-                    ev.data["slab_errors"] = counted
-                    ev.result += f" [slab_errors +{counted}]"
+            self._finish(ev, log, before, errors)
+            keep(ev)
         return self.events
+
+    def _finish(self, ev: Event, log: list[str], before: int, errors: int) -> None:
+        """The kernel's messages the line caused, and the errors it counted."""
+        if len(log) != before:  # a report is one entry of several lines
+            ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
+        counted = self.runtime.slab_errors - errors
+        if counted:  # what the kernel's SLUB KUnit suite counts (slab_errors)
+            ev.data["slab_errors"] = counted
+            ev.result += f" [slab_errors +{counted}]"
 
     def _set(self, op: Op, value: int | list[int] | None, cache: Any) -> None:
         if op.assign:
@@ -754,15 +761,20 @@ class Simulation:
 _ADDRESS_KEYS = {"address", "slab", "object", "slab_address", "object_address"}
 
 
-def format_events(sim: Simulation) -> str:
-    """The text report: each line of the script with its result, views indented."""
-    out = []
-    width = max((len(e.op.source) for e in sim.events), default=0)
-    width = min(width, 40)
-    for e in sim.events:
-        out.append(f"{e.op.line:4}  {e.op.source:<{width}}  -> {e.result}")
-        for line in e.log:
-            out.append(f"      | {line}")
-        for line in e.view:
-            out.append(f"        {line}")
+def source_width(ops: Iterable[Op]) -> int:
+    """The column the results of a report line up at: the longest line, up to 40."""
+    return min(max((len(op.source) for op in ops), default=0), 40)
+
+
+def format_event(e: Event, width: int) -> str:
+    """One line of the script with its result, the kernel's messages and the views."""
+    out = [f"{e.op.line:4}  {e.op.source:<{width}}  -> {e.result}"]
+    out.extend(f"      | {line}" for line in e.log)
+    out.extend(f"        {line}" for line in e.view)
     return "\n".join(out)
+
+
+def format_events(sim: Simulation) -> str:
+    """The text report of the events kept: each line of the script with its result."""
+    width = source_width(e.op for e in sim.events)
+    return "\n".join(format_event(e, width) for e in sim.events)
