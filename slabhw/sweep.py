@@ -146,11 +146,18 @@ class SweepResult:
     ``to_numpy()`` builds the structured array (``kind.dtype``, a copy)."""
 
     def __init__(
-        self, kind: SweepKind, columns: dict[str, np.ndarray[Any, Any]], page_size: int
+        self,
+        kind: SweepKind,
+        columns: dict[str, np.ndarray[Any, Any]],
+        page_size: int,
+        fills: dict[str, tuple[int, Any]] | None = None,
     ) -> None:
         self.kind = kind
         self.page_size = page_size
-        self._columns = columns  # the waste columns are computed when first asked for
+        # made when first asked for: the waste columns, and the echo of an input given
+        # as one value for every row (fills: column -> (value, dtype))
+        self._columns = columns
+        self._fills = fills or {}
 
     @property
     def columns(self) -> dict[str, np.ndarray[Any, Any]]:
@@ -158,8 +165,12 @@ class SweepResult:
         return {name: self[name] for name in self.kind.output_columns}
 
     def __getitem__(self, column: str) -> np.ndarray[Any, Any]:
-        if column in WASTE_COLUMNS and column not in self._columns:
-            self._columns.update(_waste(self._columns, self.kind, self.page_size))
+        if column not in self._columns:
+            if column in self._fills:
+                value, dtype = self._fills[column]
+                self._columns[column] = np.full(len(self), value, dtype=dtype)
+            elif column in WASTE_COLUMNS:
+                self._columns.update(_waste(self, self.kind, self.page_size))
         return self._columns[column]
 
     def __len__(self) -> int:
@@ -189,7 +200,7 @@ class SweepResult:
     def slice(self, start: int, stop: int) -> SweepResult:
         """Rows [start, stop), as views."""
         sliced = {k: v[start:stop] for k, v in self._columns.items()}
-        return SweepResult(self.kind, sliced, self.page_size)
+        return SweepResult(self.kind, sliced, self.page_size, self._fills)
 
     def to_arrow(self) -> Any:
         """A pyarrow Table over the same buffers (pyarrow: ``pip install slabhw[arrow]``)."""
@@ -250,11 +261,12 @@ def sweep(
     # columns of their dtype (read-only views: no copy), else filled or converted
     inputs: list[np.ndarray[Any, Any]] = []
     columns: dict[str, np.ndarray[Any, Any]] = {}
+    fills: dict[str, tuple[int, Any]] = {}
     for column, a in zip(kind.echo_columns, checked):
         dtype = kind.dtype[column]
         if a.size == 1 and n != 1:
             inputs.append(np.ascontiguousarray(a.reshape(1)))
-            columns[column] = np.full(n, a.reshape(-1)[0], dtype=dtype)
+            fills[column] = (int(a.reshape(-1)[0]), dtype)
             continue
         flat = np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1))
         inputs.append(flat)
@@ -276,12 +288,10 @@ def sweep(
     for column, field in kind.results:
         columns[column] = fields[field]
     columns["error"] = fields["error"]
-    return SweepResult(kind, columns, cfg.arch.page_size)
+    return SweepResult(kind, columns, cfg.arch.page_size, fills)
 
 
-def _waste(
-    columns: dict[str, np.ndarray[Any, Any]], kind: SweepKind, page_size: int
-) -> dict[str, np.ndarray[Any, Any]]:
+def _waste(columns: Any, kind: SweepKind, page_size: int) -> dict[str, np.ndarray[Any, Any]]:
     """Per slab, as slabinfo.c counts a cache's Loss and %Ef: slab bytes
     (PAGE_SIZE << order) less objects * object_size, and objects * object_size * 100
     / slab bytes; 0 where the row failed."""
