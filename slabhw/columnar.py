@@ -23,10 +23,12 @@ from .sweep import (
     SweepResult,
     check_header,
     column_to_u64,
+    ctor_column,
+    flag_spellings,
+    freeptr_column,
     kind_of,
     rows_to_columns,
 )
-from .textio import shown
 
 
 def arrow() -> Any:
@@ -126,15 +128,7 @@ def _batch_columns(
 def _flag_names(col: Any, first: int, config: KernelConfig) -> np.ndarray[Any, Any]:
     """A string column of flag names (or numbers), each distinct spelling parsed once."""
     texts = col.to_pylist()
-    table = config.flags
-    values: dict[str | None, int] = {}
-    for i, text in enumerate(texts):
-        if text in values:
-            continue
-        try:
-            values[text] = table.parse(text.strip()) if text and text.strip() else 0
-        except InputError as exc:
-            raise InputError(f"row {first + i}: {exc}") from None
+    values = flag_spellings(texts, config, lambda t: f"row {first + texts.index(t)}")
     return np.array([values[t] for t in texts], dtype=np.uint64)
 
 
@@ -251,19 +245,14 @@ def _csv_batch(
             continue
         col = batch.column(name)
         if name == "flags":
-            encoded = (
-                pc.dictionary_encode(col).combine_chunks()
-                if hasattr(col, "combine_chunks")
-                else pc.dictionary_encode(col)
-            )
-            texts = encoded.dictionary.to_pylist()
-            values: list[int] = []
-            for text in texts:
-                try:
-                    values.append(config.flags.parse(text.strip()) if text.strip() else 0)
-                except InputError as exc:
-                    row = int(pc.index(col, text).as_py())
-                    raise InputError(f"line {first + row}: {exc}") from None
+            encoded = pc.dictionary_encode(col)  # a record batch's column: one Array
+            texts = encoded.dictionary.to_pylist()  # distinct, in order of appearance
+
+            def line_of(text: str | None, column: Any = col) -> str:
+                return f"line {first + int(pc.index(column, text).as_py())}"
+
+            spellings = flag_spellings(texts, config, line_of)
+            values = [spellings[t] for t in texts]
             index = encoded.indices.to_numpy(zero_copy_only=False)
             out.append(np.asarray(values, dtype=np.uint64)[index] if n else np.zeros(0, np.uint64))
             continue
@@ -292,28 +281,11 @@ def _csv_batch(
             out.append(
                 column_to_u64(cells, name, empty_is_zero=name == "align", bits=bits, first=first)
             )
+        elif name == "ctor":
+            out.append(ctor_column(cells, first))
         else:
-            out.append(_slow_column(cells, name, first))
+            out.append(freeptr_column(cells, first))
     return tuple(out)
-
-
-def _slow_column(cells: tuple[str, ...], name: str, first: int) -> np.ndarray[Any, Any]:
-    """ctor or freeptr_offset, cell by cell, as the CSV contract reads them."""
-    from .parse import parse_uint
-
-    if name == "ctor":
-        for i, text in enumerate(cells):
-            if text.strip() not in ("", "0", "1"):
-                raise InputError(f"line {first + i}: ctor must be 0 or 1, not {shown(text)}")
-        return np.array([t.strip() == "1" for t in cells], dtype=np.uint8)
-    values = np.full(len(cells), -1, dtype=np.int64)
-    for i, text in enumerate(cells):
-        if text.strip():
-            try:
-                values[i] = parse_uint(text, "freeptr_offset", bits=32)
-            except InputError as exc:
-                raise InputError(f"line {first + i}: {exc}") from None
-    return values
 
 
 def csv_text(result: SweepResult) -> str:

@@ -13,7 +13,7 @@ import gc
 import io
 import itertools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -451,35 +451,54 @@ def rows_to_columns(
     flags = np.zeros(n, np.uint64)
     if "flags" in columns:
         column = columns["flags"]
-        table = config.flags
-        values: dict[str, int] = {}
-        for text in set(column):  # each distinct spelling is parsed once
-            try:
-                values[text] = table.parse(text.strip()) if text.strip() else 0
-            except InputError as exc:
-                raise InputError(f"line {column.index(text) + first}: {exc}") from None
+        values = flag_spellings(column, config, lambda t: f"line {column.index(t) + first}")
         flags = np.array([values[t] for t in column], dtype=np.uint64)
-    ctor = np.zeros(n, np.uint8)
-    if "ctor" in columns:
-        column = columns["ctor"]
-        for text in set(column) - {"", "0", "1"}:
-            if text.strip() not in ("", "0", "1"):
-                raise InputError(
-                    f"line {column.index(text) + first}: ctor must be 0 or 1, not {shown(text)}"
-                )
-        ctor = np.array([t.strip() == "1" for t in column], dtype=np.uint8)
+    ctor = ctor_column(columns["ctor"], first) if "ctor" in columns else np.zeros(n, np.uint8)
     if kind is not SLUB_SWEEP:
         return size, align, flags, ctor
-    freeptr = np.full(n, -1, dtype=np.int64)
-    if "freeptr_offset" in columns:
-        column = columns["freeptr_offset"]
-        for i, text in enumerate(column):
-            if text.strip():
-                try:
-                    freeptr[i] = parse_uint(text, "freeptr_offset", bits=32)
-                except InputError as exc:
-                    raise InputError(f"line {i + first}: {exc}") from None
+    freeptr = (
+        freeptr_column(columns["freeptr_offset"], first)
+        if "freeptr_offset" in columns
+        else np.full(n, -1, dtype=np.int64)
+    )
     return size, align, flags, ctor, freeptr
+
+
+def flag_spellings(
+    texts: Sequence[str | None], config: KernelConfig, where: Callable[[str | None], str]
+) -> dict[str | None, int]:
+    """The value of each distinct spelling of a flags cell (names joined by |, or a
+    number; empty or null: 0), each parsed once; the spelling that fails first in
+    ``texts`` is named by ``where(text)`` (its line or row)."""
+    table = config.flags
+    values: dict[str | None, int] = {}
+    for text in dict.fromkeys(texts):  # distinct, in the order they first appear
+        try:
+            values[text] = table.parse(text.strip()) if text and text.strip() else 0
+        except InputError as exc:
+            raise InputError(f"{where(text)}: {exc}") from None
+    return values
+
+
+def ctor_column(cells: Sequence[str], first: int) -> np.ndarray[Any, Any]:
+    """A ctor column: 0, 1 or empty (0); the first bad cell named by its line."""
+    bad = {t for t in set(cells) - {"", "0", "1"} if t.strip() not in ("", "0", "1")}
+    if bad:
+        i = min(cells.index(t) for t in bad)
+        raise InputError(f"line {i + first}: ctor must be 0 or 1, not {shown(cells[i])}")
+    return np.array([t.strip() == "1" for t in cells], dtype=np.uint8)
+
+
+def freeptr_column(cells: Sequence[str], first: int) -> np.ndarray[Any, Any]:
+    """A freeptr_offset column: an offset below 2**32, or empty for none (-1)."""
+    values = np.full(len(cells), -1, dtype=np.int64)
+    for i, text in enumerate(cells):
+        if text.strip():
+            try:
+                values[i] = parse_uint(text, "freeptr_offset", bits=32)
+            except InputError as exc:
+                raise InputError(f"line {i + first}: {exc}") from None
+    return values
 
 
 Rows = SweepResult | np.ndarray[Any, Any]  # columns, or the structured array

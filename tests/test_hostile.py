@@ -380,3 +380,19 @@ def test_a_bad_row_stops_an_endless_csv_at_its_chunk() -> None:
     with pytest.raises(InputError, match="line 2: object_size 'sixty-four'"):
         list(iter_csv(stream, KernelConfig.build("v6.18")))
     assert stream.lines <= READ_ROWS + 2
+
+
+def test_the_first_bad_cell_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Distinct spellings are parsed once each, but the mistake named is the first in
+    the input (it was whichever a set gave first), from stdin and from a file alike."""
+    text = "object_size,flags,ctor\n64,0,0\n64,SLAB_NOPE,2\n64,SLAB_ALSO_NOPE,3\n"
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    for argv, stdin in ((["--input", "-"], text), (["--input", str(path)], "")):
+        rc, _, err = run_main(["sweep", *argv], capsys, monkeypatch, stdin)
+        assert "line 3: unknown flag 'SLAB_NOPE'" in one_line_error(rc, err)
+    text = "object_size,ctor\n64,0\n64,2\n64,x\n"
+    rc, _, err = run_main(["sweep", "--input", "-"], capsys, monkeypatch, text)
+    assert "line 3: ctor must be 0 or 1, not '2'" in one_line_error(rc, err)
