@@ -238,6 +238,12 @@ def _config(args: argparse.Namespace) -> KernelConfig:
     return KernelConfig.build(args.kernel, args.arch, **options, **switches)
 
 
+def _config_with(args: argparse.Namespace, **changes: Any) -> KernelConfig:
+    """The configuration the options describe with some replaced (a side of a diff,
+    a line of a plot)."""
+    return _config(argparse.Namespace(**{**vars(args), **changes}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="slabhw",
@@ -954,7 +960,7 @@ def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     sizes = diffmod.parse_sizes(args.sizes)
     sides = []
     for i in (0, 1):
-        side = argparse.Namespace(**vars(args))
+        side: dict[str, Any] = {}
         for name in ("kernel", "arch", "nr_cpus", "slab_debug"):
             values = getattr(args, name)
             if values is not None and len(values) > 2:
@@ -965,8 +971,8 @@ def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
             value = values[min(i, len(values) - 1)] if values else default
             if name == "slab_debug" and value == "off":  # this side boots without it
                 value = None
-            setattr(side, name, value)
-        sides.append(_config(side))
+            side[name] = value
+        sides.append(_config_with(args, **side))
     a, b = sides
     if a == b:
         raise InputError(
@@ -989,21 +995,14 @@ def cmd_grid(args: argparse.Namespace, out: IO[str]) -> int:
         raise InputError("--workers and --scheduler: one or the other")
     if args.workers == 0:
         raise InputError("--workers must be at least 1")
-    values = diffmod.parse_sizes(args.sizes)
-    step = int(values[1] - values[0]) if len(values) > 1 else 1
-    sizes = range(int(values[0]), int(values[-1]) + 1, step)
+    sizes = diffmod.size_range(args.sizes)
     cpus = [parse_uint(n, "--nr-cpus", bits=32) for n in args.nr_cpus.split(",")]
     debugs = [None if d == "off" else d for d in args.slab_debug.split(",")]
     aligns = [parse_uint(a, "--align", bits=32) for a in args.align.split(",")]
     flags = ["" if f.strip() == "0" else f for f in args.flags.split(",")]
     kernels = [k.strip() for k in args.kernel.split(",")]
     arches = [a.strip() for a in args.arch.split(",")]
-    points = grid.points(kernels, arches, cpus, debugs)
-    for p in points:  # flag names of every version, before any work
-        cfg = KernelConfig.build(p.kernel, p.arch, **p.options())
-        for f in flags:
-            if f.strip():
-                cfg.flags.parse(f)
+    points = grid.points(kernels, arches, cpus, debugs, flags)
     progress = None if args.no_progress else terminal_progress()
     rows = grid.run(
         points,
@@ -1038,10 +1037,14 @@ def cmd_plot(args: argparse.Namespace, out: IO[str]) -> int:
     for kernel in args.kernel.split(","):
         for arch in args.arch.split(","):
             for nr in cpus:
-                side = argparse.Namespace(**vars(args))
-                side.kernel, side.arch = kernel.strip(), arch.strip()
-                side.nr_cpus = None if nr is None else parse_uint(nr, "--nr-cpus", bits=32)
-                configs.append(_config(side))
+                configs.append(
+                    _config_with(
+                        args,
+                        kernel=kernel.strip(),
+                        arch=arch.strip(),
+                        nr_cpus=None if nr is None else parse_uint(nr, "--nr-cpus", bits=32),
+                    )
+                )
     if len(configs) > 24:
         raise InputError(f"{len(configs)} lines in one picture: at most 24")
     plot.draw(plot.series(configs, sizes, args.align, args.flags), args.output, args.title)

@@ -30,8 +30,8 @@ CREATE_FIELDS = ("size", "objs_per_slab", "order", "error")
 KMALLOC_FIELDS = ("cache", "size", "objs_per_slab", "order")
 
 
-def parse_sizes(text: str) -> np.ndarray[Any, Any]:
-    """``LO:HI[:STEP]``, inclusive, as uint64 sizes (at most MAX_SIZES of them)."""
+def size_range(text: str) -> range:
+    """``LO:HI[:STEP]``, inclusive, as a range (at most MAX_SIZES sizes)."""
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise InputError(f"--sizes {shown(text)} is not LO:HI or LO:HI:STEP")
@@ -39,10 +39,16 @@ def parse_sizes(text: str) -> np.ndarray[Any, Any]:
     step = parse_uint(parts[2], "--sizes step", bits=32) if len(parts) == 3 else 1
     if step == 0 or hi < lo:
         raise InputError(f"--sizes {shown(text)}: need LO <= HI and a step above 0")
-    count = (hi - lo) // step + 1
-    if count > MAX_SIZES:
-        raise InputError(f"--sizes {shown(text)} gives {count} sizes; at most {MAX_SIZES}")
-    return np.arange(lo, hi + 1, step, dtype=np.uint64)
+    sizes = range(lo, hi + 1, step)
+    if len(sizes) > MAX_SIZES:
+        raise InputError(f"--sizes {shown(text)} gives {len(sizes)} sizes; at most {MAX_SIZES}")
+    return sizes
+
+
+def parse_sizes(text: str) -> np.ndarray[Any, Any]:
+    """``size_range(text)`` as uint64 sizes."""
+    r = size_range(text)
+    return np.arange(r.start, r.stop, r.step, dtype=np.uint64)
 
 
 @dataclass

@@ -39,15 +39,23 @@ class Point:
 
 
 def points(
-    kernels: list[str], arches: list[str], cpus: list[int], debugs: list[str | None]
+    kernels: list[str],
+    arches: list[str],
+    cpus: list[int],
+    debugs: list[str | None],
+    flags: list[str],
 ) -> list[Point]:
-    """Every combination, checked up front (a bad name is one error before any work)."""
+    """Every combination, checked up front with the flag sets in each version's names
+    (a bad name is one error before any work)."""
     from .config import KernelConfig
 
     out = []
     for kernel, arch, n, debug in itertools.product(kernels, arches, cpus, debugs):
         p = Point(kernel, arch, n, debug)
-        KernelConfig.build(kernel, arch, **p.options())  # raises InputError if wrong
+        cfg = KernelConfig.build(kernel, arch, **p.options())  # raises InputError if wrong
+        for f in flags:
+            if f.strip():
+                cfg.flags.parse(f)
         out.append(p)
     return out
 

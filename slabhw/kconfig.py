@@ -56,6 +56,18 @@ _MACHINE_ARCH = {
 }
 
 
+# an arch preset -> the `uname -m` a kernel of it reports: the first machine above
+# for its base name (arm64-16k, ppc64-4k: their base's)
+_ARCH_MACHINE: dict[str, str] = {}
+for _machine, _arch in _MACHINE_ARCH.items():
+    _ARCH_MACHINE.setdefault(_arch, _machine)
+
+
+def machine_of(arch: str) -> str:
+    """`uname -m` of a kernel built for the arch preset (the inverse of arch_of)."""
+    return _ARCH_MACHINE[arch.split("-")[0]]
+
+
 _RELEASE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 _DEBIAN = re.compile(r"\bDebian (\d+)\.(\d+)\.(\d+)")
 

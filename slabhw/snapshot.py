@@ -411,30 +411,15 @@ def validate(data: Any, path: str) -> Snapshot:
 
 
 # ---- a simulated kernel as files ------------------------------------------------------------
-# KernelConfig arch preset -> `uname -m` (/proc/sys/kernel/arch)
-_ARCH_MACHINE = {
-    "x86_64": "x86_64",
-    "i386": "i686",
-    "arm64": "aarch64",
-    "arm64-16k": "aarch64",
-    "arm64-64k": "aarch64",
-    "arm": "armv7l",
-    "ppc64": "ppc64le",
-    "ppc64-4k": "ppc64le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-}
-
-
 def kernel_files(cfg: Any) -> dict[str, str]:
     """The files a capture reads to learn what kernel it is on, as the simulated
     kernel of ``cfg`` would show them: release and machine, the banner, the CPU
     lists, /proc/cpuinfo's cache_alignment (x86), the command line with the slab
     boot options as the version spells them, and the .config's switches."""
-    from .kconfig import CONFIG_OPTIONS  # kconfig reads snapshots: import at use
+    from .kconfig import CONFIG_OPTIONS, machine_of  # kconfig reads snapshots: at use
 
     release = cfg.preset.release
-    machine = _ARCH_MACHINE[cfg.arch.name]
+    machine = machine_of(cfg.arch.name)
     nr, present = cfg.nr_cpus, cfg.present_cpus
     files = {
         "/proc/sys/kernel/osrelease": release,

@@ -366,3 +366,14 @@ def test_sysfs_tree_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert rc == 0 and report["ok"], [c for c in report["checks"] if not c["ok"]][:3]
         rc, model, _ = run_main(["config", *argv, "--json"], capsys)
         assert report["config"] == json.loads(model)
+
+
+def test_machine_of_inverts_arch_of() -> None:
+    """sysfs --write names the machine a tree's kernel reports; a capture maps it back
+    (with the page size) to the same arch preset, for every preset of every version."""
+    from slabhw.kconfig import arch_of, machine_of
+    from slabhw.versions import PRESETS
+
+    for name, preset in PRESETS.items():
+        for arch_name, arch in preset.arches.items():
+            assert arch_of(machine_of(arch_name), arch.page_size, name) == arch_name
