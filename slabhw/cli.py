@@ -817,6 +817,7 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
                 progress(parquet.rows, parquet.rows)  # the end: the bar closes
             return 0
         sink = stack.enter_context(output_file(args.output, out))
+        arrow_csv = columnar.has_arrow()  # pyarrow writes the rows when it is installed
         rows = 0
         # a chunk is read and checked before its results are written: a mistake in
         # the first chunk's rows leaves no output at all
@@ -829,7 +830,7 @@ def cmd_sweep(args: argparse.Namespace, out: IO[str]) -> int:
                     sink.write((", " if rows else "") + json.dumps(record))
                     rows += 1
             else:
-                if columnar.has_arrow():
+                if arrow_csv:
                     sink.write(columnar.csv_text(result))
                 else:
                     write_csv(sink, result, kind, header=False)

@@ -133,7 +133,7 @@ def kind_of(config: KernelConfig) -> SweepKind:
 
 CHUNK = 1 << 16  # rows per C call when reporting progress
 
-Progress = Callable[..., None]  # (rows done, total rows or 0[, bytes read])
+Progress = Callable[[int, int], None]  # (rows done, total rows or 0 while unknown)
 
 
 class SweepResult:
@@ -554,11 +554,10 @@ def write_csv(
             stream.write("".join(format_rows(_sliced(result, start, start + CHUNK), kind)))
 
 
-def terminal_progress(stream: IO[str] = sys.stderr, *, size: int = 0) -> Progress | None:
+def terminal_progress(stream: IO[str] = sys.stderr) -> Progress | None:
     """A progress callback drawing a bar on a terminal (None when not a terminal):
-    tqdm's, with rows/s and, when ``size`` (the input's bytes) is known, the share of
-    the input read; a plain counter without tqdm.  Called as (rows done, total rows
-    or 0 when unknown, bytes read or 0)."""
+    tqdm's rows and rows/s, else a plain counter.  Called as (rows done, total rows or
+    0 while unknown); done == total ends the bar."""
     if not stream.isatty():
         return None
     try:
@@ -566,29 +565,16 @@ def terminal_progress(stream: IO[str] = sys.stderr, *, size: int = 0) -> Progres
     except ImportError:
         tqdm = None  # type: ignore[assignment]
     if tqdm is not None:
-        bar = tqdm.tqdm(
-            total=size or None,
-            unit="B" if size else " rows",
-            unit_scale=True,
-            file=stream,
-            desc="sweep",
-            leave=True,
-        )
-        state = {"rows": 0}
+        bar = tqdm.tqdm(unit=" rows", unit_scale=True, file=stream, desc="sweep")
 
-        def advance(done: int, total: int, read: int = 0) -> None:
-            if size and read:
-                bar.update(read - bar.n)
-            elif not size:
-                bar.update(done - state["rows"])
-            state["rows"] = done
-            bar.set_postfix_str(f"{done:,} rows", refresh=False)
+        def advance(done: int, total: int) -> None:
+            bar.update(done - bar.n)
             if total and done >= total:
                 bar.close()
 
         return advance
 
-    def show(done: int, total: int, read: int = 0) -> None:
+    def show(done: int, total: int) -> None:
         if not total:  # a stream of unknown length: the count so far
             stream.write(f"\rsweep: {done} rows")
             stream.flush()
