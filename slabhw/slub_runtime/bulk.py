@@ -16,7 +16,7 @@ from .. import _core
 from ..slub import SlubCache
 from ..versions.rules import DetachedFreelist
 from .paths import SlubPaths
-from .state import CacheState, Slab, _Oops
+from .state import CacheState, Slab
 
 
 class SlubBulk(SlubPaths):
@@ -51,26 +51,22 @@ class SlubBulk(SlubPaths):
         c = st.cpus[cpu]
         p = np.empty(n, dtype=np.uint64)
         i = 0
-        try:
-            while i < n:
-                obj = c.freelist
+        while i < n:
+            obj = c.freelist
+            if not obj:
+                c.tid += self.tid_step
+                obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
                 if not obj:
-                    c.tid += self.tid_step
-                    obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
-                    if not obj:
-                        self._free_bulk(st, p[:i].tolist(), cpu, caller, hooks=False)
-                        return none
-                    p[i] = obj
-                    i += 1
-                    continue
-                k, c.freelist = fp.walk(obj, p, i, n - i)
-                i += k
-                if i < n and c.freelist:  # a free pointer outside the arena: the trap
-                    c.freelist = self.get_freepointer(st, c.freelist)
-            c.tid += self.tid_step
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+                    self._free_bulk(st, p[:i].tolist(), cpu, caller, hooks=False)
+                    return none
+                p[i] = obj
+                i += 1
+                continue
+            k, c.freelist = fp.walk(obj, p, i, n - i)
+            i += k
+            if i < n and c.freelist:  # a free pointer outside the arena: the trap
+                c.freelist = self.get_freepointer(st, c.freelist)
+        c.tid += self.tid_step
         init = st.want_init_on_alloc(False)
         if init:
             self.slab_post_alloc_hook(st, p.tolist(), init, st.object_size)
@@ -80,25 +76,21 @@ class SlubBulk(SlubPaths):
         """The loop of kmem_cache_alloc_bulk, object by object (the reference)."""
         c = st.cpus[cpu]
         p: list[int] = []
-        try:
-            for _ in range(n):
-                obj = c.freelist
+        for _ in range(n):
+            obj = c.freelist
+            if not obj:
+                c.tid += self.tid_step
+                obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
                 if not obj:
-                    c.tid += self.tid_step
-                    obj = self.slab_alloc_slow(st, cpu, caller, st.object_size)
-                    if not obj:
-                        self._free_bulk(st, p, cpu, caller, hooks=False)
-                        return []
-                    self.maybe_wipe_obj_freeptr(st, obj)
-                    p.append(obj)
-                    continue
-                c.freelist = self.get_freepointer(st, obj)
-                p.append(obj)
+                    self._free_bulk(st, p, cpu, caller, hooks=False)
+                    return []
                 self.maybe_wipe_obj_freeptr(st, obj)
-            c.tid += self.tid_step
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+                p.append(obj)
+                continue
+            c.freelist = self.get_freepointer(st, obj)
+            p.append(obj)
+            self.maybe_wipe_obj_freeptr(st, obj)
+        c.tid += self.tid_step
         self.slab_post_alloc_hook(st, p, st.want_init_on_alloc(False), st.object_size)
         return p
 
@@ -113,14 +105,10 @@ class SlubBulk(SlubPaths):
         start = len(self.log)
         st = None if cache is None else self.state(cache)
         p = self._bulk_array(addrs) if self.fast and self._keyed else None
-        try:
-            if p is None:
-                self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
-            else:
-                self._free_bulk_fast(st, p, cpu, caller)
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+        if p is None:
+            self._free_bulk(st, list(addrs), cpu, caller, hooks=True)
+        else:
+            self._free_bulk_fast(st, p, cpu, caller)
         return self.log[start:]
 
     @staticmethod

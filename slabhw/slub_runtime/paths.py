@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from .. import _core, errors
 from .. import reference_slub as rs
 from ..arena import PG_HEAD, PG_SLAB, PG_TAIL
-from ..errors import BUG, InputError, KernelHang
+from ..errors import InputError, KernelHang
 from ..slub import SlubCache
 from ..versions.rules import DeactivateSlab, InitOnAllocSize, InitOnFree
 from .checks import (
@@ -38,7 +38,6 @@ from .state import (
     CacheState,
     KmemCacheCpu,
     Slab,
-    _Oops,
 )
 
 
@@ -400,11 +399,7 @@ class SlubPaths(SlubChecks):
     ) -> int | None:
         """slab_alloc_node(): __slab_alloc_node, maybe_wipe_obj_freeptr and
         slab_post_alloc_hook."""
-        try:
-            obj = self._slab_alloc_node(st, cpu, addr, orig_size)
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+        obj = self._slab_alloc_node(st, cpu, addr, orig_size)
         if obj:
             self.maybe_wipe_obj_freeptr(st, obj)
             self.slab_post_alloc_hook(st, [obj], st.want_init_on_alloc(zero), orig_size)
@@ -657,8 +652,7 @@ class SlubPaths(SlubChecks):
             fl = c.freelist
             if st.hardened:
                 if fl == addr:
-                    self._emit([self.set_freepointer_bug])
-                    raise _Oops(BUG, self.set_freepointer_bug)
+                    self.oops(self.set_freepointer_bug)
                 fl = rs.freelist_ptr(fl, ptr_addr, st.random)
             self._q[(ptr_addr - self._po) >> 3] = fl
             c.freelist = addr
@@ -680,12 +674,8 @@ class SlubPaths(SlubChecks):
 
     def _slab_free(self, st: CacheState, slab: Slab, obj: int, cpu: int, addr: int) -> None:
         """slab_free(): slab_free_hook, then do_slab_free."""
-        try:
-            self.slab_free_hook(st, obj)
-            self.do_slab_free(st, slab, obj, obj, 1, cpu, addr)
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+        self.slab_free_hook(st, obj)
+        self.do_slab_free(st, slab, obj, obj, 1, cpu, addr)
 
     def slab_free_hook(self, st: CacheState, obj: int) -> None:
         """slab_free_hook() with init_on_free: clear the object and the metadata after
@@ -918,15 +908,11 @@ class SlubPaths(SlubChecks):
         self._set_cpu_slab(c, None, cpu)
         c.freelist = 0
         c.tid += self.tid_step
-        try:
-            if slab is not None:
-                self.deactivate_slab(st, slab, freelist)
-            partial, c.partial = c.partial, []
-            if partial:
-                self.put_partials(st, partial)
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+        if slab is not None:
+            self.deactivate_slab(st, slab, freelist)
+        partial, c.partial = c.partial, []
+        if partial:
+            self.put_partials(st, partial)
 
     def flush_all(self, cache: SlubCache) -> None:
         """flush_all(): every CPU that has a cpu slab or partial slabs, in CPU order."""

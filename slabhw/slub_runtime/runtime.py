@@ -17,7 +17,6 @@ from .state import (
     LIST_CPU_SLAB,
     LIST_NAMES,
     CacheState,
-    _Oops,
 )
 
 
@@ -196,15 +195,11 @@ class SlubRuntime(SlubBulk):
         else:
             slabs = [st.slabs[pfn] for pfn in sorted(st.slabs)]
         fix = flush
-        try:
-            for slab in slabs:
-                self.validate_slab(st, slab, fix)
-            if not flush:
-                self._validate_cpu_freelists(st)
-            self._validate_counters(st, flush)
-        except _Oops as oops:
-            self._emit([str(oops)])
-            raise
+        for slab in slabs:
+            self.validate_slab(st, slab, fix)
+        if not flush:
+            self._validate_cpu_freelists(st)
+        self._validate_counters(st, flush)
         return self.log[start:]
 
     def sysfs_validate(self, cache: SlubCache) -> tuple[int | None, list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -41,8 +41,7 @@ _MASK64 = (1 << 64) - 1
 
 
 class _Oops(KernelBug):
-    """A BUG()/BUG_ON() fired: the message is logged, and the operation ends with
-    the oops (the run time's state stays as it was before the faulting store)."""
+    """A BUG()/BUG_ON() fired (raised by SlubState.oops, which logs it first)."""
 
 
 class Slab:
@@ -410,11 +409,17 @@ class SlubMemory:
             v = rs.freelist_ptr(v, ptr_addr, st.random)
         return v
 
+    def oops(self, message: str) -> NoReturn:
+        """BUG()/BUG_ON(): the message into the log, and the operation ends with the
+        oops (the run time's state stays as it was before the faulting store)."""
+        self.log.append(message)
+        raise _Oops(BUG, message)
+
     def set_freepointer(self, st: CacheState, obj: int, fp: int) -> None:
         """set_freepointer() / freelist_ptr_encode(); BUG_ON(object == fp) when
         hardened."""
         if st.hardened and obj == fp:
-            raise _Oops(BUG, self.set_freepointer_bug)
+            self.oops(self.set_freepointer_bug)
         ptr_addr = obj + st.offset
         self._store(ptr_addr, rs.freelist_ptr(fp, ptr_addr, st.random) if st.hardened else fp)
 
