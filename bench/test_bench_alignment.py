@@ -68,6 +68,22 @@ def test_calculate_alignment_c(benchmark: Any, record: Any, data: tuple[Any, Any
     assert out[:1000].tolist() == [ref.calculate_alignment(params, HW, 0, s) for s in sample]
 
 
+def test_calculate_alignment_c_fresh(
+    benchmark: Any, record: Any, data: tuple[Any, Any, Any]
+) -> None:
+    """The bare C call into a new array each round, as the API without out= makes."""
+    params, sizes, _ = data
+
+    def run() -> Any:
+        out = np.empty(N, dtype=np.uint64)
+        _core.calculate_alignment(params, HW, 0, sizes, out=out)
+        return out
+
+    out = benchmark.pedantic(run, rounds=30, warmup_rounds=3)
+    record("calculate_alignment_c_fresh", N)
+    assert int(out[0]) == ref.calculate_alignment(params, HW, 0, int(sizes[0]))
+
+
 def test_calculate_alignment_reference(
     benchmark: Any, record: Any, data: tuple[Any, Any, Any]
 ) -> None:

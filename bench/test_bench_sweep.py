@@ -46,6 +46,23 @@ def test_sweep_c(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -
         assert int(out["size"][i]) == expected.size and int(out["num"][i]) == expected.num
 
 
+def test_sweep_c_fresh(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
+    """The bare C call into a new array each round, as the API must make one: the
+    result's pages are faulted in every round (the preallocated run above reuses
+    warm ones)."""
+    params, sizes, aligns, flags = rows
+
+    def run() -> Any:
+        out = np.empty(N, dtype=_core.LAYOUT_DTYPE)
+        _core.slab316_create_array(params, sizes, aligns, flags, out=out)
+        return out
+
+    out = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
+    record("sweep_c_fresh", N)
+    expected = ref.kmem_cache_create(params, int(sizes[0]), int(aligns[0]), int(flags[0]))
+    assert int(out["num"][0]) == expected.num
+
+
 def test_sweep_api(benchmark: Any, record: Any, rows: tuple[Any, Any, Any, Any]) -> None:
     """slabhw.sweep(): the public call, its columns written by C in place."""
     import slabhw
@@ -94,6 +111,27 @@ def test_sweep_reference(benchmark: Any, record: Any, rows: tuple[Any, Any, Any,
 
     assert benchmark.pedantic(run, rounds=2, warmup_rounds=0) > 0
     record("sweep_reference", N_REF)
+
+
+def test_sweep_slub_c_fresh(benchmark: Any, record: Any) -> None:
+    """The bare C call of v6.18 into a new array each round (see test_sweep_c_fresh)."""
+    from slabhw import reference_slub as rs
+
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(1, 1 << 16, N, dtype=np.uint64)
+    cfg = KernelConfig.build("v6.18", "x86_64", nr_cpus=2)
+    p = cfg.slub_params()
+    flags = rng.choice(np.array([0, cfg.flags["SLAB_HWCACHE_ALIGN"]], dtype=np.uint64), N)
+
+    def run() -> Any:
+        out = np.empty(N, dtype=_core.SLUB_LAYOUT_DTYPE)
+        _core.slub_create_array(p, sizes, 0, flags, out=out)
+        return out
+
+    out = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
+    record("sweep_slub_c_fresh[v6.18]", N)
+    expected = rs.kmem_cache_create(p, rs.SlubArgs(int(sizes[0]), flags=int(flags[0])))
+    assert int(out["order"][0]) == expected.order
 
 
 @pytest.mark.parametrize("version", SLUB_VERSIONS)

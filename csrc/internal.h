@@ -75,7 +75,7 @@ static inline int slabhw_calc_align(uint64_t flags, uint64_t align, uint64_t siz
 
 /* A columnar sweep computes rows in blocks of SLABHW_BLOCK structs, then moves each
  * requested field of the block into its column: sequential writes per column. */
-enum { SLABHW_BLOCK = 256 };
+enum { SLABHW_BLOCK = 64 };
 
 /* Column k gets the 64-bit word fields[k] of each struct of the block (every field
  * of slabhw_*_cache is 64 bits wide: nwords words a struct); a failed row (error in

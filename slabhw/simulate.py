@@ -41,7 +41,7 @@ allocator has (slabhw.allocators.AllocatorKernel and Runtime).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +91,9 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
 _FLAG_WORDS = {"ctor"}  # options that may stand alone
 
 
-@dataclass
+@dataclass(slots=True)
 class Op:
-    """One parsed script line."""
+    """One parsed script line (not changed by running it: a repeat shares its parts)."""
 
     line: int
     source: str
@@ -101,17 +101,50 @@ class Op:
     args: list[str]
     options: dict[str, str]
     assign: str | None = None
+    # which args (by position) and options (by key) hold "{i}", found on first use
+    varying: tuple[tuple[int, ...], tuple[str, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def at(self, index: str) -> Op:
+        """This line with ``{i}`` replaced by a repeat's index."""
+        varying = self.varying
+        if varying is None:
+            varying = self.varying = (
+                tuple(k for k, a in enumerate(self.args) if "{i}" in a),
+                tuple(k for k, v in self.options.items() if "{i}" in v),
+            )
+        args, options = self.args, self.options
+        if varying[0]:
+            args = list(args)
+            for k in varying[0]:
+                args[k] = args[k].replace("{i}", index)
+        if varying[1]:
+            options = dict(options)
+            for key in varying[1]:
+                options[key] = options[key].replace("{i}", index)
+        assign = self.assign
+        return Op(
+            self.line,
+            self.source.replace("{i}", index),
+            self.verb,
+            args,
+            options,
+            None if assign is None else assign.replace("{i}", index),
+            varying,
+        )
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
-    """What one operation did: its result text, any views, and the kernel's messages."""
+    """What one operation did: its result text, any views, and the kernel's messages
+    (the lines as tuples: a long run keeps its events without a list each to track)."""
 
     op: Op
     result: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-    view: list[str] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
+    view: tuple[str, ...] = ()
+    log: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"line": self.op.line, "op": self.op.verb, "source": self.op.source}
@@ -119,9 +152,9 @@ class Event:
             d["var"] = self.op.assign
         d.update(self.data)
         if self.view:
-            d["view"] = self.view
+            d["view"] = list(self.view)
         if self.log:
-            d["log"] = self.log
+            d["log"] = list(self.log)
         return d
 
 
@@ -165,21 +198,143 @@ def split_words(text: str, number: int) -> list[str]:
 MAX_OPS = 1_000_000  # operations in one script, repeats expanded
 
 
-def parse_script(lines: Iterable[str]) -> list[Op]:
+@dataclass
+class Repeat:
+    """``repeat COUNT`` ... ``end``: the body run COUNT times."""
+
+    line: int
+    count: int
+    body: list[Op | Repeat]
+
+    def size(self) -> int:
+        return self.count * sum(1 if isinstance(x, Op) else x.size() for x in self.body)
+
+
+class Script:
+    """A parsed script: its lines, with each repeat kept as one block and expanded
+    only as it runs (a spray of a million operations is a few parsed lines, not a
+    million of them in memory).  Iterating gives the operations in order, ``{i}``
+    replaced by the innermost repeat's index; it may be iterated more than once."""
+
+    def __init__(self, items: list[Op | Repeat]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Iterator[Op]:
+        return _expand(self.items, None)
+
+    def __len__(self) -> int:
+        return sum(1 if isinstance(x, Op) else x.size() for x in self.items)
+
+    def source_width(self) -> int:
+        """source_width() of the expanded operations, from the lines as written."""
+        return min(_widest(self.items, 0), 40)
+
+
+def _expand(items: list[Op | Repeat], index: str | None) -> Iterator[Op]:
+    for item in items:
+        if isinstance(item, Repeat):
+            if all(isinstance(x, Op) for x in item.body):  # the usual block: one loop
+                plan = [(op, "{i}" in op.source) for op in item.body if isinstance(op, Op)]
+                for i in range(item.count):
+                    at = str(i)
+                    for op, varies in plan:
+                        yield op.at(at) if varies else op
+            else:
+                for i in range(item.count):
+                    yield from _expand(item.body, str(i))
+        elif index is not None and "{i}" in item.source:
+            yield item.at(index)
+        else:
+            yield item  # ops are not changed by runs: the same line each time
+
+
+def _check_names(
+    items: list[Op | Repeat], index: str | None, caches: set[str], variables: set[str]
+) -> None:
+    """Simulation.check_names over a script's lines, each repetition's names
+    spelled out (but no repetition's operation built)."""
+    for item in items:
+        if not isinstance(item, Repeat):
+            _check_op(item, _names_of(item), index, caches, variables)
+        elif all(isinstance(x, Op) for x in item.body):  # the usual block: one loop
+            plan = [(op, _names_of(op)) for op in item.body if isinstance(op, Op)]
+            for i in range(item.count):
+                at = str(i)
+                for op, names in plan:
+                    _check_op(op, names, at, caches, variables)
+        else:
+            for i in range(item.count):
+                _check_names(item.body, str(i), caches, variables)
+
+
+_Names = tuple[list[tuple[str, str]], str | None, str | None]
+
+
+def _names_of(op: Op) -> _Names:
+    """The names a line uses (kind, text), the cache it creates, the variable it sets."""
+    uses = list(zip(GRAMMAR[op.verb][0], op.args))
+    if "cache" in op.options:
+        uses.append(("cache", op.options["cache"]))
+    return uses, op.args[0] if op.verb == "create" else None, op.assign
+
+
+def _check_op(
+    op: Op, names: _Names, index: str | None, caches: set[str], variables: set[str]
+) -> None:
+    uses, created, assign = names
+    if index is not None and "{i}" in op.source:
+        uses = [(kind, text.replace("{i}", index)) for kind, text in uses]
+        created = created and created.replace("{i}", index)
+        assign = assign and assign.replace("{i}", index)
+    for kind, text in uses:
+        if kind == "cache":
+            if op.verb != "create" and text not in caches:
+                raise _err(op, f"no cache {shown(text)} (create it first, or name a kmalloc cache)")
+            continue
+        if text in variables or kind not in ("target", "var"):
+            continue
+        if kind == "target":
+            m = _TARGET.fullmatch(text)
+            if m is None or m["base"][:2].lower() == "0x" or m["base"] in variables:
+                continue  # a literal address, an error _target words, or a set variable
+            text = m["base"]
+        raise _err(op, f"no variable {shown(text)} (no earlier line sets it)")
+    if created:
+        caches.add(created)
+    if assign:
+        variables.add(assign)
+
+
+def _widest(items: list[Op | Repeat], digits: int) -> int:
+    """The longest line once each ``{i}`` holds ``digits`` digits."""
+    widths = [0]
+    for item in items:
+        if isinstance(item, Repeat):
+            if item.count:
+                widths.append(_widest(item.body, len(str(item.count - 1))))
+        elif digits:
+            widths.append(len(item.source) + item.source.count("{i}") * (digits - 3))
+        else:
+            widths.append(len(item.source))
+    return max(widths)
+
+
+def parse_script(lines: Iterable[str]) -> Script:
     """Parse every line first, so a typo stops the script before anything runs.
 
     ``repeat N`` ... ``end`` runs the lines between N times, ``{i}`` in them standing
     for the repetition's index (0 .. N-1; in nested repeats, the innermost's): a
     heap spray is ``repeat 1000`` / ``a{i} = alloc c`` / ``end``.  Each line is parsed
     once; the script may hold at most MAX_OPS operations once expanded."""
-    ops: list[Op] = []
-    open_blocks: list[tuple[int, int, list[Op]]] = []  # (count, line, body)
+    top: list[Op | Repeat] = []
+    open_blocks: list[Repeat] = []
+    total = 0  # operations of the script so far, expanded
     for number, raw in enumerate(lines, 1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
         words = split_words(text, number)
-        here = open_blocks[-1][2] if open_blocks else ops
+        here = open_blocks[-1].body if open_blocks else top
         if words and words[0] == "repeat":
             if len(words) != 2:
                 raise InputError(f"script line {number}: usage: repeat N")
@@ -187,45 +342,31 @@ def parse_script(lines: Iterable[str]) -> list[Op]:
                 count = parse_uint(words[1], "repeat count", maximum=MAX_OPS)
             except InputError as exc:
                 raise InputError(f"script line {number}: {exc}") from None
-            open_blocks.append((count, number, []))
+            block = Repeat(number, count, [])
+            here.append(block)
+            open_blocks.append(block)
             continue
         if words == ["end"]:
             if not open_blocks:
                 raise InputError(f"script line {number}: end without repeat")
-            count, first, body = open_blocks.pop()
-            outer = open_blocks[-1][2] if open_blocks else ops
-            if len(outer) + count * len(body) > MAX_OPS:
+            block = open_blocks.pop()
+            if not open_blocks:
+                total += block.size()
+            if total > MAX_OPS or (open_blocks and block.size() > MAX_OPS):
                 raise InputError(
-                    f"script line {first}: the script would run more than {MAX_OPS} operations"
+                    f"script line {block.line}: the script would run more than {MAX_OPS} operations"
                 )
-            outer.extend(_repeat(body, count))
             continue
         here.append(_parse_op(number, text, words))
-    if open_blocks:
-        raise InputError(f"script line {open_blocks[-1][1]}: repeat without end")
-    return ops
-
-
-def _repeat(body: list[Op], count: int) -> list[Op]:
-    """``body`` ``count`` times, ``{i}`` replaced by each repetition's index."""
-    out: list[Op] = []
-    for i in range(count):
-        index = str(i)
-        for op in body:
-            if "{i}" not in op.source:
-                out.append(op)  # the same line each time: ops are not changed by runs
-                continue
-            out.append(
-                Op(
-                    op.line,
-                    op.source.replace("{i}", index),
-                    op.verb,
-                    [a.replace("{i}", index) for a in op.args],
-                    {k: v.replace("{i}", index) for k, v in op.options.items()},
-                    None if op.assign is None else op.assign.replace("{i}", index),
+        if not open_blocks:
+            total += 1
+            if total > MAX_OPS:
+                raise InputError(
+                    f"script line {number}: the script would run more than {MAX_OPS} operations"
                 )
-            )
-    return out
+    if open_blocks:
+        raise InputError(f"script line {open_blocks[-1].line}: repeat without end")
+    return Script(top)
 
 
 def _parse_op(number: int, text: str, words: list[str]) -> Op:
@@ -303,10 +444,11 @@ class Simulation:
         self.var_cache: dict[str, Any] = {}  # variable -> the cache it came from
         self.events: list[Event] = []
         self.word_hex = arch.word_bits // 4
+        self._hex_format = f"0x{{:0{self.word_hex}x}}".format  # an address as the kernel's %px
 
     # ---- helpers -------------------------------------------------------------------
     def hex(self, addr: int) -> str:
-        return f"0x{addr:0{self.word_hex}x}"
+        return self._hex_format(addr)
 
     def _cache(self, op: Op, name: str) -> Any:
         cache = self.caches.get(name)
@@ -317,42 +459,28 @@ class Simulation:
             raise _err(op, f"no cache {shown(name)} (create it first, or name a kmalloc cache)")
         return cache
 
-    def check_names(self, ops: Sequence[Op]) -> None:
+    def check_names(self, ops: Iterable[Op]) -> None:
         """Every cache and variable a line names is made by an earlier line (or is a
         cache of the booted kernel), so such a mistake stops the script before
         anything runs."""
         caches = {c.name for c in self._all_caches()} | set(self.caches)
-        variables = set(self.vars)
-        for op in ops:
-            uses = list(zip(GRAMMAR[op.verb][0], op.args))
-            if "cache" in op.options:
-                uses.append(("cache", op.options["cache"]))
-            for kind, text in uses:
-                if kind == "cache" and op.verb != "create" and text not in caches:
-                    raise _err(
-                        op, f"no cache {shown(text)} (create it first, or name a kmalloc cache)"
-                    )
-                base = text
-                if kind == "target":
-                    m = _TARGET.fullmatch(text)
-                    if m is None or m["base"][:2].lower() == "0x":
-                        continue  # a literal address, or an error _target words
-                    base = m["base"]
-                if kind in ("target", "var") and base not in variables:
-                    raise _err(op, f"no variable {shown(base)} (no earlier line sets it)")
-            if op.verb == "create":
-                caches.add(op.args[0])
-            if op.assign:
-                variables.add(op.assign)
+        items: list[Op | Repeat] = ops.items if isinstance(ops, Script) else list(ops)
+        _check_names(items, None, caches, set(self.vars))
 
     def _all_caches(self) -> list[Any]:
         return list(self.kernel.slab_caches)
 
     def _cpu(self, op: Op) -> int:
-        cpu = self._uint(op, op.options.get("cpu", "0"), "cpu")
+        text = op.options.get("cpu")
+        cpu = 0 if text is None else self._uint(op, text, "cpu")
         if cpu >= self.config.nr_cpus:
             raise _err(op, f"cpu {cpu} is not online (0..{self.config.nr_cpus - 1})")
         return cpu
+
+    @classmethod
+    def _caller(cls, op: Op) -> int:
+        text = op.options.get("caller")
+        return 0 if text is None else cls._uint(op, text, "caller")
 
     @staticmethod
     def _uint(op: Op, text: str, what: str) -> int:
@@ -400,7 +528,7 @@ class Simulation:
         that caused it is recorded.  Each event goes to ``emit`` as soon as its
         line has run (and is not kept: a long script runs in bounded memory), else
         into ``self.events``."""
-        ops = list(ops)
+        ops = ops if isinstance(ops, Script) else list(ops)  # iterated twice
         self.check_names(ops)
         handlers = {verb: getattr(self, "op_" + verb) for verb in GRAMMAR}
         runtime = self.runtime
@@ -421,14 +549,15 @@ class Simulation:
             except SlabError as exc:
                 msg = str(exc)
                 raise exc if msg.startswith("script line") else _err(op, msg) from None
-            self._finish(ev, log, before, errors)
+            if len(log) != before or runtime.slab_errors != errors:
+                self._finish(ev, log, before, errors)
             keep(ev)
         return self.events
 
     def _finish(self, ev: Event, log: list[str], before: int, errors: int) -> None:
         """The kernel's messages the line caused, and the errors it counted."""
         if len(log) != before:  # a report is one entry of several lines
-            ev.log.extend(line for entry in log[before:] for line in entry.split("\n"))
+            ev.log += tuple(line for entry in log[before:] for line in entry.split("\n"))
         counted = self.runtime.slab_errors - errors
         if counted:  # what the kernel's SLUB KUnit suite counts (slab_errors)
             ev.data["slab_errors"] = counted
@@ -441,17 +570,16 @@ class Simulation:
                 self.var_cache[op.assign] = cache
 
     def _addr_result(self, op: Op, ev: Event, addr: int | None, cache: Any) -> None:
-        if addr:
-            ev.result = ev.data["address"] = self.hex(addr)
-        else:
-            ev.result = "NULL"
-            ev.data["address"] = None
+        shown_addr = self.hex(addr) if addr else None
+        result = shown_addr or "NULL"
+        ev.data["address"] = shown_addr
         if cache is not None:
             ev.data["cache"] = cache.name
-            ev.result += f" ({cache.name})"
+            result = f"{result} ({cache.name})"
         if op.assign:
-            ev.result = f"{op.assign} = {ev.result}"
-        self._set(op, addr, cache)
+            result = f"{op.assign} = {result}"
+            self._set(op, addr, cache)
+        ev.result = result
 
     # ---- operations --------------------------------------------------------------------
     def op_create(self, op: Op, ev: Event) -> None:
@@ -520,7 +648,7 @@ class Simulation:
 
     def op_alloc(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         size = op.options.get("size")
         addr = self.runtime.alloc(
             cache, cpu, caller, size=None if size is None else self._size(op, size, "size")
@@ -540,14 +668,15 @@ class Simulation:
     def op_free(self, op: Op, ev: Event) -> None:
         addr, var = self._target(op, op.args[0])
         cache = self._free_cache(op, addr, var)
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         self.runtime.free(cache, addr, cpu, caller)
-        ev.result = f"freed {self.hex(addr)} to {cache.name}"
-        ev.data.update(address=self.hex(addr), cache=cache.name)
+        shown_addr = self.hex(addr)
+        ev.result = f"freed {shown_addr} to {cache.name}"
+        ev.data.update(address=shown_addr, cache=cache.name)
 
     def op_kmalloc(self, op: Op, ev: Event) -> None:
         size = self._size(op, op.args[0], "size")
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         gfp = op.options.get("gfp", "")
         if gfp not in ("", "dma", "reclaimable", "account"):
             raise _err(op, f"gfp={gfp}: one of dma, reclaimable, account")
@@ -566,7 +695,7 @@ class Simulation:
 
     def op_kfree(self, op: Op, ev: Event) -> None:
         addr, _ = self._target(op, op.args[0])
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         self.runtime.kfree(addr, cpu, caller)
         ev.result = f"kfree({self.hex(addr)})"
         ev.data["address"] = self.hex(addr)
@@ -581,7 +710,7 @@ class Simulation:
                 f"{count} objects of {cache.size} bytes cannot fit the "
                 f"{self.arena.memory.size >> 20} MiB arena (--mem)",
             )
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         objs = rt.alloc_bulk(cache, count, cpu, caller)
         ev.data.update(cache=cache.name, count=len(objs))
         ev.data["addresses"] = [self.hex(a) for a in objs]
@@ -598,7 +727,7 @@ class Simulation:
         objs = self.vars.get(name)
         if not isinstance(objs, list):
             raise _err(op, f"{shown(name)} is not a variable holding a bulk allocation")
-        cpu, caller = self._cpu(op), self._uint(op, op.options.get("caller", "0"), "caller")
+        cpu, caller = self._cpu(op), self._caller(op)
         rt.free_bulk(self.var_cache.get(name), objs, cpu, caller)
         ev.result = f"freed {len(objs)} objects"
         ev.data["count"] = len(objs)
@@ -642,7 +771,7 @@ class Simulation:
             length = cache.object_size if cache is not None else 64
         if length > MAX_DUMP:
             raise _err(op, f"dump shows at most {MAX_DUMP >> 20} MiB, not {length} bytes")
-        ev.view = self.arena.hex_dump("", addr, length)
+        ev.view = tuple(self.arena.hex_dump("", addr, length))
         ev.result = f"{length} bytes at {self.hex(addr)}"
         ev.data.update(address=self.hex(addr), length=length)
         ev.data["hex"] = self.arena.read(addr, length).hex()
@@ -682,14 +811,14 @@ class Simulation:
     def op_map(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         lines = self.runtime.map_lines(cache)
-        ev.view = lines
+        ev.view = tuple(lines)
         ev.result = f"{cache.name}: {len(lines)} slabs ({self.runtime.MAP_LEGEND})"
         ev.data["slabs"] = lines
 
     def op_validate(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         walked, reports = self.runtime.sysfs_validate(cache)
-        ev.log.extend(reports)  # SLAB's checks are slabhw's words, not logged
+        ev.log += tuple(reports)  # SLAB's checks are slabhw's words, not logged
         if walked is None:
             ev.result = f"{cache.name}: -EINVAL (validate checks debug caches only since 6.1)"
             ev.data["return"] = "EINVAL"
@@ -702,7 +831,7 @@ class Simulation:
         before = len(self.kernel.log)
         reports = self.runtime.validate(cache)
         if len(self.kernel.log) == before:  # SLAB's checks are slabhw's words, not logged
-            ev.log.extend(reports)
+            ev.log += tuple(reports)
         ev.result = f"{cache.name}: " + ("no errors" if not reports else f"{len(reports)} lines")
         ev.data["clean"] = not reports
 
@@ -733,13 +862,13 @@ class Simulation:
 
     def op_slabinfo(self, op: Op, ev: Event) -> None:
         text = self.slabinfo()
-        ev.view = text.rstrip("\n").split("\n")
+        ev.view = tuple(text.rstrip("\n").split("\n"))
         ev.result = "/proc/slabinfo"
 
     def op_sysfs(self, op: Op, ev: Event) -> None:
         cache = self._cache(op, op.args[0])
         attrs = self.runtime.sysfs_counts(cache)
-        ev.view = [f"{k}: {v}" for k, v in attrs.items()]
+        ev.view = tuple(f"{k}: {v}" for k, v in attrs.items())
         ev.result = f"/sys/kernel/slab/{cache.name}/"
         ev.data["attributes"] = attrs
 
@@ -763,6 +892,8 @@ _ADDRESS_KEYS = {"address", "slab", "object", "slab_address", "object_address"}
 
 def source_width(ops: Iterable[Op]) -> int:
     """The column the results of a report line up at: the longest line, up to 40."""
+    if isinstance(ops, Script):
+        return ops.source_width()
     return min(max((len(op.source) for op in ops), default=0), 40)
 
 

@@ -297,10 +297,10 @@ def test_destroy_with_objects_left() -> None:
     script = ["create c 64", "a = alloc c", "b = alloc c", "free b", "destroy c", "destroy c"]
     sim = Simulation(KernelConfig.build("v3.16", "x86_64", nr_cpus=1), mem=64 << 20)
     sim.run(parse_script(script))
-    assert sim.events[4].log == ["kmem_cache_destroy c: Slab cache still has objects"]
+    assert sim.events[4].log == ("kmem_cache_destroy c: Slab cache still has objects",)
     assert sim.events[4].result == "c: still has objects, not destroyed"
     assert sim.events[5].result == "c: refcount now -1, not destroyed"
-    assert sim.events[5].log == []
+    assert sim.events[5].log == ()
 
     cfg = KernelConfig.build(
         "v6.18", "x86_64", nr_cpus=1, slab_freelist_random=False, slab_freelist_hardened=False
@@ -326,7 +326,7 @@ def test_destroy_of_an_empty_cache_frees_its_slabs() -> None:
     sim = Simulation(cfg, mem=64 << 20)
     script = ["create c 64", "a = alloc c", "free a", "destroy c", "create d 64", "x = alloc d"]
     sim.run(parse_script(script))
-    assert sim.events[3].result == "c destroyed" and sim.events[3].log == []
+    assert sim.events[3].result == "c destroyed" and sim.events[3].log == ()
     assert sim.vars["x"] == PO_618
 
 
@@ -359,6 +359,27 @@ def test_repeat_blocks(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.M
         ("repeat 2000000\nslabinfo\nend\n", "larger than 1000000"),
         ("repeat 1000\nrepeat 1001\nslabinfo\nend\nend\n", "more than 1000000 operations"),
         ("repeat 2\n  a{i} = alloc nope\nend\n", "script line 2: no cache 'nope'"),
+        # a3 is never set: the fourth repetition's name stops the script before it runs
+        ("create c 64\nrepeat 3\na{i} = alloc c\nend\nrepeat 4\nfree a{i}\nend\n", "line 6"),
     ):
         rc, _, err = run_main(["simulate", "-", "--kernel", "v6.18"], capsys, monkeypatch, bad)
         assert rc == 2 and words in err, (bad, err)
+
+
+def test_repeat_is_expanded_as_it_runs() -> None:
+    """A parsed script keeps each repeat as one block: a million operations are four
+    parsed lines; iterating spells them out in order ({i} the innermost index), as
+    often as asked, and the report's column is the expanded lines' widest."""
+    from slabhw.simulate import source_width
+
+    big = parse_script(["create c 64", "repeat 999999", "a{i} = alloc c", "end"])
+    assert len(big) == 1_000_000 and len(big.items) == 2
+    assert source_width(big) == len("a999998 = alloc c")
+    nested = parse_script(["repeat 2", "x{i} = alloc c", "repeat 3", "free y{i}", "end", "end"])
+    expected = [
+        "x0 = alloc c", "free y0", "free y1", "free y2",
+        "x1 = alloc c", "free y0", "free y1", "free y2",
+    ]  # fmt: skip
+    assert [op.source for op in nested] == expected == [op.source for op in nested]
+    assert [op.assign for op in nested][::4] == ["x0", "x1"]
+    assert source_width(nested) == source_width(list(nested)) == len("x1 = alloc c")
