@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -36,7 +37,7 @@ from .sweep import (
     to_records,
     write_csv,
 )
-from .textio import bounded_lines, open_text, output_file, output_path
+from .textio import bounded_lines, open_text, output_file, output_path, shown
 from .versions import PRESETS, get_preset
 
 
@@ -238,10 +239,68 @@ def _config(args: argparse.Namespace) -> KernelConfig:
     return KernelConfig.build(args.kernel, args.arch, **options, **switches)
 
 
+def _config_options_defaults() -> argparse.Namespace:
+    """The configuration options, each at its default (a grid has no options of its
+    own beside its axes: each --config gives them)."""
+    parser = _WordsParser(prog="slabhw", add_help=False)
+    _config_options(parser)
+    return parser.parse_args([])
+
+
 def _config_with(args: argparse.Namespace, **changes: Any) -> KernelConfig:
     """The configuration the options describe with some replaced (a side of a diff,
     a line of a plot)."""
     return _config(argparse.Namespace(**{**vars(args), **changes}))
+
+
+_AXES = ("kernel", "arch", "nr_cpus", "slab_debug")  # given as lists by diff and grid
+
+
+class _WordsParser(_Parser):
+    """The configuration options of one string (a grid's --config, a diff's --with):
+    a mistake is an InputError naming the option that carried the string."""
+
+    def error(self, message: str) -> Any:
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _option_words(text: str, what: str) -> dict[str, Any]:
+    """The configuration options (argparse dest -> value) that ``text`` sets, such as
+    '--kfence --slab-max-order 1'; the axes a command lists are not among them."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"{what} {shown(text)}: {exc}") from None
+    parser = _WordsParser(prog=f"{what} {shown(text)}", add_help=False)
+    _config_options(parser)
+    base = vars(parser.parse_args([]))
+    given = {k: v for k, v in vars(parser.parse_args(words)).items() if v != base[k]}
+    for name in _AXES:
+        if name in given:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{what} {shown(text)}: {flag} is a list of the command's own")
+    return given
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_.+-]{1,64}")  # a configuration's name: a path part
+
+
+def _variants(specs: list[str]) -> dict[str, dict[str, Any]]:
+    """--config LABEL=OPTIONS, each given: label -> the options it sets."""
+    variants: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        label, eq, text = spec.partition("=")
+        if not eq or not _LABEL.fullmatch(label):
+            raise InputError(
+                f"--config {shown(spec)}: LABEL=OPTIONS, the label of letters, digits, "
+                "'.', '_', '+' or '-' (at most 64)"
+            )
+        if label in variants:
+            raise InputError(f"--config {label}: the label is given twice")
+        variants[label] = _option_words(text, f"--config {label}")
+    return variants
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -559,15 +618,28 @@ def build_parser() -> argparse.ArgumentParser:
     diff_common.add_argument("--json", action="store_true", help="machine-readable output")
     p = sub.add_parser(
         "grid",
-        help="sweeps over lists of kernels, arches, CPU counts and slab_debug, on Dask",
-        description="Every combination of --kernel, --arch, --nr-cpus and --slab-debug "
-        "(comma lists), over --sizes x --align x --flags, as one Parquet dataset under "
-        "--output, partitioned by kernel and arch (kernel=v6.1/arch=x86_64/*.parquet; the "
-        "sweep's columns plus nr_cpus and slab_debug).  Runs on a local Dask cluster of "
-        "--workers processes (default: the machine's cores) or on --scheduler ADDRESS "
+        help="sweeps over lists of kernels, arches, CPU counts, slab_debug and "
+        "configurations, on Dask",
+        description="Every combination of --kernel, --arch, --nr-cpus, --slab-debug "
+        "(comma lists) and --config, over --sizes x --align x --flags, as one Parquet "
+        "dataset under --output, partitioned by kernel, arch and configuration "
+        "(kernel=v6.1/arch=x86_64/config=default/*.parquet; the sweep's columns plus "
+        "nr_cpus and slab_debug).  Runs on a local Dask cluster of --workers processes "
+        "(default: the machine's cores) or on --scheduler ADDRESS "
         "(pip install 'slabhw[grid]').",
         epilog="Example: slabhw grid --kernel v6.1,v6.12 --arch x86_64,arm64 --nr-cpus 2,64 "
-        "--sizes 1:4096 --align 0,64 --flags 0,SLAB_HWCACHE_ALIGN --output DIR",
+        "--sizes 1:4096 --align 0,64 --flags 0,SLAB_HWCACHE_ALIGN --config default= "
+        "--config kfence='--kfence --random-kmalloc-caches' --output DIR",
+    )
+    p.add_argument(
+        "--config",
+        action="append",
+        default=None,
+        metavar="LABEL=OPTIONS",
+        help="a configuration of the grid: a label (its partition, config=LABEL) and the "
+        "configuration options create takes, as one string (config switches such as "
+        "--kfence, boot options such as --slab-max-order 1 or --slab-nomerge, --kconfig "
+        "FILE); repeat for more (default: one, 'default', with none)",
     )
     p.add_argument("--kernel", default="v6.18", help="versions, comma-separated")
     p.add_argument("--arch", default="x86_64", help="architectures, comma-separated")
@@ -604,6 +676,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="1:8192", help="object sizes LO:HI[:STEP] (1:8192)")
     p.add_argument("--align", type=_uint("--align", 32), default=0, help="requested alignment")
     p.add_argument("--flags", default="0", help="SLAB_* flags of the caches (names)")
+    p.add_argument(
+        "--config",
+        action="append",
+        default=None,
+        metavar="LABEL=OPTIONS",
+        help="a line per configuration: a label (in the legend) and configuration "
+        "options as one string, e.g. --config max0='--slab-max-order 0'; repeat for more",
+    )
     p.add_argument("--title", default="", help="the picture's title")
     p.add_argument("--output", required=True, help="the picture: FILE.png or FILE.svg")
     p.add_argument("--json", action="store_true", help="say what was drawn, as JSON")
@@ -617,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
         "size of --sizes: the cache kmem_cache_create would make of each size (slab "
         "size, objects per slab, order, outcome) and the kmalloc cache that serves it, "
         "as the ranges of sizes where they differ, and the boot caches each has.  Give "
-        "--kernel, --arch, --nr-cpus or --slab-debug twice (a then b); the other "
+        "--kernel, --arch, --nr-cpus, --slab-debug or --with twice (a then b); the other "
         "options apply to both.",
         epilog="Example: slabhw diff --kernel v6.1 --kernel v6.12 --arch x86_64 "
         "--sizes 1:16384.  Exit status 0 whether or not they differ.",
@@ -638,6 +718,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--align", type=_uint("--align", 32), default=0, help="requested alignment")
     p.add_argument("--flags", default="0", help="SLAB_* flags of the created caches (names)")
+    p.add_argument(
+        "--with",
+        dest="with_options",
+        action="append",
+        default=None,
+        metavar="OPTIONS",
+        help="configuration options of a, then of b, as one string: config switches "
+        "(--kfence, --random-kmalloc-caches, --kconfig FILE) or boot options "
+        "(--slab-max-order 1, --slab-nomerge); '' for none",
+    )
     p.add_argument(
         "--limit", type=_uint("--limit", 32), default=40, help="ranges shown per table (40)"
     )
@@ -962,23 +1052,25 @@ def cmd_diff(args: argparse.Namespace, out: IO[str]) -> int:
     sides = []
     for i in (0, 1):
         side: dict[str, Any] = {}
-        for name in ("kernel", "arch", "nr_cpus", "slab_debug"):
+        for name in (*_AXES, "with_options"):
             values = getattr(args, name)
+            flag = "--with" if name == "with_options" else "--" + name.replace("_", "-")
             if values is not None and len(values) > 2:
-                raise InputError(
-                    f"--{name.replace('_', '-')} given {len(values)} times: once or twice"
-                )
+                raise InputError(f"{flag} given {len(values)} times: once or twice")
             default = {"kernel": "v3.16", "arch": "x86_64"}.get(name)
             value = values[min(i, len(values) - 1)] if values else default
             if name == "slab_debug" and value == "off":  # this side boots without it
                 value = None
-            side[name] = value
+            if name == "with_options":
+                side.update(_option_words(value or "", "--with"))
+            else:
+                side[name] = value
         sides.append(_config_with(args, **side))
     a, b = sides
     if a == b:
         raise InputError(
             "both sides are the same configuration: give --kernel, --arch, "
-            "--nr-cpus or --slab-debug twice"
+            "--nr-cpus, --slab-debug or --with twice"
         )
     computed = []
     for cfg in sides:
@@ -1003,7 +1095,14 @@ def cmd_grid(args: argparse.Namespace, out: IO[str]) -> int:
     flags = ["" if f.strip() == "0" else f for f in args.flags.split(",")]
     kernels = [k.strip() for k in args.kernel.split(",")]
     arches = [a.strip() for a in args.arch.split(",")]
-    points = grid.points(kernels, arches, cpus, debugs, flags)
+    variants = _variants(args.config or ["default="])
+
+    def configure(point: grid.Point) -> KernelConfig:
+        base = argparse.Namespace(**vars(_config_options_defaults()))
+        axes = dict(kernel=point.kernel, arch=point.arch, nr_cpus=point.nr_cpus)
+        return _config_with(base, **axes, slab_debug=point.slab_debug, **variants[point.label])
+
+    points = grid.points(kernels, arches, cpus, debugs, list(variants), flags, configure)
     progress = None if args.no_progress else terminal_progress()
     rows = grid.run(
         points,
@@ -1021,7 +1120,7 @@ def cmd_grid(args: argparse.Namespace, out: IO[str]) -> int:
         "output": args.output,
         "rows": rows,
         "configurations": len(points),
-        "partitioned_by": ["kernel", "arch"],
+        "partitioned_by": ["kernel", "arch", "config"],
     }
     _emit(
         summary, args.json, f"{rows} rows from {len(points)} configurations in {args.output}", out
@@ -1034,23 +1133,25 @@ def cmd_plot(args: argparse.Namespace, out: IO[str]) -> int:
 
     sizes = diffmod.parse_sizes(args.sizes)
     cpus = args.nr_cpus.split(",") if args.nr_cpus else [None]
-    configs = []
+    variants = _variants(args.config) if args.config else {"": {}}
+    lines = []
     for kernel in args.kernel.split(","):
         for arch in args.arch.split(","):
             for nr in cpus:
-                configs.append(
-                    _config_with(
+                for label, options in variants.items():
+                    cfg = _config_with(
                         args,
                         kernel=kernel.strip(),
                         arch=arch.strip(),
                         nr_cpus=None if nr is None else parse_uint(nr, "--nr-cpus", bits=32),
+                        **options,
                     )
-                )
-    if len(configs) > 24:
-        raise InputError(f"{len(configs)} lines in one picture: at most 24")
-    plot.draw(plot.series(configs, sizes, args.align, args.flags), args.output, args.title)
+                    lines.append((f"{plot.label(cfg)} {label}".rstrip(), cfg))
+    if len(lines) > 24:
+        raise InputError(f"{len(lines)} lines in one picture: at most 24")
+    plot.draw(plot.series(lines, sizes, args.align, args.flags), args.output, args.title)
     if args.json:
-        _emit({"output": args.output, "lines": [plot.label(c) for c in configs]}, True, "", out)
+        _emit({"output": args.output, "lines": [name for name, _ in lines]}, True, "", out)
     return 0
 
 
@@ -1071,9 +1172,23 @@ COMMANDS = {
 }
 
 
+def _joined_option_strings(argv: Sequence[str]) -> list[str]:
+    """``--with '--kfence'`` as ``--with=--kfence``: argparse would take a value that
+    starts with '-' for an option of its own."""
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in ("--with", "--config"):
+            value = next(words, None)
+            out.append(word if value is None else f"{word}={value}")
+        else:
+            out.append(word)
+    return out
+
+
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_option_strings(sys.argv[1:] if argv is None else argv))
     sink = out or sys.stdout
     try:
         status = COMMANDS[args.command](args, sink)

@@ -180,10 +180,19 @@ def diff(a: Side, b: Side, sizes: np.ndarray[Any, Any]) -> dict[str, Any]:
     }
 
 
-def _label(config: KernelConfig) -> str:
-    d = config.describe()
-    extra = [f"{k}={v}" for k, v in (("slab_debug", d.get("slab_debug")),) if v is not None]
+def _label(config: KernelConfig, other: KernelConfig) -> str:
+    """Version, arch and CPUs, then each setting where ``other`` differs (a switch,
+    a boot option, slab_debug), as name=value."""
+    mine, theirs = _settings(config), _settings(other)
+    extra = [f"{k}={v}" for k, v in mine.items() if theirs.get(k) != v]
     return " ".join([config.version, config.arch.name, f"{config.nr_cpus} CPUs", *extra])
+
+
+def _settings(config: KernelConfig) -> dict[str, Any]:
+    """describe()'s settings, the switches among them, without the flag table."""
+    d = config.describe()
+    skip = {"kernel", "arch", "nr_cpus", "flags", "switches"}
+    return {**{k: v for k, v in d.items() if k not in skip}, **d.get("switches", {})}
 
 
 def _change(r: dict[str, Any]) -> str:
@@ -203,8 +212,8 @@ def render(data: dict[str, Any], a: KernelConfig, b: KernelConfig, limit: int = 
     ``limit`` of each table), then the boot caches."""
     s = data["summary"]
     lines = [
-        f"a: {_label(a)}",
-        f"b: {_label(b)}",
+        f"a: {_label(a, b)}",
+        f"b: {_label(b, a)}",
         f"{s['sizes']} object sizes compared",
         "kmem_cache_create (a new cache of each size): "
         f"slab size differs for {s['create_size_differs']}, objects per slab for "

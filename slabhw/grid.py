@@ -1,6 +1,7 @@
-"""Grids of sweeps on Dask: every combination of kernels, architectures, CPU counts and
-slab_debug settings, over sizes x alignments x flags, written as one Parquet dataset
-partitioned hive-style by kernel and arch (``kernel=v6.1/arch=x86_64/...parquet``),
+"""Grids of sweeps on Dask: every combination of kernels, architectures, CPU counts,
+slab_debug settings and labelled configurations (config switches, boot options), over
+sizes x alignments x flags, written as one Parquet dataset partitioned hive-style by
+kernel, arch and configuration (``kernel=v6.1/arch=x86_64/config=default/...parquet``),
 readable by pyarrow, pandas, DuckDB and polars.
 
 Each task computes one configuration over one slice of the sizes and writes its own
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .config import KernelConfig
 from .errors import InputError
 
 TASK_ROWS = 1 << 20  # rows per task (each task writes one file)
@@ -24,18 +27,15 @@ TASK_ROWS = 1 << 20  # rows per task (each task writes one file)
 
 @dataclass(frozen=True)
 class Point:
-    """One configuration of the grid: what KernelConfig.build gets."""
+    """One configuration of the grid: its axes' values, the label of its --config and
+    the KernelConfig they make (built once, up front; sent to the workers)."""
 
     kernel: str
     arch: str
     nr_cpus: int
     slab_debug: str | None  # None: no slab_debug= on the command line
-
-    def options(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"nr_cpus": self.nr_cpus}
-        if self.slab_debug is not None:
-            out["slub_debug"] = self.slab_debug
-        return out
+    label: str = "default"
+    config: KernelConfig | None = None
 
 
 def points(
@@ -43,20 +43,20 @@ def points(
     arches: list[str],
     cpus: list[int],
     debugs: list[str | None],
+    labels: list[str],
     flags: list[str],
+    configure: Callable[[Point], KernelConfig],
 ) -> list[Point]:
-    """Every combination, checked up front with the flag sets in each version's names
-    (a bad name is one error before any work)."""
-    from .config import KernelConfig
-
+    """Every combination, each configured by ``configure`` and checked up front with
+    the flag sets in each version's names (a bad name is one error before any work)."""
     out = []
-    for kernel, arch, n, debug in itertools.product(kernels, arches, cpus, debugs):
-        p = Point(kernel, arch, n, debug)
-        cfg = KernelConfig.build(kernel, arch, **p.options())  # raises InputError if wrong
+    for kernel, arch, n, debug, label in itertools.product(kernels, arches, cpus, debugs, labels):
+        p = Point(kernel, arch, n, debug, label)
+        cfg = configure(p)  # raises InputError if wrong
         for f in flags:
             if f.strip():
                 cfg.flags.parse(f)
-        out.append(p)
+        out.append(replace(p, config=cfg))
     return out
 
 
@@ -75,10 +75,10 @@ def run_task(
     import pyarrow.parquet as pq
 
     from .columnar import result_table
-    from .config import KernelConfig
     from .sweep import sweep
 
-    cfg = KernelConfig.build(point.kernel, point.arch, **point.options())
+    cfg = point.config
+    assert cfg is not None, "points() configures every point"
     values = np.array([cfg.flags.parse(f) if f.strip() else 0 for f in flags], dtype=np.uint64)
     span = np.arange(*sizes, dtype=np.uint64)
     s, a, f = np.meshgrid(span, np.array(aligns, dtype=np.uint64), values, indexing="ij")
@@ -88,7 +88,9 @@ def run_task(
     table = table.append_column("nr_cpus", pa.array(np.full(n, point.nr_cpus, np.int32)))
     debug = "" if point.slab_debug is None else point.slab_debug
     table = table.append_column("slab_debug", pa.array([debug] * n, pa.string()))
-    where = os.path.join(directory, f"kernel={point.kernel}", f"arch={point.arch}")
+    where = os.path.join(
+        directory, f"kernel={point.kernel}", f"arch={point.arch}", f"config={point.label}"
+    )
     os.makedirs(where, exist_ok=True)
     name = f"cpus{point.nr_cpus}-debug{debug or 'off'}-part{part:05d}.parquet"
     pq.write_table(table, os.path.join(where, name.replace(",", "_").replace("*", "all")))

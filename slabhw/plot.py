@@ -36,14 +36,14 @@ def label(config: KernelConfig) -> str:
 
 
 def series(
-    configs: Sequence[KernelConfig], sizes: np.ndarray[Any, Any], align: int, flags: str
+    lines: Sequence[tuple[str, KernelConfig]], sizes: np.ndarray[Any, Any], align: int, flags: str
 ) -> list[tuple[str, SweepResult]]:
-    """One sweep per configuration over ``sizes`` (flags by name, each version's own
-    encoding)."""
+    """One sweep per (name, configuration) over ``sizes`` (flags by name, each
+    version's own encoding)."""
     out = []
-    for cfg in configs:
+    for name, cfg in lines:
         value = cfg.flags.parse(flags) if flags.strip() else 0
-        out.append((label(cfg), sweep(sizes, align, value, config=cfg)))
+        out.append((name, sweep(sizes, align, value, config=cfg)))
     return out
 
 

@@ -60,6 +60,30 @@ def test_page_size_changes_the_kmalloc_caches(capsys: pytest.CaptureFixture[str]
     assert (last["a"]["cache"], last["b"]["cache"]) == ("(page allocator)", "kmalloc-16k")
 
 
+def test_boot_option_and_config_switch_sides(capsys: pytest.CaptureFixture[str]) -> None:
+    """--with gives each side its options.  slab_max_order=0 on 6.12 with 2 CPUs:
+    min_objects = 4 * (fls(2) + 1) = 12 fit one page up to a size of 336 (12 * 336 =
+    4032 <= 4096); 337 rounds to 344 and 12 * 344 = 4128 does not fit, so the default
+    (slab_max_order = PAGE_ALLOC_COSTLY_ORDER = 3) takes order 1 with 8192 / 344 = 23
+    objects where max order 0 leaves 4096 / 344 = 11.  CONFIG_RANDOM_KMALLOC_CACHES
+    adds kmalloc-rnd-01-* .. -15-* at boot (6.6), one side only."""
+    argv = ["diff", "--kernel", "v6.12", "--nr-cpus", "2", "--sizes", "1:400"]
+    rc, out, err = run_main([*argv, "--with", "", "--with", "--slab-max-order 0"], capsys)
+    assert rc == 0, err
+    assert out.splitlines()[:2] == [
+        "a: v6.12 x86_64 2 CPUs slub_max_order=3",
+        "b: v6.12 x86_64 2 CPUs slub_max_order=0",
+    ]
+    assert "        337-352  objs 23 -> 11, order 1 -> 0" in out
+    rc, out, err = run_main(
+        [*argv, "--with", "--random-kmalloc-caches", "--with", "", "--json"], capsys
+    )
+    assert rc == 0, err
+    only_a = json.loads(out)["boot_caches"]["only_a"]
+    assert "kmalloc-rnd-01-8" in only_a and "kmalloc-rnd-15-8k" in only_a
+    assert not any(name.startswith("kmalloc-rnd-16") for name in only_a)
+
+
 @pytest.mark.parametrize(
     "argv, words",
     [
@@ -68,6 +92,11 @@ def test_page_size_changes_the_kmalloc_caches(capsys: pytest.CaptureFixture[str]
         (["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--sizes", "1:2:0"], "step above 0"),
         (["diff", "--kernel", "v6.1", "--kernel", "v6.6", "--kernel", "v6.12"], "once or twice"),
         (["diff", "--kernel", "v6.1", "--kernel", "v6.12", "--sizes", "0:4294967295"], "at most"),
+        (["diff", "--kernel", "v6.12", "--with", "--nope", "--with", ""], "unrecognized"),
+        (["diff", "--with", "--kernel v6.1", "--with", ""], "--kernel is a list"),
+        (["diff", "--kernel", "v6.12", "--with", "--kfence", "--with", "--kfence"], "same"),
+        (["diff", "--with", "--kfence", "--with", ""], "kfence do not apply to v3.16"),
+        (["diff", "--with", "'--kfence", "--with", ""], "No closing quotation"),
     ],
 )
 def test_diff_mistakes(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:

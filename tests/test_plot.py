@@ -44,6 +44,21 @@ def test_svg_has_the_panels_and_a_line_per_kernel(
     assert len([g for g in lines if any(p.tag.endswith("path") for p in g)]) >= 6
 
 
+def test_a_line_per_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--config LABEL=OPTIONS: one line per kernel and configuration, the label in
+    the legend beside the kernel's name."""
+    out = tmp_path / "max-order.svg"
+    argv = ["plot", "--kernel", "v6.12", "--nr-cpus", "2", "--sizes", "1:4096", "--json"]
+    argv += ["--config", "default=", "--config", "max0=--slab-max-order 0"]
+    rc, text, err = run_main([*argv, "--output", str(out)], capsys)
+    assert rc == 0, err
+    names = ["v6.12 x86_64 2 CPUs default", "v6.12 x86_64 2 CPUs max0"]
+    assert json.loads(text)["lines"] == names
+    root = ET.parse(out).getroot()
+    texts = {"".join(t.itertext()).strip() for t in root.iter() if t.tag.endswith("text")}
+    assert set(names) <= texts
+
+
 @pytest.mark.parametrize(
     "extra, words",
     [
