@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 13 };
+enum { SLABHW_ABI_VERSION = 14 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -124,7 +124,8 @@ enum slabhw_free_pointer_outside {      /* when the free pointer goes behind it 
     SLABHW_FREE_POINTER_OUTSIDE_V2_6 = 0,  /* RCU, POISON, ctor */
     SLABHW_FREE_POINTER_OUTSIDE_V5_13 = 1, /* + RED_ZONE with object < PTR */
     SLABHW_FREE_POINTER_OUTSIDE_V6_2 = 2,  /* + a kmalloc cache keeping orig_size */
-    SLABHW_FREE_POINTER_OUTSIDE_V6_11 = 3  /* orig_size only with RED_ZONE */
+    SLABHW_FREE_POINTER_OUTSIDE_V6_11 = 3, /* orig_size only with RED_ZONE */
+    SLABHW_FREE_POINTER_OUTSIDE_V7_0 = 4   /* a ctor cache may place it (freeptr_offset) */
 };
 enum slabhw_set_cpu_partial {          /* set_cpu_partial() */
     SLABHW_SET_CPU_PARTIAL_OBJECTS_V3_1 = 0,  /* 30/13/6/2 objects */
@@ -180,6 +181,18 @@ struct slabhw_slub_params {
     uint64_t freeptr_inside;       /* enum slabhw_free_pointer_offset */
     uint64_t freeptr_outside;      /* enum slabhw_free_pointer_outside */
     uint64_t set_cpu_partial;      /* enum slabhw_set_cpu_partial */
+    uint64_t sheaf_auto;           /* calculate_sheaf_capacity() for every cache (v7.0) */
+    uint64_t sheaf_capacity_page;  /* its capacity for s->size >= PAGE_SIZE ... */
+    uint64_t sheaf_capacity_1k;    /* ... >= 1024 ... */
+    uint64_t sheaf_capacity_256;   /* ... >= 256 ... */
+    uint64_t sheaf_capacity_small; /* ... and below (each rounded to a kmalloc bucket) */
+    uint64_t sheaf_no_merge;       /* an explicit sheaf_capacity adds SLAB_NO_MERGE (v7.0) */
+    uint64_t flag_no_obj_ext;      /* SLAB_NO_OBJ_EXT (0: not defined) */
+    uint64_t flag_obj_ext_in_obj;  /* SLAB_OBJ_EXT_IN_OBJ (0: not defined) */
+    uint64_t obj_ext_size;         /* sizeof(struct slabobj_ext) */
+    uint64_t flag_never_merge;     /* SLAB_NEVER_MERGE */
+    uint64_t flag_not_kmalloc_normal;  /* SLAB_CACHE_DMA | SLAB_ACCOUNT | SLAB_RECLAIM_ACCOUNT */
+    uint64_t slab_nomerge;         /* boot option slab_nomerge */
 };
 
 /* The arguments of one kmem_cache_create (struct kmem_cache_args and friends). */

@@ -288,10 +288,42 @@ static inline int freeptr_outside(const params_t *p, const args_t *a, uint32_t f
         return base || rcu || (red_zone && object_size < word);
     case SLABHW_FREE_POINTER_OUTSIDE_V6_2:
         return base || rcu || orig_size || (red_zone && object_size < word);
-    default: /* SLABHW_FREE_POINTER_OUTSIDE_V6_11 */
+    case SLABHW_FREE_POINTER_OUTSIDE_V6_11:
         return base || (rcu && !a->use_freeptr_offset) ||
                (red_zone && (object_size < word || orig_size));
+    default: /* SLABHW_FREE_POINTER_OUTSIDE_V7_0 */
+        return (flags & p->flag_poison) || ((rcu || a->ctor) && !a->use_freeptr_offset) ||
+               (red_zone && (object_size < word || orig_size));
     }
+}
+
+/* calculate_sheaf_capacity() (v7.0): none for SLUB_TINY, debug caches and the
+ * NO_OBJ_EXT / NOLEAKTRACE caches; else by slot size, rounded up to a kmalloc bucket
+ * (the configuration's table), and at least what the caller asked for */
+static inline uint32_t sheaf_capacity(const params_t *p, const args_t *a, const cache_t *c)
+{
+    const uint32_t flags = (uint32_t)c->flags, size = (uint32_t)c->size;
+    uint32_t n;
+
+    if (p->slub_tiny || (flags & p->flag_debug_flags) ||
+        (flags & (p->flag_no_obj_ext | p->flag_noleaktrace)))
+        return 0;
+    if (size >= (uint32_t)1 << p->page_shift)
+        n = (uint32_t)p->sheaf_capacity_page;
+    else if (size >= 1024)
+        n = (uint32_t)p->sheaf_capacity_1k;
+    else if (size >= 256)
+        n = (uint32_t)p->sheaf_capacity_256;
+    else
+        n = (uint32_t)p->sheaf_capacity_small;
+    return n > a->sheaf_capacity ? n : (uint32_t)a->sheaf_capacity;
+}
+
+/* slab_args_unmergeable() (v7.0): what keeps a new cache from any merge */
+static inline int args_unmergeable(const params_t *p, const args_t *a, const cache_t *c)
+{
+    return p->slab_nomerge || a->ctor || c->usersize ||
+           ((uint32_t)c->flags & (uint32_t)p->flag_never_merge);
 }
 
 /* calculate_sizes(): layout, order and objects; 1 with *ok = 0 when it "returns 0" */
@@ -321,8 +353,8 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
     if (freeptr_outside(p, a, flags, object_size, orig_size)) {
         c->offset = size;
         size += word;
-    } else if ((flags & p->flag_typesafe_by_rcu) && a->use_freeptr_offset) {
-        c->offset = (uint32_t)a->freeptr_offset;
+    } else if (((flags & p->flag_typesafe_by_rcu) || a->ctor) && a->use_freeptr_offset) {
+        c->offset = (uint32_t)a->freeptr_offset;  /* a ctor cache's from v7.0 only */
     } else if (p->freeptr_inside == SLABHW_FREE_POINTER_OFFSET_V5_7) {
         c->offset = freepointer_area > word ? align32(freepointer_area / 2, word) : 0;
     } else {
@@ -341,7 +373,13 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
         c->red_left_pad = align32(word, (uint32_t)c->align);
         size += (uint32_t)c->red_left_pad;
     }
-    size = align32(size, (uint32_t)c->align);
+    const uint32_t aligned = align32(size, (uint32_t)c->align);
+    /* SLAB_OBJ_EXT_IN_OBJ (v7.0, 64-bit with SLAB_OBJ_EXT): the padding holds the
+     * object's slabobj_ext; the size does not change */
+    if (p->flag_obj_ext_in_obj && args_unmergeable(p, a, c) &&
+        aligned - size >= (uint32_t)p->obj_ext_size)
+        c->flags = (uint32_t)c->flags | (uint32_t)p->flag_obj_ext_in_obj;
+    size = aligned;
     c->size = size;
     if (calculate_order(p, size, &order, o))
         return 1;
@@ -349,6 +387,10 @@ static inline int calculate_sizes(const params_t *p, const args_t *a, cache_t *c
         *ok = 0;
         return 0;
     }
+    /* KMALLOC_NORMAL caches get theirs in bootstrap_kmalloc_sheaves() */
+    if (p->sheaf_auto && !(((uint32_t)c->flags & p->flag_kmalloc) &&
+                           !((uint32_t)c->flags & p->flag_not_kmalloc_normal)))
+        c->sheaf_capacity = sheaf_capacity(p, a, c);
     if (order_objects(p, (uint32_t)order, size, &objects, o))
         return 1;
     uint32_t oo = ((uint32_t)order << OO_SHIFT) + objects;
@@ -437,8 +479,9 @@ static inline int do_create(const params_t *p, const args_t *a, cache_t *c, uint
 
     /* kmem_cache_debug(): the static key and a debug flag */
     set_cpu_partial(p, c, debug_on && ((uint32_t)c->flags & p->flag_debug_flags));
-    if (a->sheaf_capacity && !p->slub_tiny && !((uint32_t)c->flags & p->flag_debug_flags))
-        c->sheaf_capacity = (uint32_t)a->sheaf_capacity;
+    if (!p->sheaf_auto && a->sheaf_capacity && !p->slub_tiny &&
+        !((uint32_t)c->flags & p->flag_debug_flags))
+        c->sheaf_capacity = (uint32_t)a->sheaf_capacity;  /* v6.18: only when asked */
     return 0;
 }
 
@@ -452,7 +495,10 @@ void slabhw_slub_create(const params_t *p, const args_t *a, cache_t *out)
     uint32_t useroffset = (uint32_t)a->useroffset, usersize = (uint32_t)a->usersize;
 
     if (!a->boot) {
-        /* kmem_cache_create_usercopy / __kmem_cache_create_args */
+        /* kmem_cache_create_usercopy / __kmem_cache_create_args; from v7.0 a cache
+         * with an explicit sheaf capacity is never merged */
+        if (p->sheaf_no_merge && a->sheaf_capacity)
+            flags |= (uint32_t)p->flag_no_merge;
         if (p->debug_vm && (object_size < p->sanity_min_size ||
                             object_size > p->kmalloc_max_size)) {
             o.error = SLABHW_EINVAL;
@@ -473,9 +519,12 @@ void slabhw_slub_create(const params_t *p, const args_t *a, cache_t *out)
             o.site = SLABHW_SITE_CALCULATE_ALIGNMENT;
             goto fail;
         }
-        /* create_cache: the custom free pointer must lie word-aligned inside an RCU object */
+        /* create_cache: the custom free pointer must lie word-aligned inside an RCU
+         * object (or, from v7.0, an object with a constructor) */
+        const int may_place = (flags & p->flag_typesafe_by_rcu) ||
+            (p->freeptr_outside == SLABHW_FREE_POINTER_OUTSIDE_V7_0 && a->ctor);
         if (a->use_freeptr_offset &&
-            (a->freeptr_offset >= object_size || !(flags & p->flag_typesafe_by_rcu) ||
+            (a->freeptr_offset >= object_size || !may_place ||
              (a->freeptr_offset & (p->word_bits / 8 - 1)))) {
             o.error = SLABHW_EINVAL;
             o.site = SLABHW_SITE_FREEPTR_OFFSET;

@@ -27,7 +27,7 @@ from . import reference_slub as rs
 from .errors import BuildError, InputError, InputTypeError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 13  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 14  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 
 def _missing_core_message(package: Path) -> str:

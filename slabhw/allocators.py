@@ -134,6 +134,9 @@ def _start_slab(
 def _start_slub(
     kernel: Any, arena: PageArena, nr_cpus: int, seed: int | None, on_alloc: bool, on_free: bool
 ) -> Runtime:
+    missing = kernel.config.preset.runtime_missing
+    if missing:
+        raise InputError(f"{kernel.config.version}: {missing}")
     return SlubRuntime(
         kernel, arena, nr_cpus=nr_cpus, seed=seed or 0, init_on_alloc=on_alloc, init_on_free=on_free
     )

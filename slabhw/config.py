@@ -19,7 +19,7 @@ from .reference_slub import SlubParams
 from .slub_debug import SlubDebug
 from .textio import shown
 from .versions import Arch, KernelPreset, get_preset
-from .versions.rules import SLAB_DEBUG_FLAGS, SlubRules
+from .versions.rules import NEVER_MERGE, SLAB_DEBUG_FLAGS, SlubRules
 
 
 def get_arch(preset: KernelPreset, name: str) -> Arch:
@@ -206,7 +206,10 @@ class KernelConfig:
     @property
     def flags(self) -> FlagTable:
         return FlagTable(
-            self.preset.flags, self.switches, self.preset.flags_bits or self.arch.word_bits
+            self.preset.flags,
+            self.switches,
+            self.preset.flags_bits or self.arch.word_bits,
+            is_64bit=self.arch.word_bits == 64,
         )
 
     # ---- derived constants (include/linux/slab.h, mm/slab.c, v3.16) ---------------
@@ -599,7 +602,42 @@ class KernelConfig:
             freeptr_inside=r.freeptr_offset,
             freeptr_outside=r.freeptr_outside,
             set_cpu_partial=r.set_cpu_partial,
+            sheaf_auto=int(r.has_auto_sheaf_capacity),
+            **self._sheaf_capacities(),
+            sheaf_no_merge=int(r.has_mergeable_sheaves),
+            flag_no_obj_ext=f.get("SLAB_NO_OBJ_EXT"),
+            flag_obj_ext_in_obj=f.get("SLAB_OBJ_EXT_IN_OBJ"),
+            obj_ext_size=8,  # struct slabobj_ext: the objcg pointer (no alloc profiling)
+            flag_never_merge=self.never_merge_mask,
+            flag_not_kmalloc_normal=f.mask(
+                ("SLAB_CACHE_DMA", "SLAB_ACCOUNT", "SLAB_RECLAIM_ACCOUNT")
+            ),
+            slab_nomerge=int(bool(self.slab_nomerge)),
         )
+
+    @property
+    def never_merge_mask(self) -> int:
+        """SLAB_NEVER_MERGE of this version (a flag it does not define is 0)."""
+        names = NEVER_MERGE
+        if self.rules.has_never_merge_consistency:
+            names += ("SLAB_CONSISTENCY_CHECKS",)
+        return self.flags.mask(names)
+
+    def _sheaf_capacities(self) -> dict[str, int]:
+        """calculate_sheaf_capacity()'s four capacities (v7.0): 4, 12, 26 or 60
+        pointers after the struct slab_sheaf header (union of rcu_head / list_head /
+        {capacity, pfmemalloc}, the cache pointer, size, node: 3 words + 8 bytes),
+        grown to fill the kmalloc bucket the whole sheaf is rounded up to."""
+        if not self.rules.has_auto_sheaf_capacity:
+            return {}
+        w = self.bytes_per_word
+        head = 3 * w + 8
+        k = self.slub_kmalloc_params
+        out = {}
+        for name, base in (("page", 4), ("1k", 12), ("256", 26), ("small", 60)):
+            bucket = ref.kmalloc_size(k, ref.kmalloc_slab_index(k, head + base * w))
+            out[f"sheaf_capacity_{name}"] = (bucket - head) // w
+        return out
 
     def kmalloc_size(self, index: int) -> int:
         return ref.kmalloc_size(self.slab_kmalloc_params, index)

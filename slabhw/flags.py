@@ -25,19 +25,28 @@ class FlagDef:
     alias_of: str | None = None  # another name for the same bit (not used when formatting)
     internal: bool = False  # allocator-private bit; shown when formatting, never parsed
     requires_not: str | None = None  # a switch that removes the flag when on
+    requires_64bit: bool = False  # defined only where CONFIG_64BIT
 
 
 class FlagTable:
     """The flag macros of one configured kernel: name -> value, parse, format."""
 
-    def __init__(self, defs: Iterable[FlagDef], switches: dict[str, bool], word_bits: int):
+    def __init__(
+        self,
+        defs: Iterable[FlagDef],
+        switches: dict[str, bool],
+        word_bits: int,
+        is_64bit: bool | None = None,
+    ):
         self.defs = tuple(defs)
         self.word_bits = word_bits
         self._values: dict[str, int] = {}
         bit = 0
         for d in self.defs:
-            on = (d.requires is None or switches.get(d.requires, False)) and not (
-                d.requires_not is not None and switches.get(d.requires_not, False)
+            on = (
+                (d.requires is None or switches.get(d.requires, False))
+                and not (d.requires_not is not None and switches.get(d.requires_not, False))
+                and (not d.requires_64bit or (word_bits == 64 if is_64bit is None else is_64bit))
             )
             if d.value != ENUM:
                 self._values[d.name] = d.value if on else 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from .config import KernelConfig
 from .errors import InputError
-from .parse import get_option
+from .parse import get_option, kstrtouint
 from .textio import gunzip, read_bytes, shown
 from .versions import PRESETS, get_preset
 from .versions.rules import SlubRules
@@ -130,6 +130,13 @@ def boot_options(cmdline: str, rules: SlubRules | None = None) -> dict[str, Any]
             out["slab_nomerge"] = True
         elif key == "slab_merge":
             out["slab_nomerge"] = False
+        elif key in _ORDER_PARAMS and eq and rules is not None and rules.has_core_param_options:
+            # core_param (7.0): kstrtouint; a value it refuses leaves the default
+            parsed = kstrtouint(value)
+            if parsed is not None:
+                # an unsigned int; the max order is clamped to MAX_PAGE_ORDER anyway
+                big = key == "slab_max_order" and parsed >= 1 << 31
+                out[_ORDER_PARAMS[key]] = (1 << 31) - 1 if big else parsed
         elif key in _ORDER_PARAMS and eq:  # read as the kernel reads them
             value_int = get_option(value)
             # slab_min_order= and slab_min_objects= land in unsigned ints

@@ -91,3 +91,22 @@ def get_option(text: str) -> int:
         value = -value & 0xFFFFFFFFFFFFFFFF
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value & 0x80000000 else value
+
+
+def kstrtouint(text: str) -> int | None:
+    """kstrtouint(s, 0, &v) (lib/kstrtox.c), as a core_param reads its value: an
+    optional '+', then 0x-hex, a leading 0 octal or decimal digits to the end (one
+    trailing newline allowed), at most UINT_MAX; None where the kernel returns an
+    error and leaves the parameter as it was."""
+    s = text[:-1] if text.endswith("\n") else text
+    if s.startswith("+"):
+        s = s[1:]
+    if s[:2].lower() == "0x" and s[2:3] != "" and s[2:3] in "0123456789abcdefABCDEF":
+        base, s = 16, s[2:]
+    else:
+        base = 8 if s[:1] == "0" else 10
+    digits = "0123456789abcdef"[:base]
+    if not s or any(ch.lower() not in digits for ch in s) or len(s) > 40:
+        return None
+    value = int(s, base)
+    return value if value <= 0xFFFFFFFF else None

@@ -84,6 +84,20 @@ class SlubParams:
     freeptr_inside: FreePointerOffset
     freeptr_outside: FreePointerOutside
     set_cpu_partial: SetCpuPartial
+    # v7.0: calculate_sheaf_capacity() for every cache, by slot size (>= PAGE_SIZE,
+    # >= 1024, >= 256, smaller), each already rounded up to a kmalloc bucket
+    sheaf_auto: int = 0
+    sheaf_capacity_page: int = 0
+    sheaf_capacity_1k: int = 0
+    sheaf_capacity_256: int = 0
+    sheaf_capacity_small: int = 0
+    sheaf_no_merge: int = 0  # an explicit sheaf_capacity adds SLAB_NO_MERGE (v7.0)
+    flag_no_obj_ext: int = 0
+    flag_obj_ext_in_obj: int = 0  # 0: not defined (before 7.0, 32-bit, no SLAB_OBJ_EXT)
+    obj_ext_size: int = 8  # sizeof(struct slabobj_ext)
+    flag_never_merge: int = 0  # SLAB_NEVER_MERGE
+    flag_not_kmalloc_normal: int = 0  # SLAB_CACHE_DMA | SLAB_ACCOUNT | SLAB_RECLAIM_ACCOUNT
+    slab_nomerge: int = 0
 
     @property
     def word(self) -> int:
@@ -325,7 +339,45 @@ def freeptr_outside(p: SlubParams, a: SlubArgs, flags: int, object_size: int, or
         return base or rcu or (red_zone and small)
     if rule == FreePointerOutside.V6_2:
         return base or rcu or orig or (red_zone and small)
-    return base or (rcu and not a.use_freeptr_offset) or (red_zone and (small or orig))
+    if rule == FreePointerOutside.V6_11:
+        return base or (rcu and not a.use_freeptr_offset) or (red_zone and (small or orig))
+    # V7_0: a constructor keeps it inside where the caller gave freeptr_offset
+    poison = bool(flags & p.flag_poison)
+    placed = a.use_freeptr_offset
+    return poison or ((rcu or bool(a.ctor)) and not placed) or (red_zone and (small or orig))
+
+
+def calculate_sheaf_capacity(p: SlubParams, flags: int, size: int, requested: int) -> int:
+    """calculate_sheaf_capacity() (mm/slub.c, v7.0): 0 for SLUB_TINY, a debug cache
+    or a SLAB_NO_OBJ_EXT / SLAB_NOLEAKTRACE cache; else 4, 12, 26 or 60 pointers by
+    slot size, grown to fill the kmalloc bucket the sheaf lands in (the table in
+    ``p``), and at least ``requested`` (kmem_cache_args.sheaf_capacity)."""
+    if (
+        p.slub_tiny
+        or flags & p.flag_debug_flags
+        or flags & (p.flag_no_obj_ext | p.flag_noleaktrace)
+    ):
+        return 0
+    if size >= p.page_size:
+        n = p.sheaf_capacity_page
+    elif size >= 1024:
+        n = p.sheaf_capacity_1k
+    elif size >= 256:
+        n = p.sheaf_capacity_256
+    else:
+        n = p.sheaf_capacity_small
+    return max(n, requested)
+
+
+def args_unmergeable(p: SlubParams, a: SlubArgs, c: SlubLayout) -> bool:
+    """slab_args_unmergeable() (mm/slab_common.c, v7.0): slab_nomerge, a constructor,
+    a usercopy window (already 0 where HARDENED_USERCOPY is off) or a NEVER_MERGE flag."""
+    return bool(p.slab_nomerge or a.ctor or c.usersize or c.flags & p.flag_never_merge)
+
+
+def is_kmalloc_normal(p: SlubParams, flags: int) -> bool:
+    """is_kmalloc_normal() (mm/slab.h, v7.0): a kmalloc cache of the normal type."""
+    return bool(flags & p.flag_kmalloc) and not flags & p.flag_not_kmalloc_normal
 
 
 def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = False) -> bool:
@@ -354,8 +406,8 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = 
     if freeptr_outside(p, a, flags, object_size, orig_size):
         c.offset = size  # the free pointer goes after the object
         size = u32(size + word)
-    elif flags & p.flag_typesafe_by_rcu and a.use_freeptr_offset:
-        c.offset = a.freeptr_offset
+    elif (flags & p.flag_typesafe_by_rcu or a.ctor) and a.use_freeptr_offset:
+        c.offset = a.freeptr_offset  # a constructor's only from v7.0 (create_cache checks)
     elif p.freeptr_inside == FreePointerOffset.V5_7:
         c.offset = align32(freepointer_area // 2, word) if freepointer_area > word else 0
     else:
@@ -371,11 +423,23 @@ def calculate_sizes(p: SlubParams, a: SlubArgs, c: SlubLayout, debug_on: bool = 
         size = u32(size + word)
         c.red_left_pad = align32(word, c.align)
         size = u32(size + c.red_left_pad)
-    size = align32(size, c.align)
+    aligned = align32(size, c.align)
+    # SLAB_OBJ_EXT_IN_OBJ (v7.0, 64-bit with SLAB_OBJ_EXT): the alignment padding can
+    # hold the object's struct slabobj_ext; the size stays
+    if (
+        p.flag_obj_ext_in_obj
+        and args_unmergeable(p, a, c)
+        and u32(aligned - size) >= p.obj_ext_size
+    ):
+        c.flags = u32(c.flags | p.flag_obj_ext_in_obj)
+    size = aligned
     c.size = size
     order = calculate_order(p, size)
     if order < 0:
         return False
+    # KMALLOC_NORMAL caches get theirs later, in bootstrap_kmalloc_sheaves()
+    if p.sheaf_auto and not is_kmalloc_normal(p, c.flags):
+        c.sheaf_capacity = calculate_sheaf_capacity(p, c.flags, size, a.sheaf_capacity)
     oo = u32((order << OO_SHIFT) + order_objects(p, order, size))
     c.order, c.objects = oo >> OO_SHIFT, oo & OO_MASK
     min_order = get_order(p, size)
@@ -439,8 +503,9 @@ def do_kmem_cache_create(p: SlubParams, a: SlubArgs, c: SlubLayout, flags: int) 
     c.min_partial = max(p.min_partial, min(p.max_partial, (fls(c.size) - 1) // 2))
     # kmem_cache_debug(): the static key and a debug flag
     set_cpu_partial(p, c, debug_on and bool(c.flags & p.flag_debug_flags))
-    if a.sheaf_capacity and not p.slub_tiny and not c.flags & p.flag_debug_flags:
-        c.sheaf_capacity = a.sheaf_capacity
+    if not p.sheaf_auto and a.sheaf_capacity and not p.slub_tiny:
+        if not c.flags & p.flag_debug_flags:  # v6.18: only the caches that ask
+            c.sheaf_capacity = a.sheaf_capacity
 
 
 def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
@@ -452,6 +517,8 @@ def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
     useroffset, usersize = u32(a.useroffset), u32(a.usersize)
     try:
         if not a.boot:
+            if p.sheaf_no_merge and a.sheaf_capacity:  # v7.0: never merged
+                flags = u32(flags | p.flag_no_merge)
             if p.debug_vm and not p.sanity_min_size <= object_size <= p.kmalloc_max_size:
                 raise _Outcome(errors.EINVAL, SITE_SANITY)
             if flags & ~p.flags_permitted:
@@ -467,10 +534,13 @@ def kmem_cache_create(p: SlubParams, a: SlubArgs) -> SlubLayout:
             align = calculate_alignment(p, flags, a.align, object_size)
             if align is None:
                 raise _Outcome(errors.HANG, SITE_CALCULATE_ALIGNMENT)
+            # the custom free pointer: word-aligned inside an RCU object, or (v7.0)
+            # an object with a constructor
+            may_place = flags & p.flag_typesafe_by_rcu or (
+                p.freeptr_outside == FreePointerOutside.V7_0 and a.ctor
+            )
             if a.use_freeptr_offset and (
-                a.freeptr_offset >= object_size
-                or not flags & p.flag_typesafe_by_rcu
-                or a.freeptr_offset & (p.word - 1)
+                a.freeptr_offset >= object_size or not may_place or a.freeptr_offset & (p.word - 1)
             ):
                 raise _Outcome(errors.EINVAL, SITE_FREEPTR_OFFSET)
         else:

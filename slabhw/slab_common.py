@@ -22,20 +22,6 @@ from .flags import FlagTable
 from .textio import shown
 from .versions.rules import KmallocOrder, KmallocSizeRoundup, KmallocType
 
-# SLAB_NEVER_MERGE: the union over the versions (a flag a version does not define
-# is 0 there): SLAB_KASAN up to 6.8 (5.10: literally, 5.12 .. 6.8 through
-# kasan_never_merge()), SLAB_NO_MERGE from 6.5 (KASAN sets it itself from 6.9).
-NEVER_MERGE = (
-    "SLAB_RED_ZONE",
-    "SLAB_POISON",
-    "SLAB_STORE_USER",
-    "SLAB_TRACE",
-    "SLAB_TYPESAFE_BY_RCU",
-    "SLAB_NOLEAKTRACE",
-    "SLAB_FAILSLAB",
-    "SLAB_NO_MERGE",
-    "SLAB_KASAN",
-)
 MERGE_SAME = ("SLAB_RECLAIM_ACCOUNT", "SLAB_CACHE_DMA", "SLAB_CACHE_DMA32", "SLAB_ACCOUNT")
 # create_unique_id() (mm/slub.c): the letters, in order
 ID_LETTERS = (
@@ -230,13 +216,14 @@ def kmalloc_size_roundup(
 def slab_unmergeable(config: KernelConfig, s: MergeCandidate) -> bool:
     """slab_unmergeable(): slab_nomerge, a NEVER_MERGE flag, a constructor, a
     usercopy window (dropped at creation where HARDENED_USERCOPY gates it), sheaves
-    (6.18), or a reference count kept negative (boot caches; KMALLOC_NORMAL 5.14+)."""
+    (6.18 only: from 7.0 a cache asking for them carries SLAB_NO_MERGE instead), or
+    a reference count kept negative (boot caches; KMALLOC_NORMAL 5.14+)."""
     return bool(
         config.slab_nomerge
-        or s.flags & config.flags.mask(NEVER_MERGE)
+        or s.flags & config.never_merge_mask
         or s.ctor
         or s.usersize
-        or s.sheaf_capacity
+        or (s.sheaf_capacity and not config.rules.has_mergeable_sheaves)
         or s.refcount < 0
     )
 
@@ -257,7 +244,7 @@ def find_mergeable(
         return None
     p = config.slub_params()
     flags = rs.kmem_cache_flags(p, flags, debug_flags)
-    if flags & config.flags.mask(NEVER_MERGE):
+    if flags & config.never_merge_mask:
         return None
     word = config.bytes_per_word
     size = (size + word - 1) & ~(word - 1)

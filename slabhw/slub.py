@@ -21,7 +21,6 @@ from .config import KernelConfig
 from .errors import InputError, KernelPanic, kernel_error_for
 from .reference import SITE_SANITY
 from .slab_common import (
-    NEVER_MERGE,
     ZERO_SIZE,
     ZeroSizePtr,
     kmalloc_name,
@@ -29,7 +28,7 @@ from .slab_common import (
     unique_id,
 )
 from .slabinfo import header, row
-from .versions.rules import BootCacheAlign, KmallocDma, KmallocNormalMerge
+from .versions.rules import NEVER_MERGE, BootCacheAlign, KmallocDma, KmallocNormalMerge
 
 __all__ = ["FLAG_ATTRIBUTES", "NEVER_MERGE", "SlubCache", "SlubKernel", "unique_id"]
 
@@ -113,7 +112,10 @@ class SlubKernel:
         # SLAB_NO_OBJ_EXT (v6.10; 0 where the version or configuration lacks it)
         early = self._f("SLAB_HWCACHE_ALIGN", "SLAB_NO_OBJ_EXT")
         node = self._create_boot_cache("kmem_cache_node", node_size, early)
-        kmem = self._create_boot_cache("kmem_cache", node_offset + self.word * cfg.nr_nodes, early)
+        # struct kmem_cache ends in one node entry per possible node: a pointer, or
+        # (7.1) struct kmem_cache_per_node_ptrs {barn, node}
+        per_node = cfg.preset.node_entry_bytes
+        kmem = self._create_boot_cache("kmem_cache", node_offset + per_node * cfg.nr_nodes, early)
         # bootstrap(): kmem_cache is listed first, then kmem_cache_node; both keep -1
         self.slab_caches[:0] = [node, kmem]
         self._create_kmalloc_caches()
@@ -124,6 +126,18 @@ class SlubKernel:
                 0,
                 self._f("SLAB_NO_MERGE"),
             )
+        if r.has_auto_sheaf_capacity:
+            self._bootstrap_kmalloc_sheaves()
+
+    def _bootstrap_kmalloc_sheaves(self) -> None:
+        """bootstrap_kmalloc_sheaves() (kmem_cache_init, v7.0): the KMALLOC_NORMAL
+        caches and their random copies get their sheaf capacity (empty args) once
+        every kmalloc cache exists; the other types had theirs at creation."""
+        p = self.params
+        for t, table in self.kmalloc_caches.items():
+            if t == "normal" or t.startswith("rnd-"):
+                for s in table.values():
+                    s.layout.sheaf_capacity = rs.calculate_sheaf_capacity(p, s.flags, s.size, 0)
 
     def _create_boot_cache(
         self, name: str, size: int, flags: int, *, kmalloc: bool = False, usersize: int = 0

@@ -44,7 +44,9 @@ def descriptor(k: SlubKernel, s: SlubCache) -> dict[str, Any]:
     # fields the version's struct kmem_cache lacks: cpu_partial_slabs came with the
     # per-CPU partial lists counted in slabs (5.16), sheaf_capacity with sheaves (6.18)
     r = k.config.rules
-    if r.set_cpu_partial != SetCpuPartial.SLABS_V5_16:
+    if "slub_cpu_partial" not in k.config.preset.switches:  # 7.0: no such fields
+        del d["cpu_partial"]
+    if r.set_cpu_partial != SetCpuPartial.SLABS_V5_16 or "cpu_partial" not in d:
         del d["cpu_partial_slabs"]
     if not r.has_sheaves:
         del d["sheaf_capacity"]

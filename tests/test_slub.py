@@ -18,7 +18,7 @@ from slabhw.config import KernelConfig
 from slabhw.crosscheck import ATTRIBUTE_FLAGS
 from slabhw.errors import DIVIDE_ERROR, EINVAL, HANG, InputError
 from slabhw.slub_debug import parse as parse_slub_debug
-from slabhw.versions import get_preset
+from slabhw.versions import PRESETS, get_preset
 from slabhw.versions.rules import (
     CalculateOrder,
     FreePointerOffset,
@@ -312,6 +312,20 @@ def draw_rules(data: st.DataObject, p: rs.SlubParams) -> rs.SlubParams:
         create_mask=data.draw(st.sampled_from([p.create_mask, 0xFFFF, 0xFFFFFFFF])),
         orig_size_size=data.draw(st.sampled_from([0, 4, 8])),
         track_size=data.draw(st.sampled_from([p.track_size, 152, 80])),
+        # the 7.0 rules (sheaves for every cache, SLAB_OBJ_EXT_IN_OBJ, NO_MERGE for an
+        # explicit sheaf capacity), drawn on their own too
+        sheaf_auto=int(data.draw(st.booleans())),
+        sheaf_capacity_page=data.draw(st.sampled_from([4, 11])),
+        sheaf_capacity_1k=data.draw(st.sampled_from([12, 19])),
+        sheaf_capacity_256=data.draw(st.sampled_from([28, 27])),
+        sheaf_capacity_small=data.draw(st.sampled_from([60, 123])),
+        sheaf_no_merge=int(data.draw(st.booleans())),
+        flag_no_obj_ext=data.draw(st.sampled_from([0, 1 << 18, 1 << 19])),
+        flag_obj_ext_in_obj=data.draw(st.sampled_from([0, 1 << 20, 1 << 21])),
+        obj_ext_size=data.draw(st.sampled_from([8, 16])),
+        flag_never_merge=data.draw(st.sampled_from([p.flag_never_merge, 0x101E87, 0x1F])),
+        flag_not_kmalloc_normal=data.draw(st.sampled_from([p.flag_not_kmalloc_normal, 0x12020])),
+        slab_nomerge=int(data.draw(st.booleans())),
     )
 
 
@@ -339,6 +353,41 @@ def test_slub_create_matches_reference(c: KernelConfig, data: st.DataObject) -> 
         boot=int(data.draw(st.booleans())),
         debug_flags=data.draw(st.sampled_from([-1, -1, 0, c.flags["SLAB_POISON"]])),
         debug_key=int(data.draw(st.booleans())),
+    )
+    assert _core.slub_create(p, args) == rs.kmem_cache_create(p, args)
+
+
+SLUB_VERSIONS = [v for v in PRESETS if PRESETS[v].allocator == "SLUB"]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SLUB_VERSIONS), st.data())
+def test_slub_create_matches_reference_on_every_version(version: str, data: st.DataObject) -> None:
+    """The C core against the twin with the version drawn (its own rules, flags and
+    switch defaults), ctor caches with a free pointer offset and sheaf capacities
+    included."""
+    preset = PRESETS[version]
+    c = KernelConfig.build(
+        version,
+        data.draw(st.sampled_from(sorted(preset.arches))),
+        nr_cpus=data.draw(st.integers(1, 300)),
+        slub_debug=data.draw(st.sampled_from([None, "", "FZPU", "F", "U", "-"])),
+        slab_nomerge=data.draw(st.booleans()),
+    )
+    p = c.slub_params()
+    names = [d.name for d in preset.flags if not d.internal]
+    flags = sum({c.flags.get(n) for n in data.draw(st.lists(st.sampled_from(names), max_size=5))})
+    use_fp = data.draw(st.booleans())
+    args = rs.SlubArgs(
+        object_size=data.draw(SIZES),
+        align=data.draw(st.sampled_from([0, 8, 64, 128])),
+        flags=flags,
+        ctor=int(data.draw(st.booleans())),
+        use_freeptr_offset=int(use_fp),
+        freeptr_offset=data.draw(st.sampled_from([0, 8, 12, 64, 200])) if use_fp else 0,
+        usersize=data.draw(st.sampled_from([0, 0, 16])),
+        sheaf_capacity=data.draw(st.sampled_from([0, 0, 32, 100])),
+        boot=int(data.draw(st.booleans())),
     )
     assert _core.slub_create(p, args) == rs.kmem_cache_create(p, args)
 

@@ -135,7 +135,7 @@ def test_crosscheck_cli_takes_a_version(capsys: pytest.CaptureFixture[str]) -> N
 
 # ---- the presets as data ----------------------------------------------------------------
 def test_versions_and_sublevels() -> None:
-    assert SLUB_VERSIONS == ["v5.10", "v5.15", "v6.1", "v6.6", "v6.12", "v6.18"]
+    assert SLUB_VERSIONS == ["v5.10", "v5.15", "v6.1", "v6.6", "v6.12", "v6.18", "v7.0", "v7.1"]
     # 5.10.46 took e41a49fadbc8 and 74c1d3e08153 (the free pointer of small objects)
     old, new = get_preset("v5.10.45").rules, get_preset("v5.10.46").rules
     assert old.freeptr_offset == FreePointerOffset.V5_7 and old.has_sanity_min_size
@@ -441,7 +441,10 @@ def test_commands_on_every_version(
     assert rc == 0 and out.splitlines()[1].startswith("100,0,0x0,0")
     script = "create c 100\na = alloc c\nfree a\nb = alloc c\nx = alloc_bulk c 40\nfree_bulk x\n"
     simulate = ["simulate", "-", *base, "--mem", "64M"]
-    rc, out, _ = run_main(simulate, capsys, monkeypatch, stdin=script)
+    rc, out, err = run_main(simulate, capsys, monkeypatch, stdin=script)
+    if get_preset(version).runtime_missing:  # 7.x: sheaves, not modelled yet
+        assert rc == 2 and "not modelled yet" in err and err.count("\n") == 1
+        return
     assert rc == 0 and "b = " in out and "freed 40 objects" in out
 
 

@@ -21,9 +21,11 @@ from .v6_1 import V6_1
 from .v6_6 import V6_6
 from .v6_12 import V6_12
 from .v6_18 import V6_18
+from .v7_0 import V7_0
+from .v7_1 import V7_1
 
 PRESETS: dict[str, KernelPreset] = {
-    p.name: p for p in (V3_16, V5_10, V5_15, V6_1, V6_6, V6_12, V6_18)
+    p.name: p for p in (V3_16, V5_10, V5_15, V6_1, V6_6, V6_12, V6_18, V7_0, V7_1)
 }
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")

@@ -44,8 +44,13 @@ class KernelPreset:
     # (offsetof(struct kmem_cache, node), sizeof(struct kmem_cache_node)) of a 64-bit
     # build with the version's default configuration: the two boot caches' sizes
     boot_structs: tuple[int, int] | None = None
+    # bytes of struct kmem_cache per possible node after node_offset: a struct
+    # kmem_cache_node pointer, or (7.1) struct kmem_cache_per_node_ptrs {barn, node}
+    node_entry_bytes: int = 8
     backports: tuple[Backport, ...] = ()
     source: str = ""  # the tree the rules were read from
+    # why slabhw cannot run this version's allocation paths yet ("": it can)
+    runtime_missing: str = ""
 
     @property
     def release(self) -> str:

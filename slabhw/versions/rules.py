@@ -27,6 +27,24 @@ SLAB_DEBUG_FLAGS: tuple[str, ...] = (
     "SLAB_CONSISTENCY_CHECKS",
 )
 
+# SLAB_NEVER_MERGE (mm/slab_common.c): the union over the versions (a flag a version
+# does not define is 0 there): SLAB_KASAN up to 6.8 (5.10: literally, 5.12 .. 6.8
+# through kasan_never_merge()), SLAB_NO_MERGE from 6.5 (KASAN sets it itself from
+# 6.9), SLAB_OBJ_EXT_IN_OBJ from 7.0; SLAB_CONSISTENCY_CHECKS joins it in 7.0
+# (SlubRules.has_never_merge_consistency), though every version defines it
+NEVER_MERGE: tuple[str, ...] = (
+    "SLAB_RED_ZONE",
+    "SLAB_POISON",
+    "SLAB_STORE_USER",
+    "SLAB_TRACE",
+    "SLAB_TYPESAFE_BY_RCU",
+    "SLAB_NOLEAKTRACE",
+    "SLAB_FAILSLAB",
+    "SLAB_NO_MERGE",
+    "SLAB_KASAN",
+    "SLAB_OBJ_EXT_IN_OBJ",
+)
+
 # ---- enums the C core switches on (csrc/slabhw.h, enum slabhw_*) ----------------------
 
 
@@ -82,6 +100,10 @@ class FreePointerOutside(IntEnum):
     # "slab: don't put freepointer outside of object if only orig_size" (v6.11):
     # orig_size moves it only together with SLAB_RED_ZONE
     V6_11 = 3
+    # v7.0 (mm/slub.c calculate_sizes, create_cache): a cache with a constructor may
+    # give kmem_cache_args.freeptr_offset, which keeps the pointer inside the object
+    # (ext4_inode_cache); without one a constructor still moves it behind
+    V7_0 = 4
 
 
 class SetCpuPartial(IntEnum):
@@ -398,3 +420,20 @@ class SlubRules:
     # Avoid list corruption when removing a slab from the full list" (v6.12; 6.6.64
     # by backport, not in 6.1)
     has_slab_disabled_check: bool
+    # -- 7.x: sheaves for every cache ("slab: replace cpu (partial) slabs with
+    # sheaves", slab-for-7.0) ------------------------------------------------------------
+    # "slab: add sheaves to most caches": calculate_sheaf_capacity() sizes every
+    # cache's sheaves (boot, debug, NO_OBJ_EXT and NOLEAKTRACE caches get none), and
+    # "slab: handle kmalloc sheaves bootstrap" gives the KMALLOC_NORMAL caches theirs
+    # after all kmalloc caches exist
+    has_auto_sheaf_capacity: bool = False
+    # "mm/slab: make caches with sheaves mergeable" (v7.0): a cache with sheaves is a
+    # merge target; an explicit kmem_cache_args.sheaf_capacity adds SLAB_NO_MERGE
+    has_mergeable_sheaves: bool = False
+    # "slab: add SLAB_CONSISTENCY_CHECKS to SLAB_NEVER_MERGE" (v7.0): slab_debug=F
+    # alone stops merging (SLAB_NEVER_MERGE holds all of SLAB_DEBUG_FLAGS)
+    has_never_merge_consistency: bool = False
+    # the boot options slab_{min,max}_order and slab_min_objects are core_param
+    # (v7.0): kstrtouint, so a value with anything after its digits, or a negative
+    # one, is refused and the default stays; slab_debug must be the exact word
+    has_core_param_options: bool = False
