@@ -77,6 +77,7 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
     "alloc_bulk": (("cache", "count"), frozenset({"cpu", "caller"}), True),
     "free_bulk": (("var",), frozenset({"cpu", "caller"}), False),
     "write": (("target", "hex"), frozenset(), False),
+    "store": (("target", "value"), frozenset(), False),
     "fill": (("target", "length", "byte"), frozenset(), False),
     "dump": (("target", "length?"), frozenset(), False),
     "info": (("target",), frozenset(), False),
@@ -87,6 +88,7 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
     "destroy": (("cache",), frozenset({"caller"}), False),
     "slabinfo": ((), frozenset(), False),
     "sysfs": (("cache",), frozenset(), False),
+    "sheaves": (("cache",), frozenset(), False),
 }
 _FLAG_WORDS = {"ctor"}  # options that may stand alone
 
@@ -291,9 +293,9 @@ def _check_op(
             if op.verb != "create" and text not in caches:
                 raise _err(op, f"no cache {shown(text)} (create it first, or name a kmalloc cache)")
             continue
-        if text in variables or kind not in ("target", "var"):
+        if text in variables or kind not in ("target", "value", "var"):
             continue
-        if kind == "target":
+        if kind in ("target", "value"):
             m = _TARGET.fullmatch(text)
             if m is None or m["base"][:2].lower() == "0x" or m["base"] in variables:
                 continue  # a literal address, an error _target words, or a set variable
@@ -739,6 +741,16 @@ class Simulation:
         ev.result = f"wrote {len(data)} bytes at {self.hex(addr)}"
         ev.data.update(address=self.hex(addr), length=len(data))
 
+    def op_store(self, op: Op, ev: Event) -> None:
+        """An address (a target: VAR, VAR[i], VAR+N, 0xADDR) stored as an unsigned
+        long in the architecture's byte order: a forged or restored pointer."""
+        addr, _ = self._target(op, op.args[0])
+        value, _ = self._target(op, op.args[1])
+        width = self.config.arch.word_bits // 8
+        self.arena.write_word(addr, value, width)
+        ev.result = f"stored {self.hex(value)} at {self.hex(addr)}"
+        ev.data.update(address=self.hex(addr), value=self.hex(value))
+
     def op_fill(self, op: Op, ev: Event) -> None:
         addr, _ = self._target(op, op.args[0])
         length = self._size(op, op.args[1], "length")
@@ -871,6 +883,39 @@ class Simulation:
         ev.view = tuple(f"{k}: {v}" for k, v in attrs.items())
         ev.result = f"/sys/kernel/slab/{cache.name}/"
         ev.data["attributes"] = attrs
+
+    def op_sheaves(self, op: Op, ev: Event) -> None:
+        cache = self._cache(op, op.args[0])
+        view = getattr(self.runtime, "sheaves_state", None)
+        if view is None:
+            raise _err(op, f"{self.config.version} runs SLAB: no sheaves")
+        state = view(cache)
+        cap = state["capacity"]
+
+        def line(label: str, sheaf: dict[str, Any] | None) -> str:
+            if sheaf is None:
+                return f"{label}: none"
+            objs = sheaf["objects"]
+            top = f", next {self.hex(objs[-1])}" if objs else ""
+            where = f" at {self.hex(sheaf['address'])}" if sheaf["address"] else " (bootstrap)"
+            return f"{label}: {len(objs)}/{cap}{where}{top}"
+
+        lines = []
+        for c in state["cpus"]:
+            lines.append(line(f"cpu {c['cpu']} main", c["main"]))
+            lines.append(line(f"cpu {c['cpu']} spare", c["spare"]))
+        barn = state["barn"]
+        if barn is None:
+            lines.append("barn: none")
+        else:
+            sizes = [len(s["objects"]) for s in barn["full"]]
+            lines.append(
+                f"barn at {self.hex(barn['address'])}: {len(barn['full'])} full {sizes}, "
+                f"{len(barn['empty'])} empty"
+            )
+        ev.view = tuple(lines)
+        ev.result = f"{cache.name}: sheaf capacity {cap}"
+        ev.data["sheaves"] = state
 
     # ---- views of the whole run -------------------------------------------------------------
     def slabinfo(self) -> str:

@@ -325,6 +325,8 @@ class SlubKernel:
         assert name is not None
         s = SlubCache(name, c, ctor=ctor)
         self.slab_caches.insert(0, s)  # list_add: newest first
+        if self.runtime is not None:  # 7.x: the new cache's barn and sheaves
+            self.runtime.cache_created(s)
         return s
 
     def unmergeable(self, s: SlubCache) -> bool:

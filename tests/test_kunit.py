@@ -31,7 +31,7 @@ CASES: dict[str, tuple[list[int], str]] = {
     "test_kfree_rcu": ([0], "v6.12"),
     "test_leak_destroy": ([2], "v6.12"),
 }
-ORDER = ["v5.15", "v6.1", "v6.6", "v6.12", "v6.18"]  # the versions with the suite
+ORDER = ["v5.15", "v6.1", "v6.6", "v6.12", "v6.18", "v7.0", "v7.1"]  # the versions with the suite
 
 
 def run(case: str, version: str) -> list[int]:

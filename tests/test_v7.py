@@ -178,11 +178,6 @@ def test_ubuntu_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 2 and "v7.0" in err
 
 
-def test_the_run_time_says_it_is_not_modelled(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(slabhw.InputError, match="not modelled yet"):
-        slabhw.Simulation(KernelConfig.build("v7.1", "x86_64", nr_cpus=2))
-
-
 def test_boot_options_are_core_params() -> None:
     """7.0 reads slab_{min,max}_order and slab_min_objects with kstrtouint (base 0,
     nothing after the digits, no sign): "-1" and "12abc" are refused and the

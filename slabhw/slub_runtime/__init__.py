@@ -1,9 +1,10 @@
-"""SLUB at run time, every modelled version (5.10 .. 6.18): slabs in the page arena,
-the per-CPU slab and freelist, per-CPU and per-node partial lists, kmalloc/kfree,
-bulk operations, over a :class:`~slabhw.arena.PageArena`, in layers whose imports
-run one way: state (structs, memory, free pointers) -> checks (slab_debug checks and
-reports) -> paths (alloc, free, lists) -> bulk (the bulk calls) -> runtime (the
-views).  The public names are re-exported here (``__all__``).
+"""SLUB at run time, every modelled version (5.10 .. 7.1): slabs in the page arena,
+the per-CPU slab and freelist, per-CPU and per-node partial lists (7.x: per-CPU
+sheaves and per-node barns instead), kmalloc/kfree, bulk operations, over a
+:class:`~slabhw.arena.PageArena`, in layers whose imports run one way: state
+(structs, memory, free pointers) -> checks (slab_debug checks and reports) -> paths
+(alloc, free, lists) -> bulk (the bulk calls) -> sheaves (the paths of 7.x) ->
+runtime (the views).  The public names are re-exported here (``__all__``).
 
 Follows mm/slub.c of 6.18.2 function by function (the names in the docstrings are
 the kernel's); where older versions differ, the version's rules
@@ -53,8 +54,9 @@ Simplified (documented):
   the same name get the same numbers).  The algorithms are the kernel's; the
   numbers differ from a real kernel's ``get_random_*``.
 * one NUMA node (node 0) with one zone; no pfmemalloc, no memcg/objcg, no KFENCE,
-  no KASAN, no kmemleak, no per-CPU sheaves (a cache with ``sheaf_capacity`` uses
-  the classic per-CPU slab path here), no CONFIG_SLUB_STATS counters.
+  no KASAN, no kmemleak, no CONFIG_SLUB_STATS counters; 6.18's opt-in sheaves (a
+  cache with ``sheaf_capacity``) run the classic per-CPU slab path here, 7.x's
+  sheaves for every cache run as slabhw/slub_runtime/sheaves.py describes.
 * ``SLAB_TYPESAFE_BY_RCU`` slabs are freed at once (no RCU grace period).
 * tracks and reports: simplified as slabhw/slub_runtime/checks.py lists.
 * the "slab leaked" and "wrong cache" paths of broken callers keep the model's

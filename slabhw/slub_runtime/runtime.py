@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..slub import SlubCache
-from .bulk import SlubBulk
+from .sheaves import SlubSheaves
 from .state import (
     LIST_CPU_PARTIAL,
     LIST_CPU_SLAB,
@@ -20,7 +20,7 @@ from .state import (
 )
 
 
-class SlubRuntime(SlubBulk):
+class SlubRuntime(SlubSheaves):
     """The SLUB allocator of a simulated 6.18 kernel running over a PageArena.
 
     ``alloc``/``free`` are kmem_cache_alloc/kmem_cache_free, ``kmalloc``/``kfree``
@@ -71,7 +71,10 @@ class SlubRuntime(SlubBulk):
         )
         return info
 
-    MAP_LEGEND = "# allocated, . free on the slab's freelist, - free on a CPU freelist"
+    @property
+    def MAP_LEGEND(self) -> str:  # noqa: N802 - the views' legend, read as a constant
+        held = "s free in a sheaf" if self.sheaves_on else "- free on a CPU freelist"
+        return f"# allocated, . free on the slab's freelist, {held}"
 
     def map_lines(self, cache: SlubCache) -> list[str]:
         """One line per slab of the cache: its address, list and slab_map()."""
@@ -85,14 +88,18 @@ class SlubRuntime(SlubBulk):
 
     def slab_map(self, pfn: int) -> str:
         """One character per object of the slab holding page ``pfn``: ``#`` allocated,
-        ``.`` free on the slab's freelist, ``-`` free on a CPU's lockless freelist."""
+        ``.`` free on the slab's freelist, ``-`` free on a CPU's lockless freelist,
+        ``s`` (7.x) held in a sheaf."""
         slab = self._page_slab.get(pfn)
         if slab is None:
             raise InputError(f"PFN {pfn} is not a slab page")
         st = slab.state
         free = self._free_objects(st, slab)
+        marks = {"slab freelist": "."}
         return "".join(
-            "#" if obj not in free else ("." if free[obj] == "slab freelist" else "-")
+            "#"
+            if obj not in free
+            else marks.get(free[obj], "s" if free[obj].endswith("sheaf") else "-")
             for obj in self._objects(st, slab)
         )
 

@@ -97,6 +97,41 @@ class KmemCacheCpu:
         self.hi = 0
 
 
+class Sheaf:
+    """struct slab_sheaf (7.0): a stack of object pointers (``objects[size - 1]`` is
+    the top) in a kmalloc'ed object at ``addr``; 0 for the shared bootstrap sheaf of
+    a cache without sheaves (capacity 0: the fast paths always fail)."""
+
+    __slots__ = ("addr", "objects")
+
+    def __init__(self, addr: int) -> None:
+        self.addr = addr
+        self.objects: list[int] = []
+
+
+class PercpuSheaves:
+    """struct slub_percpu_sheaves (7.0): ``main`` never None, ``spare`` empty, full or
+    None; ``rcu_free`` collects kfree_rcu objects (not modelled: no RCU in the model)."""
+
+    __slots__ = ("main", "spare")
+
+    def __init__(self, main: Sheaf) -> None:
+        self.main = main
+        self.spare: Sheaf | None = None
+
+
+class NodeBarn:
+    """struct node_barn (7.0): full and empty sheaves, each list head first (the
+    kernel adds and takes at the head), in a kmalloc'ed object at ``addr``."""
+
+    __slots__ = ("addr", "full", "empty")
+
+    def __init__(self, addr: int) -> None:
+        self.addr = addr
+        self.full: list[Sheaf] = []
+        self.empty: list[Sheaf] = []
+
+
 class KmemCacheNode:
     """struct kmem_cache_node of node 0 with the CONFIG_SLUB_DEBUG counters."""
 
@@ -108,6 +143,9 @@ class KmemCacheNode:
         self.nr_slabs = 0
         self.total_objects = 0
         self.full: list[Slab] = []  # only SLAB_STORE_USER caches (add_full)
+
+
+BOOTSTRAP_SHEAF = Sheaf(0)  # init_percpu_sheaves()' static bootstrap_sheaf: never filled
 
 
 class CacheState:
@@ -183,6 +221,11 @@ class CacheState:
         )
         self.cpus = [KmemCacheCpu(cpu) for cpu in range(rt.nr_cpus)]
         self.node = KmemCacheNode()
+        # 7.x: s->sheaf_capacity as the run time has set it (0 until the cache's
+        # sheaves exist: the bootstrap sheaf), the per-CPU sheaves and node 0's barn
+        self.capacity = 0
+        self.pcs = [PercpuSheaves(BOOTSTRAP_SHEAF) for _ in range(rt.nr_cpus)]
+        self.barn: NodeBarn | None = None
         self.slabs: dict[int, Slab] = {}  # head PFN -> slab (the model's own index)
         # slab_want_init_on_alloc() without __GFP_ZERO, slab_want_init_on_free()
         self.init_on_alloc_static = rt.init_on_alloc

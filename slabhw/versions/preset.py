@@ -49,8 +49,6 @@ class KernelPreset:
     node_entry_bytes: int = 8
     backports: tuple[Backport, ...] = ()
     source: str = ""  # the tree the rules were read from
-    # why slabhw cannot run this version's allocation paths yet ("": it can)
-    runtime_missing: str = ""
 
     @property
     def release(self) -> str:

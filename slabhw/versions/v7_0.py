@@ -4,8 +4,8 @@ the same blobs as julianw1010/hydra-linux-7.0.0; shared/spec/slub-7x.md; Ubuntu
 
 6.18 with slab-for-7.0, "slab: replace cpu (partial) slabs with sheaves": every
 cache has per-CPU sheaves sized by calculate_sheaf_capacity(), struct
-kmem_cache_cpu and CONFIG_SLUB_CPU_PARTIAL are gone.  The run time of 7.x (sheaves
-and barns) is not modelled yet: ``slabhw simulate`` says so.
+kmem_cache_cpu and CONFIG_SLUB_CPU_PARTIAL are gone (the run time:
+slabhw/slub_runtime/sheaves.py).
 """
 
 from __future__ import annotations
@@ -68,9 +68,6 @@ V7_0 = replace(
     # struct kmem_cache_node still holds the barn pointer (72)
     boot_structs=(208, 72),
     backports=(),
-    runtime_missing="its allocation paths (per-CPU sheaves and per-node barns in place "
-    "of CPU slabs) are not modelled yet; create, sweep, kmalloc, sysfs, slabinfo and "
-    "diff work, simulate does not",
     source="julianw1010/WASP-linux-7.0.0 @ d0b9a1a6ae15 (7.0.0); the Ubuntu 26.04 "
     "configuration from shared/spec/slub-7x.md; no running 7.0 kernel was compared",
 )
