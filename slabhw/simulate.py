@@ -74,6 +74,8 @@ GRAMMAR: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {
     "free": (("target",), frozenset({"cpu", "caller", "cache"}), False),
     "kmalloc": (("size",), frozenset({"cpu", "gfp", "caller"}), True),
     "kfree": (("target",), frozenset({"cpu", "caller"}), False),
+    "kfree_rcu": (("target",), frozenset({"cpu"}), False),
+    "rcu_barrier": ((), frozenset(), False),
     "alloc_bulk": (("cache", "count"), frozenset({"cpu", "caller"}), True),
     "free_bulk": (("var",), frozenset({"cpu", "caller"}), False),
     "write": (("target", "hex"), frozenset(), False),
@@ -702,6 +704,24 @@ class Simulation:
         ev.result = f"kfree({self.hex(addr)})"
         ev.data["address"] = self.hex(addr)
 
+    def op_kfree_rcu(self, op: Op, ev: Event) -> None:
+        addr, _ = self._target(op, op.args[0])
+        cpu = self._cpu(op)
+        rcu = getattr(self.runtime, "kfree_rcu", None)
+        if rcu is None:
+            raise _err(op, f"{self.config.version} runs SLAB: kfree_rcu is not modelled")
+        rcu(addr, cpu)
+        ev.result = f"kfree_rcu({self.hex(addr)})"
+        ev.data["address"] = self.hex(addr)
+
+    def op_rcu_barrier(self, op: Op, ev: Event) -> None:
+        barrier = getattr(self.runtime, "rcu_barrier", None)
+        if barrier is None:
+            raise _err(op, f"{self.config.version} runs SLAB: no RCU callbacks are modelled")
+        ran = barrier()
+        ev.result = f"grace period over: {ran} rcu callback{'s' if ran != 1 else ''} ran"
+        ev.data["callbacks"] = ran
+
     def op_alloc_bulk(self, op: Op, ev: Event) -> None:
         rt = self.runtime
         cache = self._cache(op, op.args[0])
@@ -904,6 +924,8 @@ class Simulation:
         for c in state["cpus"]:
             lines.append(line(f"cpu {c['cpu']} main", c["main"]))
             lines.append(line(f"cpu {c['cpu']} spare", c["spare"]))
+            if c["rcu_free"] is not None:
+                lines.append(line(f"cpu {c['cpu']} rcu_free", c["rcu_free"]))
         barn = state["barn"]
         if barn is None:
             lines.append("barn: none")
@@ -913,6 +935,8 @@ class Simulation:
                 f"barn at {self.hex(barn['address'])}: {len(barn['full'])} full {sizes}, "
                 f"{len(barn['empty'])} empty"
             )
+        if state["rcu_pending"]:
+            lines.append(f"in a grace period: {len(state['rcu_pending'])} rcu sheaves")
         ev.view = tuple(lines)
         ev.result = f"{cache.name}: sheaf capacity {cap}"
         ev.data["sheaves"] = state

@@ -347,6 +347,8 @@ class SlubKernel:
         slab_caches anyway (its slabs leak); before, the cache stays listed."""
         if s not in self.slab_caches:
             raise InputError(f"cache {s.name!r} is not on this kernel's slab_caches list")
+        if self.runtime is not None:  # 7.x: kvfree_rcu_barrier_on_cache()
+            self.runtime.destroying(s)
         s.refcount -= 1
         if s.refcount:
             return

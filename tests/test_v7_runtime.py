@@ -184,3 +184,45 @@ def test_simulate_shows_the_sheaves(
         ["simulate", "-", "--kernel", "v6.18"], capsys, monkeypatch, stdin="sheaves kmalloc-64\n"
     )
     assert rc == 2 and "came in 7.0" in err
+
+
+def test_kfree_rcu_through_sheaves() -> None:
+    """60 objects allocated on CPU 0 (B27..B0, A31..A0: the first sheaf emptied), then
+    kfree_rcu() of each in that order: the first finds no rcu_free sheaf and takes
+    the empty spare; the 60th fills it, and it goes to call_rcu().  Until the grace
+    period ends the objects are neither free nor allocatable ("r" in the map).
+    rcu_free_sheaf() then puts the full sheaf in the barn (fewer than 10 there), so
+    the next allocation, finding main empty and no spare, takes it from the barn
+    (the empty main goes to the barn's empty list) and pops the last kfree_rcu'd
+    object, A0, without touching a slab."""
+    sim = simulation()
+    k, rt = sim.kernel, sim.runtime
+    c = k.kmem_cache_create("c", 128)
+    objs = [rt.alloc(c, 0) for _ in range(60)]
+    a, b = slabs(rt, c)
+    assert objs[0] == b + 27 * 128 and objs[-1] == a
+    for obj in objs:
+        rt.kfree_rcu(obj, 0)
+    state = rt.sheaves_state(c)
+    assert state["cpus"][0]["spare"] is None and state["cpus"][0]["rcu_free"] is None
+    assert [s["objects"] for s in state["rcu_pending"]] == [objs]
+    assert rt.slab_map(rt.arena.virt_to_pfn(a)) == "r" * 32
+    assert rt.rcu_barrier() == 1
+    state = rt.sheaves_state(c)
+    assert [s["objects"] for s in state["barn"]["full"]] == [objs]
+    assert rt.alloc(c, 0) == a
+    state = rt.sheaves_state(c)
+    assert state["barn"]["full"] == [] and len(state["barn"]["empty"]) == 1
+    assert state["cpus"][0]["main"]["objects"] == objs[:-1]
+
+
+def test_kfree_rcu_outside_sheaves_is_refused() -> None:
+    sim = simulation()
+    k, rt = sim.kernel, sim.runtime
+    c = k.kmem_cache_create("c", 128, flags="SLAB_NOLEAKTRACE")  # no sheaves
+    obj = rt.alloc(c, 0)
+    with pytest.raises(slabhw.InputError, match="classic kfree_rcu batching"):
+        rt.kfree_rcu(obj, 0)
+    old = slabhw.Simulation(KernelConfig.build("v6.18", "x86_64", nr_cpus=2), mem=64 << 20)
+    with pytest.raises(slabhw.InputError, match="v6.18"):
+        old.runtime.kfree_rcu(old.runtime.alloc(old.kernel.kmem_cache_create("d", 64), 0), 0)

@@ -73,7 +73,11 @@ class SlubRuntime(SlubSheaves):
 
     @property
     def MAP_LEGEND(self) -> str:  # noqa: N802 - the views' legend, read as a constant
-        held = "s free in a sheaf" if self.sheaves_on else "- free on a CPU freelist"
+        held = (
+            "s free in a sheaf, r kfree_rcu'd (an rcu sheaf)"
+            if self.sheaves_on
+            else "- free on a CPU freelist"
+        )
         return f"# allocated, . free on the slab's freelist, {held}"
 
     def map_lines(self, cache: SlubCache) -> list[str]:
@@ -89,18 +93,22 @@ class SlubRuntime(SlubSheaves):
     def slab_map(self, pfn: int) -> str:
         """One character per object of the slab holding page ``pfn``: ``#`` allocated,
         ``.`` free on the slab's freelist, ``-`` free on a CPU's lockless freelist,
-        ``s`` (7.x) held in a sheaf."""
+        ``s`` (7.x) held in a sheaf, ``r`` (7.x) waiting in an rcu sheaf."""
         slab = self._page_slab.get(pfn)
         if slab is None:
             raise InputError(f"PFN {pfn} is not a slab page")
         st = slab.state
         free = self._free_objects(st, slab)
-        marks = {"slab freelist": "."}
+
+        def mark(where: str) -> str:
+            if where == "slab freelist":
+                return "."
+            if "rcu sheaf" in where:
+                return "r"
+            return "s" if where.endswith("sheaf") else "-"
+
         return "".join(
-            "#"
-            if obj not in free
-            else marks.get(free[obj], "s" if free[obj].endswith("sheaf") else "-")
-            for obj in self._objects(st, slab)
+            "#" if obj not in free else mark(free[obj]) for obj in self._objects(st, slab)
         )
 
     def cpu_state(self, cache: SlubCache, cpu: int) -> dict[str, Any]:

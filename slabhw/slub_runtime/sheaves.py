@@ -19,11 +19,19 @@ Without sheaves (capacity 0: boot caches, debug caches, SLUB_TINY) every allocat
 takes one object from the first partial slab (or a new slab, which then goes to the
 partial list's head) and every free goes to the slab (__slab_free: no frozen slabs).
 
+kfree_rcu() of an object of a cache with sheaves goes into the CPU's rcu_free sheaf;
+a full one is handed to call_rcu(), and at the end of a grace period (``rcu_barrier``:
+the model's grace periods end only when asked) its objects are freed (the free hooks
+run then) and the sheaf goes to the barn's full list while that holds fewer than
+MAX_FULL_SHEAVES (its objects allocatable again without touching the slabs), else it
+is flushed and kept as an empty sheaf or freed.
+
 Simplified (documented): the sheaves' contents are kept by the model, not written
-into their kmalloc objects' bytes; kfree_rcu (no RCU in the model), kmalloc_nolock,
-the prefilled-sheaf API, pfmemalloc and remote nodes are not modelled; the objects
-of a wrong-cache free without SLAB_FREELIST_HARDENED are refused rather than freed
-into the wrong cache's sheaves.
+into their kmalloc objects' bytes; the classic kfree_rcu batching (for objects
+outside a cache with sheaves), kmalloc_nolock, the prefilled-sheaf API, pfmemalloc
+and remote nodes are not modelled; the objects of a wrong-cache free without
+SLAB_FREELIST_HARDENED are refused rather than freed into the wrong cache's
+sheaves.
 
 The layer between bulk and runtime of slabhw.slub_runtime (state -> checks -> paths
 -> bulk -> sheaves -> runtime); every method gives way to the classic paths of the
@@ -54,6 +62,7 @@ from .state import (
 )
 
 MAX_FULL_SHEAVES = 10  # barn_replace_full_sheaf() refuses more (-E2BIG)
+MAX_EMPTY_SHEAVES = 10  # rcu_free_sheaf() frees an empty sheaf beyond these
 PCS_BATCH_MAX = 32  # __sheaf_flush_main_batch()
 SLAB_SHEAF_HEADER = 32  # struct slab_sheaf without objects[] on 64-bit
 NODE_BARN_SIZE = 48  # struct node_barn: a spinlock, two list heads, two counters
@@ -87,6 +96,9 @@ class SlubSheaves(SlubBulk):
         self._no_obj_ext = False  # the allocation under way carries __GFP_NO_OBJ_EXT
         self._cpu_now = 0  # the CPU the operation under way runs on
         self._warned: set[str] = set()  # WARN_ONCE sites that fired
+        # call_rcu() callbacks waiting for a grace period: (function, cache, sheaf),
+        # rcu_free_sheaf ("barn") or rcu_free_sheaf_nobarn ("nobarn")
+        self.rcu_pending: list[tuple[str, CacheState, Sheaf]] = []
         if self.sheaves_on:
             self._boot_sheaves()
 
@@ -705,10 +717,104 @@ class SlubSheaves(SlubBulk):
         if p:
             self._kmem_cache_free_bulk(st, p)
 
+    # ==== kfree_rcu through sheaves =================================================
+    def kfree_rcu(self, addr: int, cpu: int) -> None:
+        """kvfree_call_rcu() -> kfree_rcu_sheaf() -> __kfree_rcu_sheaf() (7.x): the
+        object goes into this CPU's rcu_free sheaf (the empty spare, an empty barn
+        sheaf, or a new one); a full rcu_free sheaf is handed to call_rcu()."""
+        self._cpu(cpu)
+        slab = self.virt_to_slab(addr)
+        st = None if slab is None else slab.state
+        if not self.sheaves_on or st is None or not st.capacity:
+            what = (
+                "an object outside any slab"
+                if st is None
+                else f"{st.name}, which has no sheaves"
+                if self.sheaves_on
+                else f"{self.kernel.config.version}"
+            )
+            raise InputError(
+                f"kfree_rcu of {what}: only 7.x's rcu sheaves are modelled, not the "
+                "classic kfree_rcu batching"
+            )
+        saved, self._cpu_now = self._cpu_now, cpu
+        try:
+            if not self._kfree_rcu_sheaf(st, addr, cpu):
+                raise InputError(f"kfree_rcu({addr:#x}): no sheaf could be had (out of memory)")
+        finally:
+            self._cpu_now = saved
+
+    def _kfree_rcu_sheaf(self, st: CacheState, obj: int, cpu: int) -> bool:
+        pcs = st.pcs[cpu]
+        if pcs.rcu_free is None:
+            barn = st.barn
+            if pcs.spare is not None and not pcs.spare.objects:
+                pcs.rcu_free, pcs.spare = pcs.spare, None
+            elif barn is None:
+                return False
+            elif barn.empty:
+                pcs.rcu_free = barn.empty.pop(0)
+            else:
+                empty = self._alloc_empty_sheaf(st)
+                if empty is None:
+                    return False
+                pcs = st.pcs[cpu]
+                if pcs.rcu_free is not None:
+                    barn.empty.insert(0, empty)
+                else:
+                    pcs.rcu_free = empty
+        sheaf = pcs.rcu_free
+        assert sheaf is not None
+        sheaf.objects.append(obj)
+        if len(sheaf.objects) >= st.capacity:
+            pcs.rcu_free = None
+            self.rcu_pending.append(("barn", st, sheaf))
+        return True
+
+    def rcu_barrier(self) -> int:
+        """A grace period ends (rcu_barrier()): every pending callback runs, in the
+        order call_rcu() queued them.  Returns how many ran."""
+        ran = 0
+        while self.rcu_pending:
+            kind, st, sheaf = self.rcu_pending.pop(0)
+            ran += 1
+            for obj in sheaf.objects:  # __rcu_free_sheaf_prepare(): the free hooks
+                self.slab_free_hook(st, obj)
+            barn = st.barn
+            if kind == "nobarn" or barn is None:  # rcu_free_sheaf_nobarn()
+                self._sheaf_flush_unused(st, sheaf)
+                self._free_empty_sheaf(st, sheaf)
+                continue
+            if sheaf.objects and len(barn.full) < MAX_FULL_SHEAVES:
+                barn.full.insert(0, sheaf)
+                continue
+            self._sheaf_flush_unused(st, sheaf)
+            if len(barn.empty) < MAX_EMPTY_SHEAVES:
+                barn.empty.insert(0, sheaf)
+            else:
+                self._free_empty_sheaf(st, sheaf)
+        return ran
+
+    def destroying(self, cache: SlubCache) -> None:
+        """kmem_cache_destroy()'s kvfree_rcu_barrier_on_cache() (7.x): each CPU's
+        partly filled rcu_free sheaf to call_rcu(rcu_free_sheaf_nobarn), then
+        rcu_barrier()."""
+        if not self.sheaves_on:
+            return
+        st = self.state(cache)
+        if not st.capacity:
+            return
+        for pcs in st.pcs:
+            if pcs.rcu_free is not None:
+                self.rcu_pending.append(("nobarn", st, pcs.rcu_free))
+                pcs.rcu_free = None
+        self.rcu_barrier()
+
     # ==== flush, shrink, shutdown ===================================================
     def flush_all(self, cache: SlubCache) -> None:
         """flush_all() of 7.x: each CPU whose sheaves hold anything (has_pcs_used)
-        gives its spare (flushed, then freed) and its main (flushed) to the slabs."""
+        gives its spare (flushed, then freed) and its main (flushed) to the slabs, and
+        its rcu_free sheaf to call_rcu() (rcu_free_sheaf_nobarn)."""
         if not self.sheaves_on:
             super().flush_all(cache)
             return
@@ -718,13 +824,16 @@ class SlubSheaves(SlubBulk):
         saved = self._cpu_now
         try:
             for cpu, pcs in enumerate(st.pcs):
-                if pcs.spare is None and not pcs.main.objects:
+                if pcs.spare is None and pcs.rcu_free is None and not pcs.main.objects:
                     continue
                 self._cpu_now = cpu
                 spare, pcs.spare = pcs.spare, None
+                rcu_free, pcs.rcu_free = pcs.rcu_free, None
                 if spare is not None:
                     self._sheaf_flush_unused(st, spare)
                     self._free_empty_sheaf(st, spare)
+                if rcu_free is not None:
+                    self.rcu_pending.append(("nobarn", st, rcu_free))
                 self._sheaf_flush_main(st, cpu)
         finally:
             self._cpu_now = saved
@@ -773,7 +882,8 @@ class SlubSheaves(SlubBulk):
     # ==== what the views show ========================================================
     def _free_objects(self, st: CacheState, slab: Slab) -> dict[int, str]:
         """Free objects of a slab, those held in sheaves included ("cpu N main
-        sheaf", "cpu N spare sheaf", "barn full sheaf")."""
+        sheaf", "cpu N spare sheaf", "barn full sheaf"), and those kfree_rcu() has
+        taken ("cpu N rcu sheaf", "rcu sheaf in a grace period")."""
         free = super()._free_objects(st, slab)
         if not self.sheaves_on or not st.capacity:
             return free
@@ -783,8 +893,11 @@ class SlubSheaves(SlubBulk):
             holders.append((f"cpu {cpu} main sheaf", pcs.main))
             if pcs.spare is not None:
                 holders.append((f"cpu {cpu} spare sheaf", pcs.spare))
+            if pcs.rcu_free is not None:
+                holders.append((f"cpu {cpu} rcu sheaf", pcs.rcu_free))
         if st.barn is not None:
             holders += [("barn full sheaf", sheaf) for sheaf in st.barn.full]
+        holders += [("rcu sheaf in a grace period", sh) for _, s, sh in self.rcu_pending if s is st]
         for where, sheaf in holders:
             for obj in sheaf.objects:
                 if lo <= obj < hi:
@@ -808,7 +921,12 @@ class SlubSheaves(SlubBulk):
             "cache": st.name,
             "capacity": st.capacity,
             "cpus": [
-                {"cpu": cpu, "main": sheaf(pcs.main), "spare": sheaf(pcs.spare)}
+                {
+                    "cpu": cpu,
+                    "main": sheaf(pcs.main),
+                    "spare": sheaf(pcs.spare),
+                    "rcu_free": sheaf(pcs.rcu_free),
+                }
                 for cpu, pcs in enumerate(st.pcs)
             ],
             "barn": None
@@ -818,7 +936,8 @@ class SlubSheaves(SlubBulk):
                 "full": [sheaf(s) for s in st.barn.full],
                 "empty": [sheaf(s) for s in st.barn.empty],
             },
+            "rcu_pending": [sheaf(sh) for _, s, sh in self.rcu_pending if s is st],
         }
 
 
-__all__ = ["MAX_FULL_SHEAVES", "PCS_BATCH_MAX", "SlubSheaves"]
+__all__ = ["MAX_EMPTY_SHEAVES", "MAX_FULL_SHEAVES", "PCS_BATCH_MAX", "SlubSheaves"]

@@ -111,13 +111,14 @@ class Sheaf:
 
 class PercpuSheaves:
     """struct slub_percpu_sheaves (7.0): ``main`` never None, ``spare`` empty, full or
-    None; ``rcu_free`` collects kfree_rcu objects (not modelled: no RCU in the model)."""
+    None; ``rcu_free`` collects kfree_rcu() objects until it is full."""
 
-    __slots__ = ("main", "spare")
+    __slots__ = ("main", "spare", "rcu_free")
 
     def __init__(self, main: Sheaf) -> None:
         self.main = main
         self.spare: Sheaf | None = None
+        self.rcu_free: Sheaf | None = None
 
 
 class NodeBarn:
