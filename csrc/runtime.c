@@ -150,8 +150,8 @@ static inline uint64_t key_of(const fp_t *f, const uint64_t *slab_key, uint64_t 
 #define KEY_PFN_MASK 0xFFFFFFFFull
 
 int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *slab_key,
-                     uint64_t *p, size_t size, int null_mark, uint64_t *scratch, size_t cap,
-                     uint64_t *bitmap, struct slabhw_detached *out)
+                     uint64_t *p, size_t size, int null_mark, int hooked, uint64_t *scratch,
+                     size_t cap, uint64_t *bitmap, struct slabhw_detached *out)
 {
     if (!size || !cap)
         return SLABHW_DETACH_IRREGULAR;
@@ -217,15 +217,20 @@ int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *sl
     }
     if (bad != cnt)
         return SLABHW_DETACH_IRREGULAR;
-    /* the reversed chain: p[size-1] -> the next object found -> ... -> NULL (the
-     * caller's do_slab_free links the tail to the slab or CPU freelist) */
+    /* hooked: the chain slab_free_freelist_hook leaves, reversed: p[size-1] -> the
+     * next object found -> ... -> NULL; else build_detached_freelist's own (as
+     * __kmem_cache_free_bulk frees it): the last object found -> ... -> p[size-1] ->
+     * NULL.  The caller links the tail to the slab or CPU freelist. */
     for (size_t t = 0; t < cnt; t++) {
         uint64_t obj = p[scratch[t]], i = 0;
         (void)fp_index(f, obj, &i); /* checked above */
-        fp_store(f, mem, i, obj, t + 1 < cnt ? p[scratch[t + 1]] : 0);
+        if (hooked)
+            fp_store(f, mem, i, obj, t + 1 < cnt ? p[scratch[t + 1]] : 0);
+        else
+            fp_store(f, mem, i, obj, t ? p[scratch[t - 1]] : 0);
     }
-    out->head = p[last];
-    out->tail = p[scratch[cnt - 1]];
+    out->head = hooked ? p[last] : p[scratch[cnt - 1]];
+    out->tail = hooked ? p[scratch[cnt - 1]] : p[last];
     out->cnt = cnt;
     if (null_mark) { /* the objects taken are marked processed */
         for (size_t t = 0; t < cnt; t++)

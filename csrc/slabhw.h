@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* CDEF-BEGIN */
-enum { SLABHW_ABI_VERSION = 14 };
+enum { SLABHW_ABI_VERSION = 15 };
 static const uint64_t SLABHW_ALIGN_HANG = 0xFFFFFFFFFFFFFFFF;
 
 /* Outcome codes: positive errno values as the kernel returns them negated, and
@@ -364,14 +364,14 @@ int slabhw_fp_link_shuffled(const struct slabhw_fp *f, uint8_t *mem, const uint6
                             size_t n, uint64_t *first);
 /* build_detached_freelist() on p[0..size) (look-ahead 3; swapping p as 6.1 and later
  * do, or with null_mark setting the entries taken to NULL and skipping NULL ones as
- * 4.6 .. 6.0 do) and slab_free_freelist_hook()'s reversal, for a cache without
- * init_on_free.  slab_key holds a key per PFN (0: no slab); scratch has room for cap
+ * 4.6 .. 6.0 do) and, when hooked, slab_free_freelist_hook()'s reversal (a cache
+ * without init_on_free; unhooked: the chain __kmem_cache_free_bulk frees).  slab_key holds a key per PFN (0: no slab); scratch has room for cap
  * positions; bitmap (span / 8 bits) is all zero and left so.  Anything but
  * SLABHW_DETACH_OK leaves p and the memory untouched; OK with cnt 0 (null_mark
  * only): every entry was NULL. */
 int slabhw_fp_detach(const struct slabhw_fp *f, uint8_t *mem, const uint64_t *slab_key,
-                     uint64_t *p, size_t size, int null_mark, uint64_t *scratch, size_t cap,
-                     uint64_t *bitmap, struct slabhw_detached *out);
+                     uint64_t *p, size_t size, int null_mark, int hooked, uint64_t *scratch,
+                     size_t cap, uint64_t *bitmap, struct slabhw_detached *out);
 /* CDEF-END */
 
 #endif /* SLABHW_H */

@@ -27,7 +27,7 @@ from . import reference_slub as rs
 from .errors import BuildError, InputError, InputTypeError
 from .versions.rules import C_ENUMS
 
-ABI_VERSION = 14  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
+ABI_VERSION = 15  # must equal SLABHW_ABI_VERSION in csrc/slabhw.h
 
 
 def _missing_core_message(package: Path) -> str:
@@ -748,11 +748,12 @@ class FreePointers:
         return int(self._word[0])
 
     def detach(
-        self, p: np.ndarray[Any, Any], size: int, null_mark: bool = False
+        self, p: np.ndarray[Any, Any], size: int, null_mark: bool = False, hooked: bool = True
     ) -> tuple[int, int, int, int, int, int]:
-        """build_detached_freelist(p, size) with slab_free_freelist_hook's reversal:
-        (result, new size, head, tail, cnt, slab key).  The chain head -> ... -> tail
-        -> NULL is written; ``p`` swapped as 6.1 and later swap it, or with
+        """build_detached_freelist(p, size) with (``hooked``) slab_free_freelist_hook's
+        reversal, else the chain as __kmem_cache_free_bulk frees it: (result, new
+        size, head, tail, cnt, slab key).  The chain head -> ... -> tail -> NULL is
+        written; ``p`` swapped as 6.1 and later swap it, or with
         ``null_mark`` its entries taken set to 0 and 0 entries skipped, as 4.6 .. 6.0
         do (DETACH_OK with cnt 0: nothing was left).  Any result but DETACH_OK leaves
         ``p`` and the memory as they were (``key`` is the slab of the last object
@@ -761,7 +762,7 @@ class FreePointers:
         if not 0 < size <= p.size:
             raise ValueError(f"size {size} is not in 1..{p.size}")
         if BACKEND == "reference":
-            return self._detach_ref(p, size, null_mark)
+            return self._detach_ref(p, size, null_mark, hooked)
         out = self._out
         rc = lib.slabhw_fp_detach(
             self._f,
@@ -770,6 +771,7 @@ class FreePointers:
             ptr,
             size,
             int(null_mark),
+            int(hooked),
             self._scratch,
             self.scratch.size,
             self._bitmap,
@@ -784,7 +786,7 @@ class FreePointers:
         return int(self.slab_keys[i >> self.page_shift]) if 0 <= i < self.memsize else 0
 
     def _detach_ref(
-        self, p: np.ndarray[Any, Any], size: int, null_mark: bool
+        self, p: np.ndarray[Any, Any], size: int, null_mark: bool, hooked: bool = True
     ) -> tuple[int, int, int, int, int, int]:
         last = size - 1
         while null_mark and last and not p[last]:
@@ -819,6 +821,8 @@ class FreePointers:
             for obj, w in zip(objs, words)
         ):
             return DETACH_IRREGULAR, size, 0, 0, 0, key
+        if not hooked:  # build_detached_freelist's own chain: the reverse
+            objs.reverse()
         for a, b in zip(objs, objs[1:] + [0]):
             self.store(a, b)
         if null_mark:

@@ -238,10 +238,19 @@ def test_link_shuffled_order() -> None:
 
 @needs_c
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
-@given(w=worlds(), n=st.integers(1, 60), dups=st.integers(0, 3), null_mark=st.booleans())
-def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int, null_mark: bool) -> None:
-    """One build_detached_freelist + reversal after another over the same array, C
-    and twin in step: results, swaps or NULL marks, bytes; the bitmap is left clear."""
+@given(
+    w=worlds(),
+    n=st.integers(1, 60),
+    dups=st.integers(0, 3),
+    null_mark=st.booleans(),
+    hooked=st.booleans(),
+)
+def test_detach_c_vs_reference(
+    w: dict[str, Any], n: int, dups: int, null_mark: bool, hooked: bool
+) -> None:
+    """One build_detached_freelist (+ the hook's reversal, or, unhooked, the chain
+    __kmem_cache_free_bulk frees) after another over the same array, C and twin in
+    step: results, swaps or NULL marks, bytes; the bitmap is left clear."""
     a, b = make_pair(w)
     objs = addresses(w, n)
     rng = w["rng"]
@@ -252,9 +261,9 @@ def test_detach_c_vs_reference(w: dict[str, Any], n: int, dups: int, null_mark: 
     size = pa.size
     while size:
         before, p_before = a.memory.copy(), pa.copy()
-        ra = a.detach(pa, size, null_mark)
+        ra = a.detach(pa, size, null_mark, hooked)
         with reference_backend():
-            rb = b.detach(pb, size, null_mark)
+            rb = b.detach(pb, size, null_mark, hooked)
         assert ra == rb
         assert np.array_equal(pa, pb)
         assert np.array_equal(a.memory, b.memory)
@@ -317,6 +326,11 @@ def test_detach_follows_build_detached_freelist() -> None:
     assert p.tolist() == [z, y0, x0, x1, x2]
     # the chain after slab_free_freelist_hook: x2 -> x1 -> x0 -> NULL
     assert [fp.load(x2), fp.load(x1), fp.load(x0)] == [x1, x0, 0]
+    # unhooked (__kmem_cache_free_bulk, 7.x's sheaf flush): build_detached_freelist
+    # pushes each object found on the list: x0 -> x1 -> x2 -> NULL
+    p = np.array([x0, y0, x1, z, x2], dtype=np.uint64)
+    assert fp.detach(p, 5, hooked=False) == (0, 2, x0, x2, 3, _core.slab_key(0, 0))
+    assert [fp.load(x0), fp.load(x1), fp.load(x2)] == [x1, x2, 0]
 
 
 @needs_c
@@ -541,7 +555,7 @@ def test_fast_runtime_equals_reference(
     run_ops(setup, ops)
 
 
-@pytest.mark.parametrize("version", ["v5.15", "v6.18"])  # NULL marks; swaps
+@pytest.mark.parametrize("version", ["v5.15", "v6.18", "v7.0"])  # NULL marks; swaps; sheaves
 def test_fast_runtime_big_bulk(version: str) -> None:
     """Thousands of objects of a plain cache and of a shuffled, hardened kmalloc cache:
     alloc_bulk, a partial free_bulk out of order, alloc_bulk again, free the rest."""

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from ..arena import PageArena
 from ..errors import InputError
 from ..slub import SlubCache, SlubKernel
@@ -344,10 +345,8 @@ class SlubSheaves(SlubBulk):
             slab.freelist = 0
             slab.inuse = slab.objects
             self._sync(slab)
-            while obj and len(p) < hi:
-                p.append(obj)
-                obj = self.get_freepointer(st, obj)
-                self.maybe_wipe_obj_freeptr(st, p[-1])
+            got, obj = self._take_freelist(st, obj, hi - len(p))
+            p += got
             if obj:  # more than fit: back to the slab as a detached freelist
                 head, cnt = obj, 0
                 while obj:
@@ -370,19 +369,33 @@ class SlubSheaves(SlubBulk):
     def alloc_from_new_slab(self, st: CacheState, slab: Slab, count: int) -> list[int]:
         """alloc_from_new_slab(): up to ``count`` objects in freelist order; a slab
         with more objects than that goes to the partial list's head."""
-        p: list[int] = []
-        obj = slab.freelist
-        while obj and len(p) < count:
-            p.append(obj)
-            obj = self.get_freepointer(st, obj)
-            self.maybe_wipe_obj_freeptr(st, p[-1])
-            slab.inuse += 1
+        p, obj = self._take_freelist(st, slab.freelist, count)
+        slab.inuse += len(p)
         slab.freelist = obj
         if slab.objects > count:
             self.add_partial(st, slab, DEACTIVATE_TO_HEAD)
         self.inc_slabs_node(st, slab)
         self._sync(slab)
         return p
+
+    def _take_freelist(self, st: CacheState, obj: int, limit: int) -> tuple[list[int], int]:
+        """Up to ``limit`` objects of the freelist at ``obj`` in order, each through
+        maybe_wipe_obj_freeptr(), and the rest of the list.  Without init_on_free one
+        C call walks it (FreePointers.walk: the same free pointers decoded)."""
+        out: list[int] = []
+        if self.fast and not st.init_on_free and obj and limit > 1:
+            fp = st.fp or self.freepointers(st)
+            arr = np.empty(limit, dtype=np.uint64)
+            k, rest = fp.walk(obj, arr, 0, limit)
+            out = arr[:k].tolist()
+            if k == limit or not rest:
+                return out, rest
+            obj = rest  # a free pointer outside the arena: the loop below traps there
+        while obj and len(out) < limit:
+            out.append(obj)
+            obj = self.get_freepointer(st, obj)
+            self.maybe_wipe_obj_freeptr(st, out[-1])
+        return out, obj
 
     def slab_alloc_slow(self, st: CacheState, cpu: int, addr: int, orig_size: int) -> int:
         """___slab_alloc() of 7.x: one object from the first partial slab (debug and
@@ -586,8 +599,20 @@ class SlubSheaves(SlubBulk):
 
     def _kmem_cache_free_bulk(self, st: CacheState, objs: list[int]) -> None:
         """__kmem_cache_free_bulk(): detached freelists (build_detached_freelist) to
-        __slab_free, no hooks."""
+        __slab_free, no hooks; each freelist built by one C call (FreePointers.detach,
+        unhooked) while the objects are regular, then the loop here."""
         size = len(objs)
+        if self.fast and self._keyed and size > 1:
+            p = np.array(objs, dtype=np.uint64)
+            fp = st.fp or self.freepointers(st)
+            while size:
+                rc, new_size, head, tail, cnt, key = fp.detach(p, size, False, hooked=False)
+                if rc != _core.DETACH_OK:
+                    break
+                size = new_size
+                slab = st.slabs[key & 0xFFFFFFFF]
+                self.slab_free_sheaves(st, slab, head, tail, cnt, self._cpu_now, 0)
+            objs = p[:size].tolist()
         while size:
             size, df = self.build_detached_freelist(st, size, objs)
             if df is not None:
@@ -691,8 +716,9 @@ class SlubSheaves(SlubBulk):
 
     def _free_to_pcs_bulk(self, st: CacheState, p: list[int], cpu: int) -> None:
         """free_to_pcs_bulk() with every object local and no pfmemalloc slab."""
-        for obj in p:
-            self.slab_free_hook(st, obj)
+        if st.init_on_free:  # slab_free_hook() has nothing to do otherwise
+            for obj in p:
+                self.slab_free_hook(st, obj)
         barn = st.barn
         while p:
             pcs = st.pcs[cpu]
