@@ -199,7 +199,10 @@ def mostly(good: st.SearchStrategy[str], bad: st.SearchStrategy[str]) -> st.Sear
 
 NUM = mostly(GOOD_NUMBERS, NUMBERS)
 CONFIG_OPTIONS = [
-    ("--kernel", mostly(st.sampled_from(["v3.16", "v5.10", "v6.1", "v6.12", "v6.18"]), VERSIONS)),
+    (
+        "--kernel",
+        mostly(st.sampled_from(["v3.16", "v5.10", "v6.1", "v6.12", "v6.18", "v7.0"]), VERSIONS),
+    ),
     ("--arch", mostly(st.sampled_from(["x86_64", "arm64", "arm64-64k", "s390x"]), ARCHES)),
     ("--nr-cpus", NUM),
     ("--nr-present-cpus", NUM),
@@ -242,8 +245,14 @@ COMMAND_OPTIONS: dict[str, list[tuple[str, Any]]] = {
         ("--sizes", st.sampled_from(["1:64", "1:4096:7", "0:0", "5:1", "1:", ":", "1:2:0", "x"])),
         ("--flags", NAMES),
         ("--align", NUM),
-        ("--kernel", st.sampled_from(["v6.1", "v6.12", "v6.18"])),
+        ("--kernel", st.sampled_from(["v6.1", "v6.12", "v6.18", "v7.1"])),
         ("--slab-debug", st.sampled_from(["off", "FZPU", ""])),
+        (
+            "--with",
+            st.sampled_from(
+                ["", "--kfence", "--slab-max-order 0", "--kernel v6.1", "'", "--nope", "x" * 300]
+            ),
+        ),
     ],
 }
 SWITCHES = st.sampled_from(
@@ -334,6 +343,10 @@ VERBS = [
     "destroy",
     "slabinfo",
     "sysfs",
+    "store",
+    "kfree_rcu",
+    "rcu_barrier",
+    "sheaves",
     "bogus",
 ]
 WORDS = st.one_of(
@@ -384,7 +397,7 @@ def scripts(draw: st.DrawFn) -> str:
 
 
 @FUZZ
-@given(scripts(), st.sampled_from(["v3.16", "v5.10", "v6.18"]), st.booleans())
+@given(scripts(), st.sampled_from(["v3.16", "v5.10", "v6.18", "v7.0"]), st.booleans())
 def test_hostile_scripts(script: str, kernel: str, as_json: bool) -> None:
     argv = ["simulate", "-", "--kernel", kernel, "--mem", "64M", "--nr-cpus", "2"]
     run_inprocess(argv + (["--json"] if as_json else []), stdin=script)
