@@ -46,16 +46,14 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ..arena import PageArena
 from ..errors import InputError
-from ..slub import SlubCache, SlubKernel
+from ..slub import SlubCache
 from .bulk import SlubBulk
 from .checks import TRACK_ALLOC
 from .state import (
     BOOTSTRAP_SHEAF,
     DEACTIVATE_TO_HEAD,
     DEACTIVATE_TO_TAIL,
-    TID_STEP,
     CacheState,
     NodeBarn,
     Sheaf,
@@ -73,26 +71,8 @@ _E2BIG = "E2BIG"
 class SlubSheaves(SlubBulk):
     """kmem_cache_alloc/free, the bulk calls, flush and shrink of 7.x."""
 
-    def __init__(
-        self,
-        kernel: SlubKernel,
-        arena: PageArena,
-        *,
-        nr_cpus: int,
-        seed: int = 0,
-        init_on_alloc: bool = False,
-        init_on_free: bool = False,
-        tid_step: int = TID_STEP,
-    ) -> None:
-        super().__init__(
-            kernel,
-            arena,
-            nr_cpus=nr_cpus,
-            seed=seed,
-            init_on_alloc=init_on_alloc,
-            init_on_free=init_on_free,
-            tid_step=tid_step,
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.sheaves_on = self.rules.has_auto_sheaf_capacity
         self._no_obj_ext = False  # the allocation under way carries __GFP_NO_OBJ_EXT
         self._cpu_now = 0  # the CPU the operation under way runs on
@@ -178,33 +158,17 @@ class SlubSheaves(SlubBulk):
         self.kfree(sheaf.addr, self._cpu_now)
 
     # ==== allocation =================================================================
-    def alloc(
-        self,
-        cache: SlubCache,
-        cpu: int,
-        caller: int = 0,
-        *,
-        zero: bool = False,
-        size: int | None = None,
-    ) -> int | None:
-        """kmem_cache_alloc() -> slab_alloc_node(): alloc_from_pcs, else ___slab_alloc."""
-        if not self.sheaves_on:
-            return super().alloc(cache, cpu, caller, zero=zero, size=size)
-        st = self.states.get(id(cache)) or self.state(cache)
-        if size is not None and not 0 < size <= st.object_size:
-            raise InputError(f"size {size} is not in 1..{st.object_size} ({st.name})")
-        self._cpu(cpu)
-        saved, self._cpu_now = self._cpu_now, cpu
-        try:
-            return self.slab_alloc_node(st, cpu, caller, size or st.object_size, zero)
-        finally:
-            self._cpu_now = saved
-
     def _slab_alloc_node(self, st: CacheState, cpu: int, addr: int, orig_size: int) -> int:
+        """slab_alloc_node() of 7.x: alloc_from_pcs, else ___slab_alloc (kmem_cache_alloc
+        gets here: 7.x has no CPU freelist for its fast path)."""
         if not self.sheaves_on:
             return super()._slab_alloc_node(st, cpu, addr, orig_size)
-        obj = self.alloc_from_pcs(st, cpu) if st.capacity else 0
-        return obj or self.slab_alloc_slow(st, cpu, addr, orig_size)
+        saved, self._cpu_now = self._cpu_now, cpu
+        try:
+            obj = self.alloc_from_pcs(st, cpu) if st.capacity else 0
+            return obj or self.slab_alloc_slow(st, cpu, addr, orig_size)
+        finally:
+            self._cpu_now = saved
 
     def alloc_from_pcs(self, st: CacheState, cpu: int) -> int:
         """alloc_from_pcs(): the top of the main sheaf, after replacing an empty one."""
