@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .creation import NATURAL, Creation, CreationBackport
 from .creations_v6_1 import CREATION_BACKPORTS_V6_1, CREATIONS_V6_1
 from .creations_v6_12 import CREATION_BACKPORTS_V6_12, CREATIONS_V6_12
+from .creations_v7_0 import CHANGES_V7_0, CHANGES_V7_1, REMOVED_V7_1
 from .versions.preset import KernelPreset
 
 
@@ -103,6 +104,26 @@ V6_18: dict[str, Entry] = V6_12 | {
     ),
 }
 
+# v7.0: more custom free pointers (7.0.0 source: kmem_cache_args.freeptr_offset of
+# ext4's inodes and of the TCP sockets, proto.freeptr_offset = sk_freeptr)
+V7_0: dict[str, Entry] = V6_18 | {
+    "ext4_inode_cache": Entry(
+        flags=("SLAB_ACCOUNT",),
+        freeptr_offset=8,
+        source="fs/ext4/super.c init_inodecache: use_freeptr_offset (i_flags), .ctor = init_once",
+    ),
+    "TCP": Entry(
+        flags=("SLAB_ACCOUNT",),
+        freeptr_offset=8,
+        source="net/core/sock.c proto_register: tcp_prot.freeptr_offset (sk_freeptr)",
+    ),
+    "TCPv6": Entry(
+        flags=("SLAB_ACCOUNT",),
+        freeptr_offset=8,
+        source="net/core/sock.c proto_register: tcpv6_prot.freeptr_offset (sk_freeptr)",
+    ),
+}
+
 CATALOGUES: dict[str, dict[str, Entry]] = {
     "v5.10": BASE,
     "v5.15": BASE,
@@ -110,6 +131,8 @@ CATALOGUES: dict[str, dict[str, Entry]] = {
     "v6.6": BASE,
     "v6.12": V6_12,
     "v6.18": V6_18,
+    "v7.0": V7_0,
+    "v7.1": V7_0,
 }
 
 _KMALLOC = re.compile(r"(kmalloc|kmalloc-rcl|kmalloc-cg|dma-kmalloc)-\d+[kM]?$")
@@ -1052,6 +1075,10 @@ CREATIONS: dict[str, dict[str, Creation]] = {
     "v6.1": CREATIONS_V6_1,
     "v6.12": CREATIONS_V6_12,
     "v6.18": CREATIONS_V6_18,
+    # slabhw/creations_v7_0.py: the calls 7.0 and 7.1 changed
+    "v7.0": CREATIONS_V6_18 | CHANGES_V7_0,
+    "v7.1": {n: c for n, c in (CREATIONS_V6_18 | CHANGES_V7_0).items() if n not in REMOVED_V7_1}
+    | CHANGES_V7_1,
 }
 # the stable releases of a line that changed creation calls (newest rules in the table)
 CREATION_BACKPORTS: dict[str, list[CreationBackport]] = {

@@ -192,3 +192,22 @@ def test_boot_options_are_core_params() -> None:
     assert boot_options(line, get_preset("v6.18").rules) == old
     big = boot_options("slab_max_order=4000000000", get_preset("v7.0").rules)
     assert KernelConfig.build("v7.0", "x86_64", **big).slub_orders[1] == 10  # MAX_PAGE_ORDER
+
+
+def test_creation_calls_of_7x() -> None:
+    """The catalogue of 7.x (creations_v7_0.py, read in the 7.0.0 and 7.1.3 trees):
+    7.0 adds fsnotify_inode_mark_connector and the shared zsmalloc caches (zs_handle:
+    8 bytes, zspage); 7.1 no longer creates UDP-Lite, UDPLITEv6 (the udplite files are
+    gone) or pidfs_xattr_cache, and adds fs_bio_integrity; ext4's inodes and TCP's
+    sockets place their free pointer (kmem_cache_args.freeptr_offset) from 7.0."""
+    from slabhw.catalogue import CREATIONS, lookup
+
+    v618, v70, v71 = CREATIONS["v6.18"], CREATIONS["v7.0"], CREATIONS["v7.1"]
+    assert set(v70) - set(v618) == {"fsnotify_inode_mark_connector", "zs_handle", "zspage"}
+    assert v70["zs_handle"].size == 8
+    assert {"UDP-Lite", "UDPLITEv6", "pidfs_xattr_cache"} & set(v71) == set()
+    assert "fs_bio_integrity" in v71 and "UDP-Lite" in v70
+    ext4 = lookup("v7.0", "ext4_inode_cache")
+    assert ext4 is not None and ext4.freeptr_offset is not None
+    old = lookup("v6.18", "ext4_inode_cache")
+    assert old is None or old.freeptr_offset is None
