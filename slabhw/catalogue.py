@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .creation import NATURAL, Creation, CreationBackport
 from .creations_v6_1 import CREATION_BACKPORTS_V6_1, CREATIONS_V6_1
 from .creations_v6_12 import CREATION_BACKPORTS_V6_12, CREATIONS_V6_12
-from .creations_v7_0 import CHANGES_V7_0, CHANGES_V7_1, REMOVED_V7_1
+from .creations_v7_0 import CHANGES_V7_0, CHANGES_V7_1, MFC_ACCOUNTED_V7_0, REMOVED_V7_1
 from .versions.preset import KernelPreset
 
 
@@ -1076,7 +1076,7 @@ CREATIONS: dict[str, dict[str, Creation]] = {
     "v6.12": CREATIONS_V6_12,
     "v6.18": CREATIONS_V6_18,
     # slabhw/creations_v7_0.py: the calls 7.0 and 7.1 changed
-    "v7.0": CREATIONS_V6_18 | CHANGES_V7_0,
+    "v7.0": CREATIONS_V6_18 | CHANGES_V7_0 | MFC_ACCOUNTED_V7_0,
     "v7.1": {n: c for n, c in (CREATIONS_V6_18 | CHANGES_V7_0).items() if n not in REMOVED_V7_1}
     | CHANGES_V7_1,
 }
@@ -1084,6 +1084,13 @@ CREATIONS: dict[str, dict[str, Creation]] = {
 CREATION_BACKPORTS: dict[str, list[CreationBackport]] = {
     "v6.1": CREATION_BACKPORTS_V6_1,
     "v6.12": CREATION_BACKPORTS_V6_12,
+    "v7.0": [
+        CreationBackport(
+            14,  # seen in 7.0.14; the first 7.0.y with it is not verified
+            {n: CREATIONS_V6_18[n] for n in MFC_ACCOUNTED_V7_0},
+            "ipmr: account multicast table and route memory",
+        )
+    ],
 }
 
 

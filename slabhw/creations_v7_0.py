@@ -132,3 +132,23 @@ CHANGES_V7_1: dict[str, Creation] = {
 }
 
 REMOVED_V7_1: tuple[str, ...] = ("pidfs_xattr_cache", "UDP-Lite", "UDPLITEv6")
+
+# The stable releases of 7.0 that changed creation calls.  Ubuntu 26.04's 7.0.0-44
+# (upstream 7.0.14, booted under QEMU) links mfc_cache and mfc6_cache to a
+# SLAB_ACCOUNT cache: 7.0.y took "ipmr: account multicast table and route memory"
+# (as 6.1.191 and 6.12.112 did).  7.0.0 lacks it; which 7.0.y first had it is not
+# verified (by 7.0.14), and 7.1.3's tree lacks it too.
+MFC_ACCOUNTED_V7_0: dict[str, Creation] = {
+    "mfc_cache": Creation(
+        struct="mfc_cache",
+        align=NATURAL,
+        flags=("SLAB_HWCACHE_ALIGN", "SLAB_PANIC", "SLAB_ACCOUNT"),
+        source="net/ipv4/ipmr.c ip_mr_init (7.0.14: accounted)",
+    ),
+    "mfc6_cache": Creation(
+        struct="mfc6_cache",
+        align=NATURAL,
+        flags=("SLAB_HWCACHE_ALIGN", "SLAB_ACCOUNT"),
+        source="net/ipv6/ip6mr.c ip6_mr_init (7.0.14: accounted)",
+    ),
+}

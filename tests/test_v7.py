@@ -211,3 +211,44 @@ def test_creation_calls_of_7x() -> None:
     assert ext4 is not None and ext4.freeptr_offset is not None
     old = lookup("v6.18", "ext4_inode_cache")
     assert old is None or old.freeptr_offset is None
+
+
+def test_ubuntu_26_04_kernel_matches_every_check() -> None:
+    """Ubuntu 26.04's 7.0.0-44-generic (upstream 7.0.14; tests/data/README.md says
+    how it was booted and captured): every cache's layout, sheaf capacity, cpu_partial
+    0, alias count and slabinfo row, and the boot caches, as v7.0 predicts them; with
+    the BTF facts of its own image, 121 of its 151 alias links predicted, all right
+    (the 30 others: caches the 6.18-derived catalogue does not list).  The two
+    multicast routing caches share cred's :A-0000192 because 7.0.y took "ipmr:
+    account multicast table and route memory"; as 7.0.13 they would not."""
+    from pathlib import Path
+
+    from slabhw import snapshot
+    from slabhw.crosscheck import crosscheck
+    from tests.test_crosscheck import FactsBtf
+
+    data = Path(__file__).parent / "data"
+    snap = snapshot.load(str(data / "ubuntu-7.0.14-amd64-smp1-default.json.gz"))
+    report = crosscheck(snap)
+    assert report.ok and report.mismatches == []
+    assert report.config.preset.release == "7.0.14" and len(snap["caches"]) == 407
+    facts = FactsBtf(data / "btf-facts-ubuntu-7.0.14-amd64.json")
+    report = crosscheck(snap, btf_index=facts)  # type: ignore[arg-type]
+    summary = report.as_json()
+    assert report.ok
+    assert (summary["merges_total"], summary["merges_predicted"]) == (151, 121)
+    assert summary["merges_matched"] == 121
+    for name in ("mfc_cache", "mfc6_cache"):
+        check = next(c for c in report.merge_checks if c.cache == f"merge {name}")
+        assert check.predicted == check.seen == ":A-0000192"
+    old = crosscheck(snap, "v7.0.13", btf_index=facts)  # type: ignore[arg-type]
+    assert sorted(c.cache for c in old.merge_checks if not c.ok) == [
+        "merge mfc6_cache",
+        "merge mfc_cache",
+    ]
+    attrs = snap["caches"]["kmalloc-64"]["attributes"]
+    assert (attrs["sheaf_capacity"], attrs["cpu_partial"], attrs["slabs_cpu_partial"]) == (
+        "60",
+        "0",
+        "0(0)",
+    )
