@@ -25,8 +25,9 @@ from .textio import shown
 MAX_SIZES = 1 << 22  # sizes in one diff: 4 Mi rows per side
 
 # what a range compares, per side: the new cache's slab size, objects, order (and its
-# error), and the kmalloc cache's name, slab size, objects and order
-CREATE_FIELDS = ("size", "objs_per_slab", "order", "error")
+# error) and per-CPU caching (SLUB's cpu_partial objects and sheaf capacity: 0 where
+# the version has none), and the kmalloc cache's name, slab size, objects and order
+CREATE_FIELDS = ("size", "objs_per_slab", "order", "error", "cpu_partial", "sheaf_capacity")
 KMALLOC_FIELDS = ("cache", "size", "objs_per_slab", "order")
 
 
@@ -59,16 +60,20 @@ class Side:
     config: KernelConfig
     create: dict[str, np.ndarray[Any, Any]]
     kmalloc: dict[str, np.ndarray[Any, Any]]
-    boot: dict[str, tuple[int, int, int, int]]  # name -> object_size, size, objs, order
+    # name -> object_size, size, objs, order, sheaf capacity (0: none)
+    boot: dict[str, tuple[int, int, int, int, int]]
 
 
 def compute(config: KernelConfig, sizes: np.ndarray[Any, Any], align: int, flags: int) -> Side:
     r = sweep(sizes, align, flags, config=config)
+    none = np.zeros(len(sizes), dtype=np.int64)
     create = {
         "size": r["size"],
         "objs_per_slab": r["objs_per_slab" if "objs_per_slab" in r.keys() else "num"],
         "order": r["order" if "order" in r.keys() else "gfporder"],
         "error": r["error"],
+        "cpu_partial": r["cpu_partial"] if "cpu_partial" in r.keys() else none,
+        "sheaf_capacity": r["sheaf_capacity"] if "sheaf_capacity" in r.keys() else none,
     }
     kernel = allocator_of(config).boot(config)
     names = np.empty(len(sizes), dtype=object)
@@ -93,7 +98,10 @@ def compute(config: KernelConfig, sizes: np.ndarray[Any, Any], align: int, flags
         "objs_per_slab": geometry[:, 1],
         "order": geometry[:, 2],
     }
-    boot = {c.name: (c.object_size, c.size, c.objects, c.order) for c in kernel.slab_caches}
+    boot = {
+        c.name: (c.object_size, c.size, c.objects, c.order, getattr(c, "sheaf_capacity", 0))
+        for c in kernel.slab_caches
+    }
     return Side(config, create, kmalloc, boot)
 
 
@@ -175,7 +183,7 @@ def diff(a: Side, b: Side, sizes: np.ndarray[Any, Any]) -> dict[str, Any]:
             "only_a": only_a,
             "only_b": only_b,
             "changed": changed,
-            "fields": ["object_size", "size", "objs_per_slab", "order"],
+            "fields": ["object_size", "size", "objs_per_slab", "order", "sheaf_capacity"],
         },
     }
 
@@ -218,7 +226,9 @@ def render(data: dict[str, Any], a: KernelConfig, b: KernelConfig, limit: int = 
         "kmem_cache_create (a new cache of each size): "
         f"slab size differs for {s['create_size_differs']}, objects per slab for "
         f"{s['create_objs_per_slab_differs']}, order for {s['create_order_differs']}, "
-        f"outcome for {s['create_error_differs']}",
+        f"outcome for {s['create_error_differs']}, cpu_partial for "
+        f"{s['create_cpu_partial_differs']}, sheaf capacity for "
+        f"{s['create_sheaf_capacity_differs']}",
         "kmalloc (the cache serving each size): "
         f"cache differs for {s['kmalloc_cache_differs']}, slab size for "
         f"{s['kmalloc_size_differs']}, objects per slab for "
@@ -240,7 +250,7 @@ def render(data: dict[str, Any], a: KernelConfig, b: KernelConfig, limit: int = 
     lines.append("")
     lines.append(
         f"boot caches: {len(boot['only_a'])} only in a, {len(boot['only_b'])} only in b, "
-        f"{len(boot['changed'])} with another geometry (object_size size objs order)"
+        f"{len(boot['changed'])} with another geometry (object_size size objs order sheaf)"
     )
     for name in boot["only_a"][:limit]:
         lines.append(f"  - {name}")

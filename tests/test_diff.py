@@ -26,14 +26,16 @@ def test_v6_1_against_v6_12_calculate_order(capsys: pytest.CaptureFixture[str]) 
     rc, out, err = run_main([*argv, "--sizes", "1:16384", "--json"], capsys)
     assert rc == 0, err
     data = json.loads(out)
+    per_cpu = {"cpu_partial": 6, "sheaf_capacity": 0}
     assert data["create_ranges"] == [
         {
             "from": 10921,
             "to": 12280,
             "sizes": 1360,
             "changed": ["objs_per_slab", "order"],
-            "a": {"size": 10928, "objs_per_slab": 1, "order": 2, "error": 0},
-            "b": {"size": 10928, "objs_per_slab": 2, "order": 3, "error": 0},
+            # cpu_partial: 6 objects for slots of a page or more, on both; no sheaves
+            "a": {"size": 10928, "objs_per_slab": 1, "order": 2, "error": 0, **per_cpu},
+            "b": {"size": 10928, "objs_per_slab": 2, "order": 3, "error": 0, **per_cpu},
         }
     ]
     assert data["kmalloc_ranges"] == []
@@ -82,6 +84,33 @@ def test_boot_option_and_config_switch_sides(capsys: pytest.CaptureFixture[str])
     only_a = json.loads(out)["boot_caches"]["only_a"]
     assert "kmalloc-rnd-01-8" in only_a and "kmalloc-rnd-15-8k" in only_a
     assert not any(name.startswith("kmalloc-rnd-16") for name in only_a)
+
+
+def test_sheaves_replace_cpu_partial_from_7_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """6.18 -> 7.0, every size: set_cpu_partial() of 6.18 keeps 120, 52, 24 or 6
+    objects by slot size (below 256, 1024, PAGE_SIZE, from it); 7.0 has no per-CPU
+    partial lists and calculate_sheaf_capacity() gives 60, 28, 12, 4 at the same
+    bounds.  With 8-byte alignment the slot passes 256 at 249, 1024 at 1017, 4096 at
+    4089.  The boot caches gain their sheaf capacity too (kmalloc-1k: 12)."""
+    argv = ["diff", "--kernel", "v6.18", "--kernel", "v7.0", "--nr-cpus", "2"]
+    rc, out, err = run_main([*argv, "--sizes", "1:8192", "--json"], capsys)
+    assert rc == 0, err
+    data = json.loads(out)
+    spans = [
+        (r["from"], r["to"], r["a"]["cpu_partial"], r["b"]["sheaf_capacity"])
+        for r in data["create_ranges"]
+    ]
+    assert spans == [
+        (1, 248, 120, 60),
+        (249, 1016, 52, 28),
+        (1017, 4088, 24, 12),
+        (4089, 8192, 6, 4),
+    ]
+    assert all(r["changed"] == ["cpu_partial", "sheaf_capacity"] for r in data["create_ranges"])
+    assert data["boot_caches"]["changed"]["kmalloc-1k"] == {
+        "a": [1024, 1024, 16, 2, 0],
+        "b": [1024, 1024, 16, 2, 12],
+    }
 
 
 @pytest.mark.parametrize(
