@@ -226,3 +226,23 @@ def test_kfree_rcu_outside_sheaves_is_refused() -> None:
     old = slabhw.Simulation(KernelConfig.build("v6.18", "x86_64", nr_cpus=2), mem=64 << 20)
     with pytest.raises(slabhw.InputError, match="v6.18"):
         old.runtime.kfree_rcu(old.runtime.alloc(old.kernel.kmem_cache_create("d", 64), 0), 0)
+
+
+def test_out_of_memory_through_the_sheaves() -> None:
+    """A 4 MiB arena (one order-10 block) filled with 2 KiB objects: when no slab can
+    be had, refill_sheaf() comes back short, the partly filled sheaf is flushed and
+    freed (alloc_full_sheaf), the slow path reports slab_out_of_memory and the
+    allocation returns NULL; everything handed out before is still allocated."""
+    cfg = KernelConfig.build(
+        "v7.0", "x86_64", nr_cpus=1, slab_freelist_random=False, slab_freelist_hardened=False
+    )
+    sim = slabhw.Simulation(cfg, mem=4 << 20)
+    k, rt = sim.kernel, sim.runtime
+    c = k.kmem_cache_create("c", 2048)
+    got = []
+    while (obj := rt.alloc(c, 0)) is not None:
+        got.append(obj)
+        assert len(got) < 4096
+    assert got and any(line.startswith("SLUB: Unable to allocate memory") for line in k.log)
+    assert all(rt.object_info(obj)["allocated"] for obj in got)
+    assert rt.sheaves_state(c)["cpus"][0]["main"]["objects"] == []

@@ -181,20 +181,13 @@ class SlubSheaves(SlubBulk):
         empty main goes to the barn), else the spare or a barn sheaf refilled, else a
         new full sheaf; installed as main (the old empty main becomes the spare or
         goes to the barn), or as spare, or put in the barn."""
-        pcs = st.pcs[cpu]
-        if not st.capacity:
-            return False
-        if pcs.spare is not None and pcs.spare.objects:
-            pcs.main, pcs.spare = pcs.spare, pcs.main
+        if self._full_main_from_spare_or_barn(st, cpu):
             return True
-        barn = st.barn
-        if barn is None:
+        barn, pcs = st.barn, st.pcs[cpu]
+        if not st.capacity or barn is None:
             return False
-        full = self._barn_replace_empty(barn, pcs.main)
-        if full is not None:
-            pcs.main = full
-            return True
         empty: Sheaf | None
+        full: Sheaf | None = None
         if pcs.spare is not None:
             empty, pcs.spare = pcs.spare, None
         else:
@@ -224,6 +217,22 @@ class SlubSheaves(SlubBulk):
             pcs.spare = full
         else:
             barn.full.insert(0, full)
+        return True
+
+    def _full_main_from_spare_or_barn(self, st: CacheState, cpu: int) -> bool:
+        """The steps every allocation path takes for an empty main sheaf before it
+        refills one: a non-empty spare swapped in, else a full barn sheaf for the
+        empty main (barn_replace_empty_sheaf).  False when neither is there."""
+        pcs, barn = st.pcs[cpu], st.barn
+        if not st.capacity or barn is None:
+            return False
+        if pcs.spare is not None and pcs.spare.objects:
+            pcs.main, pcs.spare = pcs.spare, pcs.main
+            return True
+        full = self._barn_replace_empty(barn, pcs.main)
+        if full is None:
+            return False
+        pcs.main = full
         return True
 
     @staticmethod
@@ -506,23 +515,15 @@ class SlubSheaves(SlubBulk):
             barn = st.barn
             if not st.capacity or barn is None:
                 return False
+            why = self._empty_main_from_spare_or_barn(st, cpu, barn)
+            if not why:
+                return True
             pcs = st.pcs[cpu]
             empty: Sheaf | None = None
-            if pcs.spare is None:
-                if barn.empty:
-                    pcs.spare, pcs.main = pcs.main, barn.empty.pop(0)
-                    return True
-            elif len(pcs.spare.objects) < st.capacity:
-                pcs.main, pcs.spare = pcs.spare, pcs.main
-                return True
-            else:
-                got = self._barn_replace_full(barn, pcs.main)
-                if isinstance(got, Sheaf):
-                    pcs.main = got
-                    return True
-                if got == _E2BIG:
-                    empty, pcs.spare = pcs.spare, None
-                    self._sheaf_flush_unused(st, empty)
+            if why == _E2BIG:  # the barn is at its limit: the full spare is flushed
+                empty, pcs.spare = pcs.spare, None
+                assert empty is not None
+                self._sheaf_flush_unused(st, empty)
             if empty is None:
                 empty = self._alloc_empty_sheaf(st)
             if empty is not None:
@@ -531,6 +532,27 @@ class SlubSheaves(SlubBulk):
             self._sheaf_flush_main(st, cpu)
             if len(st.pcs[cpu].main.objects) < st.capacity:
                 return True
+
+    def _empty_main_from_spare_or_barn(self, st: CacheState, cpu: int, barn: NodeBarn) -> str:
+        """The steps both free paths take for a full main sheaf before they allocate
+        or give up: with no spare, an empty barn sheaf (the full main becomes the
+        spare); a spare with room swapped in; else the barn takes the full main for
+        an empty sheaf (barn_replace_full_sheaf).  "" when main has room now, else
+        why not: "ENOMEM" (no empty sheaf) or E2BIG (the barn holds its limit)."""
+        pcs = st.pcs[cpu]
+        if pcs.spare is None:
+            if not barn.empty:
+                return "ENOMEM"
+            pcs.spare, pcs.main = pcs.main, barn.empty.pop(0)
+            return ""
+        if len(pcs.spare.objects) < st.capacity:
+            pcs.main, pcs.spare = pcs.spare, pcs.main
+            return ""
+        got = self._barn_replace_full(barn, pcs.main)
+        if isinstance(got, Sheaf):
+            pcs.main = got
+            return ""
+        return got
 
     def _install_empty_sheaf(self, st: CacheState, cpu: int, empty: Sheaf, barn: NodeBarn) -> None:
         """__pcs_install_empty_sheaf()."""
@@ -630,18 +652,9 @@ class SlubSheaves(SlubBulk):
         """alloc_from_pcs_bulk(): batches off main's top, in array order."""
         out: list[int] = []
         while len(out) < n:
-            pcs = st.pcs[cpu]
-            if not pcs.main.objects:
-                if not st.capacity or st.barn is None:
-                    return out
-                if pcs.spare is not None and pcs.spare.objects:
-                    pcs.main, pcs.spare = pcs.spare, pcs.main
-                else:
-                    full = self._barn_replace_empty(st.barn, pcs.main)
-                    if full is None:
-                        return out
-                    pcs.main = full
-            main = pcs.main.objects
+            if not st.pcs[cpu].main.objects and not self._full_main_from_spare_or_barn(st, cpu):
+                return out
+            main = st.pcs[cpu].main.objects
             batch = min(n - len(out), len(main))
             out += main[len(main) - batch :]
             del main[len(main) - batch :]
@@ -685,21 +698,10 @@ class SlubSheaves(SlubBulk):
                 self.slab_free_hook(st, obj)
         barn = st.barn
         while p:
-            pcs = st.pcs[cpu]
-            if len(pcs.main.objects) >= st.capacity:
-                if barn is None:
-                    break
-                if pcs.spare is None:
-                    if not barn.empty:
-                        break
-                    pcs.spare, pcs.main = pcs.main, barn.empty.pop(0)
-                elif len(pcs.spare.objects) < st.capacity:
-                    pcs.main, pcs.spare = pcs.spare, pcs.main
-                else:
-                    got = self._barn_replace_full(barn, pcs.main)
-                    if not isinstance(got, Sheaf):
-                        break
-                    pcs.main = got
+            if len(st.pcs[cpu].main.objects) >= st.capacity and (
+                barn is None or self._empty_main_from_spare_or_barn(st, cpu, barn)
+            ):
+                break  # no empty sheaf to be had without allocating: to the slabs
             main = st.pcs[cpu].main.objects
             batch = min(len(p), st.capacity - len(main))
             main.extend(p[:batch])
