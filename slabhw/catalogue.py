@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from .creation import NATURAL, Creation, CreationBackport
 from .creations_v6_1 import CREATION_BACKPORTS_V6_1, CREATIONS_V6_1
 from .creations_v6_12 import CREATION_BACKPORTS_V6_12, CREATIONS_V6_12
-from .creations_v7_0 import CHANGES_V7_0, CHANGES_V7_1, MFC_ACCOUNTED_V7_0, REMOVED_V7_1
+from .creations_v7_0 import (
+    CHANGES_V7_0,
+    CHANGES_V7_1,
+    MFC_ACCOUNTED_V7_0,
+    REMOVED_V7_1,
+    UBUNTU_V7_0,
+)
 from .versions.preset import KernelPreset
 
 
@@ -1076,7 +1082,7 @@ CREATIONS: dict[str, dict[str, Creation]] = {
     "v6.12": CREATIONS_V6_12,
     "v6.18": CREATIONS_V6_18,
     # slabhw/creations_v7_0.py: the calls 7.0 and 7.1 changed
-    "v7.0": CREATIONS_V6_18 | CHANGES_V7_0 | MFC_ACCOUNTED_V7_0,
+    "v7.0": CREATIONS_V6_18 | CHANGES_V7_0 | UBUNTU_V7_0 | MFC_ACCOUNTED_V7_0,
     "v7.1": {n: c for n, c in (CREATIONS_V6_18 | CHANGES_V7_0).items() if n not in REMOVED_V7_1}
     | CHANGES_V7_1,
 }

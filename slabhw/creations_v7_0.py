@@ -152,3 +152,170 @@ MFC_ACCOUNTED_V7_0: dict[str, Creation] = {
         source="net/ipv6/ip6mr.c ip6_mr_init (7.0.14: accounted)",
     ),
 }
+
+# The caches of Ubuntu 26.04's 7.0.0-44 kernel that 6.18's table does not list (read in
+# the 7.0.0 tree; apparmor_auditcache is an Ubuntu patch, read in an Ubuntu tree): with
+# them, its alias links are predicted from BTF but for the runtime-sized ones.
+UBUNTU_V7_0: dict[str, Creation] = {
+    # Ubuntu SAUCE ("apparmor: setup slab cache for audit data"), security/apparmor/lsm.c
+    # apparmor_init: kmem_cache_create("apparmor_auditcache", sizeof(struct aa_audit_node), 0,
+    # SLAB_PANIC, NULL); not in 7.0.0; CONFIG_SECURITY_APPARMOR=y (BTF: aa_audit_node 344)
+    "apparmor_auditcache": Creation(
+        struct="aa_audit_node",
+        flags=("SLAB_PANIC",),
+        source="security/apparmor/lsm.c apparmor_init (Ubuntu SAUCE)",
+    ),
+    # KMEM_CACHE(bio_crypt_ctx, 0); CONFIG_BLK_INLINE_ENCRYPTION=y
+    "bio_crypt_ctx": Creation(
+        struct="bio_crypt_ctx",
+        align=NATURAL,
+        source="block/blk-crypto.c:71 bio_crypt_ctx_init",
+    ),
+    # kmem_cache_create("bio_integrity_data", sizeof(struct bio_integrity_data), 0,
+    # SLAB_HWCACHE_ALIGN | SLAB_PANIC, NULL); CONFIG_BLK_DEV_INTEGRITY=y
+    "bio_integrity_data": Creation(
+        struct="bio_integrity_data",
+        flags=("SLAB_HWCACHE_ALIGN", "SLAB_PANIC"),
+        source="block/bio-integrity-auto.c:174 blk_integrity_auto_init",
+    ),
+    # kmem_cache_create("btree_node", NODESIZE, 0, SLAB_HWCACHE_ALIGN, NULL); NODESIZE =
+    # MAX(L1_CACHE_BYTES, 128) = 128 on x86_64 (L1 64); CONFIG_BTREE=y
+    "btree_node": Creation(
+        size=128,
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="lib/btree.c:780 btree_module_init",
+    ),
+    # kmem_cache_create("configfs_dir_cache", sizeof(struct configfs_dirent), 0, 0, NULL);
+    # CONFIG_CONFIGFS_FS=y
+    "configfs_dir_cache": Creation(
+        struct="configfs_dirent",
+        source="fs/configfs/mount.c:140 configfs_init",
+    ),
+    # KMEM_CACHE(dio, SLAB_PANIC); always built (CONFIG_BLOCK=y)
+    "dio": Creation(
+        struct="dio",
+        align=NATURAL,
+        flags=("SLAB_PANIC",),
+        source="fs/direct-io.c:1320 dio_init",
+    ),
+    # KMEM_CACHE(dm_uevent, 0); CONFIG_BLK_DEV_DM=y, CONFIG_DM_UEVENT=y (dm-mod, dm.c _inits)
+    "dm_uevent": Creation(
+        struct="dm_uevent",
+        align=NATURAL,
+        source="drivers/md/dm-uevent.c:194 dm_uevent_init",
+    ),
+    # kmem_cache_create(p->name, sizeof(struct dmaengine_unmap_data) + sizeof(dma_addr_t) * 128,
+    # 0, SLAB_HWCACHE_ALIGN, NULL); CONFIG_DMA_ENGINE=y, CONFIG_DMA_ENGINE_RAID=y (x86_64: 1056)
+    "dmaengine-unmap-128": Creation(
+        runtime="flex: sizeof(struct dmaengine_unmap_data) + sizeof(dma_addr_t) * 128",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="drivers/dma/dmaengine.c:1439 dmaengine_init_unmap_pool",
+    ),
+    # the same call with 16 addresses; CONFIG_DMA_ENGINE_RAID=y (x86_64: 160)
+    "dmaengine-unmap-16": Creation(
+        runtime="flex: sizeof(struct dmaengine_unmap_data) + sizeof(dma_addr_t) * 16",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="drivers/dma/dmaengine.c:1439 dmaengine_init_unmap_pool",
+    ),
+    # the same call with 256 addresses; CONFIG_DMA_ENGINE_RAID=y (x86_64: 2080)
+    "dmaengine-unmap-256": Creation(
+        runtime="flex: sizeof(struct dmaengine_unmap_data) + sizeof(dma_addr_t) * 256",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="drivers/dma/dmaengine.c:1439 dmaengine_init_unmap_pool",
+    ),
+    # ecryptfs_cache_infos[] -> kmem_cache_create(info->name, info->size, 0,
+    # SLAB_HWCACHE_ALIGN | info->flags, info->ctor): sizeof(struct ecryptfs_auth_tok_list_item),
+    # no flags, no ctor; CONFIG_ECRYPT_FS=y
+    "ecryptfs_auth_tok_list_item": Creation(
+        struct="ecryptfs_auth_tok_list_item",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_file_info); CONFIG_ECRYPT_FS=y
+    "ecryptfs_file_cache": Creation(
+        struct="ecryptfs_file_info",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_global_auth_tok); CONFIG_ECRYPT_FS=y
+    "ecryptfs_global_auth_tok_cache": Creation(
+        struct="ecryptfs_global_auth_tok",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: .size = PAGE_SIZE; CONFIG_ECRYPT_FS=y
+    "ecryptfs_headers": Creation(
+        size_expr="PAGE_SIZE",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_key_record); CONFIG_ECRYPT_FS=y
+    "ecryptfs_key_record_cache": Creation(
+        struct="ecryptfs_key_record",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_key_sig); CONFIG_ECRYPT_FS=y
+    "ecryptfs_key_sig_cache": Creation(
+        struct="ecryptfs_key_sig",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_key_tfm); CONFIG_ECRYPT_FS=y
+    "ecryptfs_key_tfm_cache": Creation(
+        struct="ecryptfs_key_tfm",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: sizeof(struct ecryptfs_sb_info); CONFIG_ECRYPT_FS=y
+    "ecryptfs_sb_cache": Creation(
+        struct="ecryptfs_sb_info",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # ecryptfs_cache_infos[]: .size = PAGE_SIZE; CONFIG_ECRYPT_FS=y
+    "ecryptfs_xattr_cache": Creation(
+        size_expr="PAGE_SIZE",
+        flags=("SLAB_HWCACHE_ALIGN",),
+        source="fs/ecryptfs/main.c:746 ecryptfs_init_kmem_caches",
+    ),
+    # KMEM_CACHE(io, 0); struct io is __aligned(DM_IO_MAX_REGIONS = BITS_PER_LONG), so
+    # __alignof__ is 64 on x86_64 (BTF does not record it: NATURAL would give 8);
+    # CONFIG_BLK_DEV_DM=y (dm-io.o is in dm-mod)
+    "io": Creation(
+        struct="io",
+        align=64,
+        source="drivers/md/dm-io.c:529 dm_io_init",
+    ),
+    # kmem_cache_create("kcopyd_job", sizeof(struct kcopyd_job) * (SPLIT_COUNT + 1),
+    # __alignof__(struct kcopyd_job), 0, NULL), SPLIT_COUNT = 8: 9 * sizeof, written as the
+    # struct plus 8 more of itself (count/elem add count * sizeof(elem));
+    # CONFIG_BLK_DEV_DM=y (dm-kcopyd.o is in dm-mod)
+    "kcopyd_job": Creation(
+        struct="kcopyd_job",
+        count=8,
+        elem="kcopyd_job",
+        align=NATURAL,
+        source="drivers/md/dm-kcopyd.c:395 dm_kcopyd_init",
+    ),
+    # kmem_cache_create("uhci_urb_priv", sizeof(struct urb_priv), 0, 0, NULL); the uhci
+    # urb_priv (drivers/usb/host/uhci-hcd.h:480) is 56 bytes on x86_64; a constant, as
+    # vmlinux BTF has three built-in "struct urb_priv" (ohci 32, uhci 56, xhci 8 + flex)
+    # that Btf.struct() rejects as ambiguous; CONFIG_USB_UHCI_HCD=y
+    "uhci_urb_priv": Creation(
+        size=56,
+        source="drivers/usb/host/uhci-hcd.c:876 uhci_hcd_init",
+    ),
+    # KMEM_CACHE(user_event_enabler_fault, 0); CONFIG_USER_EVENTS=y
+    "user_event_enabler_fault": Creation(
+        struct="user_event_enabler_fault",
+        align=NATURAL,
+        source="kernel/trace/trace_events_user.c:2903 trace_events_user_init",
+    ),
+    # KMEM_CACHE(virtio_scsi_cmd, 0); CONFIG_SCSI_VIRTIO=y
+    "virtio_scsi_cmd": Creation(
+        struct="virtio_scsi_cmd",
+        align=NATURAL,
+        source="drivers/scsi/virtio_scsi.c:1069 virtio_scsi_init",
+    ),
+}
