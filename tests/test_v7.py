@@ -215,6 +215,35 @@ def test_creation_calls_of_7x() -> None:
     assert old is None or old.freeptr_offset is None
 
 
+@pytest.mark.parametrize(
+    "name, caches, links",
+    [
+        ("ubuntu-7.0.14-amd64-smp1-default", 407, 151),
+        # two CPUs: min_objects = 4 * (fls(2) + 1) = 12 where one CPU gives 8
+        ("ubuntu-7.0.14-amd64-smp2-default", 407, 151),
+        ("ubuntu-7.0.14-amd64-smp2-slab_nomerge", 480, 0),
+        # every cache a debug cache: no sheaves, and SLAB_CONSISTENCY_CHECKS in
+        # SLAB_NEVER_MERGE (7.0) leaves no alias at all
+        ("ubuntu-7.0.14-amd64-smp2-slub_debug-FZPU", 480, 0),
+    ],
+)
+def test_ubuntu_boots_match_every_check(name: str, caches: int, links: int) -> None:
+    """Ubuntu 26.04's 7.0.0-44 (7.0.14) booted four ways (tests/data/README.md):
+    every layout, sheaf capacity, tunable, alias count and slabinfo row as v7.0
+    predicts them."""
+    from pathlib import Path
+
+    from slabhw import snapshot
+    from slabhw.crosscheck import crosscheck
+
+    snap = snapshot.load(str(Path(__file__).parent / "data" / f"{name}.json.gz"))
+    report = crosscheck(snap)
+    assert report.ok and report.mismatches == [], report.mismatches
+    assert (len(snap["caches"]), len(snap["aliases"])) == (caches, links)
+    if "FZPU" in name:
+        assert {a["attributes"]["sheaf_capacity"] for a in snap["caches"].values()} == {"0"}
+
+
 def test_ubuntu_26_04_kernel_matches_every_check() -> None:
     """Ubuntu 26.04's 7.0.0-44-generic (upstream 7.0.14; tests/data/README.md says
     how it was booted and captured): every cache's layout, sheaf capacity, cpu_partial
