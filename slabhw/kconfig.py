@@ -170,13 +170,26 @@ def switches_from_config(config: dict[str, str], version: str) -> dict[str, Any]
 _HEADER = re.compile(r"^# Linux/\S+ (\d+\.\d+)\S* Kernel Configuration$", re.MULTILINE | re.ASCII)
 
 
+def parse_config(text: str) -> dict[str, str]:
+    """A kernel .config as ``{"CONFIG_X": value}``: set options with their value text
+    (``"y"``, ``"m"``, ``"64"``, ``'"string"'`` with its quotes), ``"n"`` for the
+    ``# CONFIG_X is not set`` lines; other comments and blank lines are skipped."""
+    config: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("CONFIG_") and "=" in line:
+            name, _, value = line.partition("=")
+            config[name] = value
+        elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
+            config[line[2 : -len(" is not set")]] = "n"
+    return config
+
+
 def read_config_file(path: str, version: str) -> dict[str, str]:
     """The CONFIG_* options of a kernel .config, plain or gzip-compressed
     (/proc/config.gz), checked against the version they are for: the release in the
     file's header ("# Linux/x86 6.12.117 Kernel Configuration") and its allocator
     (CONFIG_SLAB or CONFIG_SLUB) must be the version's."""
-    from .snapshot import parse_config
-
     data = gunzip(read_bytes(path, "kernel .config"), path, "kernel .config")
     try:
         text = data.decode("utf-8")

@@ -29,6 +29,7 @@ import zlib
 from typing import Any
 
 from .errors import InputError
+from .kconfig import CONFIG_OPTIONS, machine_of, parse_config
 from .textio import MAX_FILE, gunzip, read_bytes, shown
 
 FORMAT = "slabhw-snapshot-1"
@@ -115,21 +116,6 @@ def _cpuinfo(root: str, notes: list[str]) -> dict[str, int | None]:
                     f"/proc/cpuinfo: {key.strip()} is not a number: {shown(value.strip())}"
                 )
     return found
-
-
-def parse_config(text: str) -> dict[str, str]:
-    """A kernel .config as ``{"CONFIG_X": value}``: set options with their value text
-    (``"y"``, ``"m"``, ``"64"``, ``'"string"'`` with its quotes), ``"n"`` for the
-    ``# CONFIG_X is not set`` lines; other comments and blank lines are skipped."""
-    config: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("CONFIG_") and "=" in line:
-            name, _, value = line.partition("=")
-            config[name] = value
-        elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
-            config[line[2 : -len(" is not set")]] = "n"
-    return config
 
 
 def _config(root: str, release: str, notes: list[str]) -> tuple[dict[str, str] | None, str | None]:
@@ -416,7 +402,6 @@ def kernel_files(cfg: Any) -> dict[str, str]:
     kernel of ``cfg`` would show them: release and machine, the banner, the CPU
     lists, /proc/cpuinfo's cache_alignment (x86), the command line with the slab
     boot options as the version spells them, and the .config's switches."""
-    from .kconfig import CONFIG_OPTIONS, machine_of  # kconfig reads snapshots: at use
 
     release = cfg.preset.release
     machine = machine_of(cfg.arch.name)
