@@ -1,8 +1,7 @@
 """A running (or captured) kernel's configuration as a KernelConfig.
 
-Reads the CONFIG_* options of a kernel ``.config`` / ``/proc/config.gz`` and the boot
-parameters of ``/proc/cmdline``, as a snapshot (slabhw.snapshot, which also parses
-.config text) records them.
+Parses the CONFIG_* options of a kernel ``.config`` / ``/proc/config.gz`` and reads the
+boot parameters of ``/proc/cmdline``, as a snapshot (slabhw.snapshot) records them.
 """
 
 from __future__ import annotations
