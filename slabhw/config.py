@@ -623,15 +623,21 @@ class KernelConfig:
             names += ("SLAB_CONSISTENCY_CHECKS",)
         return self.flags.mask(names)
 
+    @property
+    def sheaf_header_bytes(self) -> int:
+        """struct_size(struct slab_sheaf, objects, 0) (7.0): a union of rcu_head /
+        list_head / {capacity, pfmemalloc} (two words), the cache pointer, unsigned
+        int size and int node: 32 bytes on 64-bit, 20 on 32-bit."""
+        return 3 * self.bytes_per_word + 8
+
     def _sheaf_capacities(self) -> dict[str, int]:
         """calculate_sheaf_capacity()'s four capacities (v7.0): 4, 12, 26 or 60
-        pointers after the struct slab_sheaf header (union of rcu_head / list_head /
-        {capacity, pfmemalloc}, the cache pointer, size, node: 3 words + 8 bytes),
-        grown to fill the kmalloc bucket the whole sheaf is rounded up to."""
+        pointers after the struct slab_sheaf header (sheaf_header_bytes), grown to
+        fill the kmalloc bucket the whole sheaf is rounded up to."""
         if not self.rules.has_auto_sheaf_capacity:
             return {}
         w = self.bytes_per_word
-        head = 3 * w + 8
+        head = self.sheaf_header_bytes
         k = self.slub_kmalloc_params
         out = {}
         for name, base in (("page", 4), ("1k", 12), ("256", 26), ("small", 60)):

@@ -134,10 +134,18 @@ class SlubKernel:
         caches and their random copies get their sheaf capacity (empty args) once
         every kmalloc cache exists; the other types had theirs at creation."""
         p = self.params
-        for t, table in self.kmalloc_caches.items():
-            if t == "normal" or t.startswith("rnd-"):
-                for s in table.values():
-                    s.layout.sheaf_capacity = rs.calculate_sheaf_capacity(p, s.flags, s.size, 0)
+        for table in self.kmalloc_normal_tables():
+            for s in table.values():
+                s.layout.sheaf_capacity = rs.calculate_sheaf_capacity(p, s.flags, s.size, 0)
+
+    def kmalloc_normal_tables(self) -> list[dict[int, SlubCache]]:
+        """The kmalloc tables of type KMALLOC_NORMAL .. KMALLOC_RANDOM_END (the normal
+        caches and their random copies), in type order: index -> cache."""
+        return [
+            table
+            for t, table in self.kmalloc_caches.items()
+            if t == "normal" or t.startswith("rnd-")
+        ]
 
     def _create_boot_cache(
         self, name: str, size: int, flags: int, *, kmalloc: bool = False, usersize: int = 0

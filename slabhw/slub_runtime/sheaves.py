@@ -63,7 +63,6 @@ from .state import (
 MAX_FULL_SHEAVES = 10  # barn_replace_full_sheaf() refuses more (-E2BIG)
 MAX_EMPTY_SHEAVES = 10  # rcu_free_sheaf() frees an empty sheaf beyond these
 PCS_BATCH_MAX = 32  # __sheaf_flush_main_batch()
-SLAB_SHEAF_HEADER = 32  # struct slab_sheaf without objects[] on 64-bit
 NODE_BARN_SIZE = 48  # struct node_barn: a spinlock, two list heads, two counters
 _E2BIG = "E2BIG"
 
@@ -91,12 +90,8 @@ class SlubSheaves(SlubBulk):
         bootstrap_kmalloc_sheaves() gives the NORMAL and random kmalloc caches theirs,
         type by type, index by index."""
         kernel = self.kernel
-        normal = {
-            id(c)
-            for t, table in kernel.kmalloc_caches.items()
-            if t == "normal" or t.startswith("rnd-")
-            for c in table.values()
-        }
+        normal_tables = kernel.kmalloc_normal_tables()
+        normal = {id(c) for table in normal_tables for c in table.values()}
         for cache in reversed(kernel.slab_caches):  # creation order
             st = self.state(cache)
             if id(cache) not in normal and cache.sheaf_capacity:
@@ -105,12 +100,11 @@ class SlubSheaves(SlubBulk):
         # minimum alignment above 8) is bootstrapped twice, its first sheaves leaked,
         # as in 7.0 and 7.1 (fixed in 7.2-rc4, "slab: fix leak when bootstrapping
         # sheaves twice")
-        for t, table in kernel.kmalloc_caches.items():
-            if t == "normal" or t.startswith("rnd-"):
-                for idx in sorted(table):
-                    cache = table[idx]
-                    if cache.sheaf_capacity:
-                        self._init_sheaves(self.state(cache), int(cache.sheaf_capacity))
+        for table in normal_tables:
+            for idx in sorted(table):
+                cache = table[idx]
+                if cache.sheaf_capacity:
+                    self._init_sheaves(self.state(cache), int(cache.sheaf_capacity))
 
     def cache_created(self, cache: SlubCache) -> None:
         """A cache kmem_cache_create just made: its barn and sheaves (7.x)."""
@@ -150,7 +144,8 @@ class SlubSheaves(SlubBulk):
         if self._no_obj_ext:
             return None
         n = st.capacity if capacity is None else capacity
-        addr = self._meta_kmalloc(SLAB_SHEAF_HEADER + 8 * n, st.kmalloc)
+        config = self.kernel.config
+        addr = self._meta_kmalloc(config.sheaf_header_bytes + config.bytes_per_word * n, st.kmalloc)
         return Sheaf(addr) if addr else None
 
     def _free_empty_sheaf(self, st: CacheState, sheaf: Sheaf) -> None:
